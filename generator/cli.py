@@ -1,0 +1,73 @@
+"""The `mcg-gen` command line: parse, dispatch to one module per subcommand, report errors.
+
+Command modules are imported when the command line is built, so they must import heavy
+libraries (Helm, jsonschema, hvac) inside their functions, not at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from generator import __version__
+from generator.errors import EXIT_USAGE, McgError
+
+# Each module defines `register(subparsers)`, which adds its parser and sets `run=<callable>`.
+COMMAND_MODULES = (
+    "generator.commands.new",
+    "generator.commands.generate",
+    "generator.commands.render",
+    "generator.commands.validate",
+    "generator.commands.rules",
+    "generator.commands.schemas",
+    "generator.commands.secrets",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mcg-gen",
+        description="Generate, render, validate and feed secrets to Multicloud GitOps repositories.",
+        epilog="Run 'mcg-gen COMMAND --help' for a command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"mcg-gen {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue  # a command still being built is simply not offered
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.run(args))
+    except McgError as error:
+        print(f"mcg-gen: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("mcg-gen: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Reading YAML safely, with positions, the way Helm reads values files; writing it deterministically.
+
+Decision on YAML versions: values files are consumed by Helm, whose parser follows YAML 1.1
+(`yes`/`on` are booleans, `0755` is octal). We read with PyYAML's safe resolver, which follows the
+same rules, so what we check is what Helm will see. Timestamps stay strings (Helm converts YAML
+to JSON, where they are strings too). When we write, strings that either version could misread
+are quoted, so the files mean the same thing to every parser.
+
+Hostile input is bounded: file size, nesting depth and the number of nodes an alias may expand
+to are limited; duplicate keys and tags outside the YAML core schema are errors; nothing is ever
+constructed from a tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import Location, McgError
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 128
+MAX_NODES = 1_000_000
+
+_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:binary",
+}
+_MAP_TAGS = {"tag:yaml.org,2002:map"}
+_SEQ_TAGS = {"tag:yaml.org,2002:seq"}
+
+Path_ = tuple[str | int, ...]
+
+
+class YamlError(McgError):
+    """The file is not YAML we accept; carries the position of the problem."""
+
+
+@dataclass
+class Document:
+    """One parsed YAML document: plain data plus where each value and key came from."""
+
+    file: str
+    data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def location(self, path: Path_, *, key: bool = False) -> Location:
+        """The closest known position of `path` (its key when `key` is set), walking up if needed."""
+        table = self.key_positions if key else self.positions
+        probe = tuple(path)
+        while probe:
+            if probe in table:
+                line, column = table[probe]
+                return Location(self.file, line, column)
+            if key and probe in self.positions:
+                line, column = self.positions[probe]
+                return Location(self.file, line, column)
+            probe = probe[:-1]
+        line, column = self.positions.get((), (1, 1))
+        return Location(self.file, line, column)
+
+
+class _Builder:
+    def __init__(self, file: str, record_positions: bool) -> None:
+        self.file = file
+        self.record = record_positions
+        self.nodes = 0
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self.key_positions: dict[Path_, tuple[int, int]] = {}
+        self.constructor = yaml.SafeLoader("")
+
+    def fail(self, node: yaml.Node, message: str, hint: str = "") -> YamlError:
+        mark = node.start_mark
+        return YamlError(
+            message, location=Location(self.file, mark.line + 1, mark.column + 1), hint=hint
+        )
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(
+                node,
+                f"document expands to more than {MAX_NODES:,} nodes",
+                "an alias is likely expanded recursively (a 'billion laughs' document)",
+            )
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"document is nested deeper than {MAX_DEPTH} levels")
+        if self.record:
+            self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag not in _SEQ_TAGS:
+                raise self.fail(node, f"unsupported tag {node.tag!r}", "remove the tag")
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, depth)
+        raise self.fail(node, "unsupported YAML node")  # pragma: no cover
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            raise self.fail(
+                node,
+                f"unsupported tag {node.tag!r}",
+                "mcg-gen never constructs objects from tags; remove it or quote the value",
+            )
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value
+        if node.tag == "tag:yaml.org,2002:binary":
+            raise self.fail(node, "binary values are not supported here")
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError) as error:
+            raise self.fail(node, f"invalid scalar: {error}") from None
+
+    def mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
+        if node.tag not in _MAP_TAGS:
+            raise self.fail(node, f"unsupported tag {node.tag!r}", "remove the tag")
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged = self.build(value_node, path, depth + 1)
+                sources = merged if isinstance(merged, list) else [merged]
+                for source in sources:
+                    if not isinstance(source, dict):
+                        raise self.fail(value_node, "a merge key (<<) needs a mapping")
+                    for merge_key, merge_value in source.items():
+                        result.setdefault(merge_key, merge_value)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "mapping keys must be plain scalars")
+            key = self.scalar(key_node)
+            if isinstance(key, bool | float) or key is None:
+                key = key_node.value  # Helm (via JSON) only has string keys
+            if key in result:
+                raise self.fail(
+                    key_node,
+                    f"duplicate key {key!r}",
+                    "YAML keeps only the last one silently; remove or rename one of them",
+                )
+            if self.record:
+                mark = key_node.start_mark
+                self.key_positions[(*path, key)] = (mark.line + 1, mark.column + 1)
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        return result
+
+
+def _compose_all(text: str, file: str) -> Iterator[yaml.Node]:
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                yield node
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = error.problem or "invalid YAML"
+        hint = ""
+        if mark and text[mark.index : mark.index + 1] == "\t":
+            hint = "YAML does not allow tabs for indentation; use spaces"
+        raise YamlError(
+            f"invalid YAML: {problem}", location=Location(file, line, column), hint=hint
+        ) from None
+    except yaml.YAMLError as error:
+        raise YamlError(f"invalid YAML: {error}", location=Location(file)) from None
+    except RecursionError:
+        raise YamlError(
+            f"document is nested deeper than {MAX_DEPTH} levels", location=Location(file)
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def parse_documents(text: str, file: str, *, positions: bool = True) -> list[Document]:
+    """All documents in `text`; `file` names it in errors."""
+    documents = []
+    for node in _compose_all(text, file):
+        builder = _Builder(file, positions)
+        data = builder.build(node, (), 0)
+        documents.append(Document(file, data, builder.positions, builder.key_positions))
+    return documents
+
+
+def parse_document(text: str, file: str, *, positions: bool = True) -> Document:
+    """Exactly one document (an empty file is an empty document with `None` as data)."""
+    documents = parse_documents(text, file, positions=positions)
+    if len(documents) > 1:
+        raise YamlError("expected a single YAML document, found several", location=Location(file))
+    return documents[0] if documents else Document(file, None)
+
+
+def read_text(path: Path, display: str | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """A text file's content, refusing what is too large, binary or not UTF-8."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise YamlError(
+                f"file is {size:,} bytes, larger than the {max_bytes:,} bytes mcg-gen reads",
+                location=Location(name),
+            )
+        raw = path.read_bytes()
+    except OSError as error:
+        raise McgError(f"cannot read file: {error.strerror}", location=Location(name)) from None
+    if b"\x00" in raw:
+        raise YamlError("file is binary (contains NUL bytes), not YAML", location=Location(name))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise YamlError(
+            f"file is not valid UTF-8 (byte {error.start})", location=Location(name)
+        ) from None
+
+
+def load_file(path: Path, display: str | None = None, *, positions: bool = True) -> Document:
+    """Read and parse one YAML file with exactly one document."""
+    name = display or str(path)
+    return parse_document(read_text(path, name), name, positions=positions)
+
+
+def _str_representer(dumper: Any, value: str) -> Any:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+class _PyBlockDumper(yaml.SafeDumper):
+    """Indents sequences under their key, as hand-written Kubernetes YAML does."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
+        return super().increase_indent(flow, False)
+
+
+_PyBlockDumper.add_representer(str, _str_representer)
+
+
+def dump_yaml(data: Any) -> str:
+    """Deterministic block YAML: key order kept, sequences indented, ambiguous strings quoted."""
+    return yaml.dump(
+        data,
+        Dumper=_PyBlockDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=10_000,
+    )
