@@ -1,0 +1,158 @@
+"""`mcg-gen generate`: regenerate a repository from its pattern.yaml, idempotently and safely."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from generator.errors import EXIT_INVALID, EXIT_OK, UsageError
+from generator.model.spec import SPEC_FILE
+
+EPILOG = """\
+examples:
+  mcg-gen generate                   regenerate the repository in the current folder
+  mcg-gen generate path/to/repo      ... in another folder
+  mcg-gen generate --dry-run --diff  show what would change, write nothing
+  mcg-gen generate --check           exit 1 when the repository is not up to date (for CI)
+  mcg-gen generate --force           overwrite files you edited (each is backed up first)
+
+Files you edited since mcg-gen wrote them are never overwritten silently: they are reported with
+a diff and left alone unless --force is given (backups go to .mcg-gen/backups/). Files that no
+longer follow from pattern.yaml are removed only if you never touched them.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="regenerate a repository from its pattern.yaml",
+        description="Regenerate the values files, charts and scaffolding of a repository from "
+        "its pattern.yaml. Running it twice changes nothing.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "repo",
+        nargs="?",
+        default=".",
+        type=Path,
+        help="the repository (default: the current folder)",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--dry-run", action="store_true", help="show what would change, write nothing"
+    )
+    mode.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if anything would change"
+    )
+    mode.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files edited by hand, keeping a backup of each",
+    )
+    parser.add_argument("--diff", action="store_true", help="print a unified diff of each change")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    repo: Path = args.repo
+    spec = repo / SPEC_FILE
+    if not spec.is_file():
+        raise UsageError(
+            f"no {SPEC_FILE} in {repo}",
+            hint="run it in a repository made by 'mcg-gen new', or pass the repository's path",
+        )
+    from generator.model.spec import load_spec
+
+    pattern = load_spec(spec, SPEC_FILE)
+    write = not (args.dry_run or args.check)
+    changed = generate(repo, pattern, write=write, force=args.force, show_diff=args.diff)
+    if args.check and changed:
+        print(
+            "mcg-gen: the repository is not up to date with pattern.yaml; run 'mcg-gen generate'",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def generate(
+    repo: Path,
+    pattern: Any,
+    *,
+    write: bool = True,
+    force: bool = False,
+    show_diff: bool = False,
+    out: TextIO | None = None,
+    fail_after: int | None = None,
+) -> bool:
+    """Bring `repo` in line with `pattern`; returns whether anything differs (or differed)."""
+    from generator import state
+    from generator.emit.repo import plan_files
+
+    out = out or sys.stdout
+    desired = plan_files(pattern)
+    if not write:
+        plan = state.make_plan(repo, desired, force=force)
+        _report(plan, out, show_diff, dry_run=True)
+        return not plan.is_noop(state.read_state(repo))
+    with state.repository_lock(repo):
+        if state.recover(repo):
+            print("mcg-gen: completed an interrupted run first", file=out)
+        previous = state.read_state(repo)
+        plan = state.make_plan(repo, desired, force=force)
+        if plan.is_noop(previous):
+            _report(plan, out, show_diff, dry_run=False)
+            return False
+        backups = state.apply_plan(repo, plan, fail_after=fail_after)
+    _report(plan, out, show_diff, dry_run=False)
+    if backups:
+        print(f"mcg-gen: backups of the overwritten files are in {backups}", file=out)
+    return True
+
+
+_VERBS = {
+    "create": ("created", "would create"),
+    "update": ("updated", "would update"),
+    "delete": ("removed", "would remove"),
+    "overwrite": ("overwritten", "would overwrite"),
+}
+
+
+def _report(plan: Any, out: TextIO, show_diff: bool, *, dry_run: bool) -> None:
+    from generator.state import Action
+
+    for change in plan.changes:
+        if change.action is Action.UNCHANGED:
+            continue
+        if change.action is Action.CONFLICT:
+            print(
+                f"  kept      {change.path}: edited by hand; not overwritten "
+                "(see the diff with --diff, overwrite with --force)",
+                file=out,
+            )
+        elif change.action is Action.ORPHAN:
+            print(f"  kept      {change.path}: no longer generated, but edited by hand", file=out)
+        else:
+            verb = _VERBS[change.action.value][1 if dry_run else 0]
+            print(f"  {verb:<9} {change.path}", file=out)
+        if show_diff and change.action is not Action.ORPHAN:
+            print(change.diff(), end="", file=out)
+    counts = {action: len(plan.by_action(action)) for action in Action}
+    parts = [
+        f"{counts[a]} {name}"
+        for a, name in (
+            (Action.CREATE, "to create" if dry_run else "created"),
+            (Action.UPDATE, "to update" if dry_run else "updated"),
+            (Action.OVERWRITE, "to overwrite" if dry_run else "overwritten"),
+            (Action.DELETE, "to remove" if dry_run else "removed"),
+            (Action.CONFLICT, "kept (edited)"),
+            (Action.ORPHAN, "kept (no longer generated)"),
+            (Action.UNCHANGED, "unchanged"),
+        )
+        if counts[a]
+    ]
+    prefix = "dry run: " if dry_run else ""
+    print(f"mcg-gen: {prefix}{', '.join(parts) or 'nothing to do'}", file=out)

@@ -1,0 +1,43 @@
+"""Naming rules that Kubernetes, ACM, Argo CD and Vault impose, in one place."""
+
+from __future__ import annotations
+
+import re
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_MAX = 63
+
+# ACM rejects a policy whose "<namespace>.<name>" (the replicated policy name) exceeds 62 chars.
+ACM_POLICY_NAMESPACE = "open-cluster-management"
+ACM_POLICY_MAX = 62
+ACM_POLICY_SUFFIX = "-clustergroup-policy"
+
+# Argo CD's route host starts with "<instance>-server-<namespace>", one DNS label (63 characters);
+# the patterns operator names the instance "<group>-gitops" in namespace "<pattern>-<group>".
+ROUTE_LABEL_MAX = 63
+
+
+def is_dns_label(name: str) -> bool:
+    return len(name) <= DNS_LABEL_MAX and DNS_LABEL.match(name) is not None
+
+
+def acm_policy_name(group: str) -> str:
+    return f"{group}{ACM_POLICY_SUFFIX}"
+
+
+def acm_policy_full_name(group: str) -> str:
+    return f"{ACM_POLICY_NAMESPACE}.{acm_policy_name(group)}"
+
+
+def max_managed_group_name() -> int:
+    """The longest managed cluster group name whose ACM policy name still fits."""
+    return ACM_POLICY_MAX - len(acm_policy_full_name(""))
+
+
+def argocd_route_label(pattern: str, group: str) -> str:
+    return f"{group}-gitops-server-{pattern}-{group}"
+
+
+def vault_path(mount: str, prefix: str, secret: str) -> str:
+    """The KV v2 API path of a secret, as ExternalSecrets read it (`secret/data/global/x`)."""
+    return f"{mount}/data/{prefix}/{secret}"
