@@ -158,7 +158,7 @@ def _findings_of(error: ValidationError, doc: Document, prefix: str) -> list[Fin
                 path,
                 "wrong-type",
                 _type_message(path, error.validator_value, instance),
-                _type_hint(error.validator_value, instance),
+                _type_hint(error.validator_value, instance, schema),
             )
         ]
     if keyword == "required":
@@ -239,9 +239,11 @@ def _type_message(path: tuple[str | int, ...], expected: Any, instance: Any) -> 
     return f"{dotted(path)}: expected {wanted}, got {got}"
 
 
-def _type_hint(expected: Any, instance: Any) -> str:
+def _type_hint(expected: Any, instance: Any, schema: Mapping[str, Any]) -> str:
     wanted = _as_list(expected)
     got = _type_label(instance)
+    if "enum" in schema:
+        return "use one of: " + ", ".join(str(item) for item in schema["enum"])
     if "array" in wanted and got == "object":
         return "write it as a list ('- ' entries): the chart ranges it in order"
     if "string" in wanted and got in ("integer", "number", "boolean"):

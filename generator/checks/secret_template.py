@@ -1,0 +1,125 @@
+"""Checks of a values-secret.yaml.template (format 2.0) following the secrets loader's own rules.
+
+The schema (`schemas/values-secret.schema.json`) covers each secret and field; what JSON Schema
+cannot say is checked here: unique secret names, unique field names within a secret, vaultPolicy
+names that exist, generated fields only with the Vault backend, and fields the loader would find
+without any value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from generator.checks.values import dotted, finding_at, schema_findings
+from generator.findings import Finding, Severity
+from generator.yamlio import Document
+
+SCHEMA_FILE = "values-secret.schema.json"
+
+# Vault always has this policy: the loader adds it to the file's vaultPolicies.
+DEFAULT_VAULT_POLICY = "validatedPatternDefaultPolicy"
+
+RULES: dict[str, str] = {
+    "secrets/unknown-key": "a key the secrets loader does not know (usually a typo)",
+    "secrets/wrong-type": "a value of the wrong type",
+    "secrets/missing-key": "a key the loader needs is missing (name, fields, vaultPolicy, ...)",
+    "secrets/deprecated-key": "a key still accepted but deprecated",
+    "secrets/exclusive-keys": "keys that cannot be used together (generate with a value, ...)",
+    "secrets/invalid": "a value the loader rejects (unsupported version, empty list, ...)",
+    "secrets/duplicate-name": "two secrets with the same name: the loader refuses the file",
+    "secrets/duplicate-field": "two fields of a secret with the same name: the loader refuses it",
+    "secrets/unknown-policy": "a vaultPolicy neither in vaultPolicies nor the default policy",
+    "secrets/generate-needs-vault": "onMissingValue: generate without the vault backend",
+    "secrets/no-value": "a field with no value, path or ini_file: loading the file as is fails",
+}
+
+_SECTIONS = ("secrets", "bootstrap_secrets")
+
+
+def check_secret_template(doc: Document) -> list[Finding]:
+    """Findings for a values-secret file or template in format 2.0."""
+    findings = schema_findings(doc, SCHEMA_FILE, "secrets")
+    if isinstance(doc.data, dict):
+        findings.extend(_loader_findings(doc, doc.data))
+    return sorted(set(findings), key=Finding.sort_key)
+
+
+def _loader_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
+    policies = data.get("vaultPolicies")
+    known_policies = {DEFAULT_VAULT_POLICY, *(policies if isinstance(policies, dict) else {})}
+    backend = data.get("backingStore", "vault")
+    for section in _SECTIONS:
+        secrets = data.get(section)
+        if not isinstance(secrets, list):
+            continue
+        yield from _duplicates(doc, [(section, i) for i in range(len(secrets))], secrets, "secret")
+        for index, secret in enumerate(secrets):
+            fields = secret.get("fields") if isinstance(secret, dict) else None
+            if not isinstance(fields, list):
+                continue
+            base = (section, index, "fields")
+            yield from _duplicates(doc, [(*base, i) for i in range(len(fields))], fields, "field")
+            for number, field in enumerate(fields):
+                if isinstance(field, dict):
+                    yield from _field_findings(doc, (*base, number), field, known_policies, backend)
+
+
+def _duplicates(
+    doc: Document, paths: list[tuple[str | int, ...]], entries: list[Any], what: str
+) -> Iterator[Finding]:
+    first_seen: dict[str, tuple[str | int, ...]] = {}
+    for path, entry in zip(paths, entries, strict=True):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in first_seen:
+            first = doc.location((*first_seen[name], "name"), key=True)
+            yield finding_at(
+                doc,
+                (*path, "name"),
+                f"secrets/duplicate-{'name' if what == 'secret' else 'field'}",
+                f"{dotted(path)}: duplicate {what} name '{name}' (first at line {first.line})",
+                f"rename or merge the two {what}s: the loader refuses duplicate names",
+            )
+        else:
+            first_seen[name] = path
+
+
+def _field_findings(
+    doc: Document,
+    path: tuple[str | int, ...],
+    field: dict[str, Any],
+    known_policies: set[str],
+    backend: Any,
+) -> Iterator[Finding]:
+    mode = field.get("onMissingValue", "error")
+    policy = field.get("vaultPolicy")
+    if isinstance(policy, str) and policy not in known_policies:
+        close = difflib.get_close_matches(policy, sorted(known_policies), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "define it under vaultPolicies"
+        yield finding_at(
+            doc,
+            (*path, "vaultPolicy"),
+            "secrets/unknown-policy",
+            f"{dotted((*path, 'vaultPolicy'))}: no vault policy named '{policy}'",
+            hint,
+        )
+    if mode == "generate" and backend in ("kubernetes", "none"):
+        yield finding_at(
+            doc,
+            (*path, "onMissingValue"),
+            "secrets/generate-needs-vault",
+            f"{dotted(path)}: onMissingValue: generate needs the vault backend, not {backend}",
+            "give the value, a path or an ini_file instead",
+        )
+    if mode == "error" and not any(field.get(key) for key in ("value", "path", "ini_file")):
+        yield finding_at(
+            doc,
+            path,
+            "secrets/no-value",
+            f"{dotted(path)}: field '{field.get('name', '?')}' has no value, path or ini_file",
+            "fill it in your copy of the template, or use onMissingValue: prompt or generate",
+            Severity.WARNING,
+        )
