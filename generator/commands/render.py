@@ -1,0 +1,119 @@
+"""`mcg-gen render`: show what a cluster group gets, offline, as Kubernetes YAML."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from generator.errors import EXIT_OK, UsageError
+from generator.manifest import Resource
+
+EPILOG = """\
+examples:
+  mcg-gen render --group hub                       the hub's resources, as one YAML stream
+  mcg-gen render path/to/repo --group group-one    ... of a managed group in another folder
+  mcg-gen render --group hub --apps                also render every local app chart
+  mcg-gen render --group hub -o out/               one file per resource in out/
+  mcg-gen render --group group-one --facts facts.yaml --platform Azure --version 4.17
+
+What is rendered: the clustergroup chart with values-global.yaml and values-<group>.yaml, then
+the charts under common/ its Argo CD applications use (the hub's ACM policies, each group's
+ClusterSecretStore), and with --apps every app chart of the repository, each with its own
+value files, parameters and namespace. Nothing contacts a cluster.
+
+Cluster facts (what the patterns operator injects as global.*) default to a hub at
+apps.hub.example.com on AWS 4.16, each managed group at apps.<group>.example.com. A facts file
+is YAML with any of: hubClusterDomain, localClusterDomain, clusterDomain, clusterPlatform,
+clusterVersion, repoURL, targetRevision; flags override it.
+
+With --output-dir each resource goes to <kind>-<namespace>-<name>.yaml (lowercase; "cluster"
+for cluster-scoped ones); other files in the folder are left alone.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "render",
+        help="render what a cluster group gets, offline",
+        description="Render the Kubernetes resources a cluster group of a Multicloud GitOps "
+        "repository receives, the way the patterns operator and Argo CD would, without a cluster.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "repo", nargs="?", default=".", type=Path, help="the repository (default: current folder)"
+    )
+    parser.add_argument("--group", "-g", required=True, help="the cluster group to render")
+    parser.add_argument(
+        "--apps", action="store_true", help="also render every local app chart, not just common/"
+    )
+    parser.add_argument(
+        "--output-dir", "-o", type=Path, help="write one file per resource here instead of stdout"
+    )
+    parser.add_argument("--facts", type=Path, help="YAML file of cluster facts (global.* values)")
+    parser.add_argument("--hub-domain", help="apps domain of the hub (apps.hub.example.com)")
+    parser.add_argument("--local-domain", help="apps domain of the rendered cluster")
+    parser.add_argument("--platform", help="cluster platform (AWS, Azure, GCP, BareMetal, ...)")
+    parser.add_argument(
+        "--version", dest="cluster_version", help="OpenShift version, major.minor (4.16)"
+    )
+    parser.add_argument("--repo-url", help="Git URL of the pattern repository")
+    parser.add_argument("--revision", help="branch, tag or commit of the pattern repository")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from generator.render import Facts, load_facts, render_group
+
+    repo: Path = args.repo
+    if not repo.is_dir():
+        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    facts = load_facts(args.facts) if args.facts else Facts()
+    overrides = {
+        "hub_cluster_domain": args.hub_domain,
+        "local_cluster_domain": args.local_domain,
+        "cluster_platform": args.platform,
+        "cluster_version": args.cluster_version,
+        "repo_url": args.repo_url,
+        "target_revision": args.revision,
+    }
+    facts = dataclasses.replace(facts, **{k: v for k, v in overrides.items() if v is not None})
+    resources = render_group(repo, args.group, facts, apps=args.apps)
+    if args.output_dir:
+        write_files(args.output_dir, resources)
+    else:
+        sys.stdout.write(stream(resources))
+    return EXIT_OK
+
+
+def stream(resources: Sequence[Resource]) -> str:
+    """One multi-document YAML stream; each document names the template it came from."""
+    from generator.yamlio import dump_yaml
+
+    return "".join(f"---\n# Source: {r.source}\n{dump_yaml(r.body)}" for r in resources)
+
+
+def file_name(kind: str, namespace: str, name: str) -> str:
+    """`<kind>-<namespace>-<name>.yaml`, lowercase, safe as a file name."""
+    raw = f"{kind}-{namespace or 'cluster'}-{name}".lower()
+    return re.sub(r"[^a-z0-9._-]", "_", raw) + ".yaml"
+
+
+def write_files(folder: Path, resources: Sequence[Resource]) -> None:
+    """One file per resource; a repeated name gets -2, -3... in render order (deterministic)."""
+    from generator.yamlio import dump_yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    used: dict[str, int] = {}
+    for resource in resources:
+        base = file_name(resource.kind, resource.namespace, resource.name)
+        used[base] = used.get(base, 0) + 1
+        target = base if used[base] == 1 else f"{base[:-5]}-{used[base]}.yaml"
+        text = f"# Source: {resource.source}\n{dump_yaml(resource.body)}"
+        (folder / target).write_text(text, encoding="utf-8")

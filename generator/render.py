@@ -1,0 +1,391 @@
+"""What lands on a cluster group: values chain -> charts -> `manifest.Resource` list.
+
+`render_group` does offline what the Validated Patterns operator and Argo CD do on a cluster:
+it merges values-global.yaml and values-<group>.yaml with the cluster facts the operator injects
+(`global.*`), renders the clustergroup chart, then renders the charts its Argo CD Applications
+point at inside the pattern repository, each with the Application's own value files, Helm
+parameters and destination namespace. The base charts this project ships (`common/acm`,
+`common/secretstore`, `common/clustergroup`) come from the repository when it vendors them and
+from mcg-gen otherwise (hand-written repositories), so the hub always shows its ACM policies and
+every group its ClusterSecretStore.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator import bundled, yamlio
+from generator.errors import Location, McgError
+from generator.manifest import Resource
+from generator.model.names import is_dns_label
+
+BASE_CHARTS = ("clustergroup", "acm", "secretstore")
+PATTERN_REF = "$patternref/"
+PLACEHOLDER_REPO_URL = "https://git.example.com/pattern.git"
+DEFAULT_HUB_GROUP = "hub"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The cluster facts the patterns operator injects as `global.*` Helm values.
+
+    Empty fields take defaults when the group is rendered:
+    - `local_cluster_domain`: the hub's domain for the hub group (`main.clusterGroupName`,
+      default "hub"), `apps.<group>.example.com` for a managed group;
+    - `cluster_domain`: the local domain without its leading `apps.`;
+    - `repo_url` / `target_revision`: `main.git.repoURL` / `main.git.revision` from
+      values-global.yaml, else a placeholder URL / `main`.
+    """
+
+    hub_cluster_domain: str = "apps.hub.example.com"
+    local_cluster_domain: str = ""
+    cluster_domain: str = ""
+    cluster_platform: str = "AWS"
+    cluster_version: str = "4.16"
+    repo_url: str = ""
+    target_revision: str = ""
+
+
+# Keys of a facts file, named as the `global.*` values they become.
+_FACT_KEYS = {
+    "hubClusterDomain": "hub_cluster_domain",
+    "localClusterDomain": "local_cluster_domain",
+    "clusterDomain": "cluster_domain",
+    "clusterPlatform": "cluster_platform",
+    "clusterVersion": "cluster_version",
+    "repoURL": "repo_url",
+    "targetRevision": "target_revision",
+}
+
+
+def load_facts(path: Path, base: Facts | None = None) -> Facts:
+    """Facts from a YAML file of `global.*` names (hubClusterDomain: ..., clusterVersion: ...)."""
+    document = yamlio.load_file(path)
+    data = document.data or {}
+    if not isinstance(data, dict):
+        raise McgError(
+            "a facts file is a mapping of fact names to values",
+            location=document.location(()),
+            hint=f"known facts: {', '.join(_FACT_KEYS)}",
+        )
+    changes: dict[str, str] = {}
+    for key, value in data.items():
+        if key not in _FACT_KEYS:
+            raise McgError(
+                f"unknown fact {key!r}",
+                location=document.location((key,), key=True),
+                hint=f"known facts: {', '.join(_FACT_KEYS)}",
+            )
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise McgError(f"fact {key!r} must be a string", location=document.location((key,)))
+        changes[_FACT_KEYS[key]] = str(value)
+    return dataclasses.replace(base or Facts(), **changes)
+
+
+def render_group(repo: Path, group: str, facts: Facts, *, apps: bool) -> list[Resource]:
+    """Every resource the group's cluster gets, sorted by kind, namespace, name, source.
+
+    Always renders the clustergroup chart and the base charts its Applications use; with `apps`,
+    also every other chart in the pattern repository that an Application points at.
+    """
+    from generator.helm import HelmWorker
+
+    repo = repo.resolve()
+    values = _group_values(repo, group, facts)
+    with HelmWorker() as helm:
+        chart, source_root = _chart_dir(repo, "common/clustergroup")
+        argo_namespace = _argo_namespace(values)
+        resources = [
+            Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line)
+            for doc in helm.render(
+                chart,
+                values,
+                release=f"{values['global']['pattern']}-{group}"[:53],
+                namespace=argo_namespace,
+            )
+        ]
+        for app in [r for r in resources if _is_application(r)]:
+            source = _local_source(app.body, values["global"]["repoURL"])
+            if source is None:
+                continue
+            path = str(source.get("path", "")).strip("/")
+            if not (apps or path.startswith("common/")):
+                continue
+            located = _app_chart_dir(repo, path, app)
+            if located is None:
+                continue
+            chart, source_root = located
+            spec = app.body.get("spec") or {}
+            destination = str((spec.get("destination") or {}).get("namespace") or argo_namespace)
+            app_values = _app_values(repo, chart, source, app, destination)
+            helm_options = source.get("helm") or {}
+            release = str(helm_options.get("releaseName") or app.name)
+            resources += [
+                Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line)
+                for doc in helm.render(chart, app_values, release=release, namespace=destination)
+            ]
+    return sorted(resources, key=lambda r: (*r.sort_key(), r.source, r.line))
+
+
+def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:
+    if not is_dns_label(group):
+        raise McgError(
+            f"{group!r} is not a cluster group name",
+            hint="a group name is a DNS label: lowercase letters, digits and '-', at most 63",
+        )
+    if not (repo / "values-global.yaml").is_file():
+        raise McgError(
+            "not a Validated Patterns repository: values-global.yaml is missing",
+            location=Location(str(repo)),
+            hint="run 'mcg-gen render' in (or point it at) the pattern repository",
+        )
+    group_file = repo / f"values-{group}.yaml"
+    if not group_file.is_file():
+        known = sorted(_known_groups(repo))
+        raise McgError(
+            f"no cluster group {group!r}: values-{group}.yaml is missing",
+            location=Location(str(repo)),
+            hint=f"groups in this repository: {', '.join(known) or 'none'}",
+        )
+    global_doc = yamlio.load_file(repo / "values-global.yaml", "values-global.yaml")
+    group_doc = yamlio.load_file(group_file, group_file.name)
+    for document in (global_doc, group_doc):
+        if not isinstance(document.data, dict | None):
+            raise McgError("a values file must be a mapping", location=document.location(()))
+    values = merge_values(global_doc.data or {}, group_doc.data or {})
+    cluster_group = values.get("clusterGroup")
+    if not isinstance(cluster_group, dict):
+        raise McgError(
+            "values file has no clusterGroup section",
+            location=group_doc.location(()),
+            hint=f"add 'clusterGroup: {{name: {group}}}'",
+        )
+    named = cluster_group.get("name")
+    if named not in (None, group):
+        raise McgError(
+            f"clusterGroup.name is {named!r}, but the file is values-{group}.yaml",
+            location=group_doc.location(("clusterGroup", "name")),
+            hint=f"the operator selects values-<name>.yaml by group name: use {group!r}",
+        )
+    cluster_group["name"] = group
+    values.setdefault("global", {})
+    if not isinstance(values["global"], dict):
+        raise McgError("global must be a mapping", location=global_doc.location(("global",)))
+    values["global"].update(_global_facts(values, group, facts))
+    return values
+
+
+def _known_groups(repo: Path) -> Iterator[str]:
+    for path in repo.glob("values-*.yaml"):
+        name = path.stem.removeprefix("values-")
+        if name != "global" and is_dns_label(name):
+            try:
+                data = yamlio.load_file(path, path.name, positions=False).data
+            except McgError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("clusterGroup"), dict):
+                yield name
+
+
+def _global_facts(values: dict[str, Any], group: str, facts: Facts) -> dict[str, str]:
+    main = _mapping(values.get("main"))
+    git = _mapping(main.get("git"))
+    hub_group = str(main.get("clusterGroupName") or DEFAULT_HUB_GROUP)
+    local = facts.local_cluster_domain or (
+        facts.hub_cluster_domain if group == hub_group else f"apps.{group}.example.com"
+    )
+    pattern = str(values["global"].get("pattern") or "pattern")
+    return {
+        "pattern": pattern,
+        "repoURL": facts.repo_url or str(git.get("repoURL") or PLACEHOLDER_REPO_URL),
+        "targetRevision": facts.target_revision or str(git.get("revision") or "main"),
+        "hubClusterDomain": facts.hub_cluster_domain,
+        "localClusterDomain": local,
+        "clusterDomain": facts.cluster_domain or local.removeprefix("apps."),
+        "clusterPlatform": facts.cluster_platform,
+        "clusterVersion": facts.cluster_version,
+        "namespace": f"{pattern}-{group}",
+    }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _argo_namespace(values: dict[str, Any]) -> str:
+    global_values = values["global"]
+    if global_values.get("singleArgoCD"):
+        return str(global_values.get("vpArgoNamespace") or "openshift-gitops")
+    return f"{global_values['pattern']}-{values['clusterGroup']['name']}"
+
+
+def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm's merge of values files: maps merge deeply, anything else replaces, null deletes."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _is_application(resource: Resource) -> bool:
+    return resource.kind == "Application" and resource.api_version.startswith("argoproj.io/")
+
+
+def _local_source(application: dict[str, Any], repo_url: str) -> dict[str, Any] | None:
+    """The source of an Application that is a chart directory in the pattern repository."""
+    spec = application.get("spec") or {}
+    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
+    for source in sources:
+        if not isinstance(source, dict) or not source.get("path") or source.get("chart"):
+            continue
+        if str(source.get("repoURL", "")).rstrip("/") == repo_url.rstrip("/"):
+            return source
+    return None
+
+
+def _chart_dir(repo: Path, path: str) -> tuple[Path, str]:
+    """A base chart: the repository's vendored copy, else the one shipped with mcg-gen."""
+    in_repo = _inside(repo, path, Location(str(repo)))
+    if in_repo is not None and (in_repo / "Chart.yaml").is_file():
+        return in_repo, path
+    name = path.removeprefix("common/")
+    return bundled.charts_dir() / name, f"<mcg-gen>/charts/{name}"
+
+
+def _app_chart_dir(repo: Path, path: str, app: Resource) -> tuple[Path, str] | None:
+    where = Location(app.source, app.line)
+    chart = _inside(repo, path, where)
+    if chart is not None and (chart / "Chart.yaml").is_file():
+        return chart, path
+    name = path.removeprefix("common/")
+    if path.startswith("common/") and name in BASE_CHARTS:
+        return _chart_dir(repo, path)
+    if path.startswith("common/"):
+        return None  # another vendored chart the repository does not carry: nothing to show
+    raise McgError(
+        f"application {app.name!r} points at {path!r}, which is not a chart in the repository",
+        location=where,
+        hint="create the chart there (with a Chart.yaml) or fix the application's path",
+    )
+
+
+def _inside(repo: Path, relative: str, where: Location) -> Path | None:
+    """`repo/relative` if it stays inside the repository (symlinks resolved), else an error."""
+    if Path(relative).is_absolute() or ".." in Path(relative).parts:
+        raise McgError(
+            f"path {relative!r} leaves the pattern repository",
+            location=where,
+            hint="paths are relative to the repository root and may not use '..'",
+        )
+    candidate = repo / relative
+    if not candidate.exists():
+        return None
+    if not candidate.resolve().is_relative_to(repo):
+        raise McgError(
+            f"path {relative!r} is a symlink that leaves the pattern repository",
+            location=where,
+            hint="Argo CD refuses such files; keep value files and charts inside the repository",
+        )
+    return candidate
+
+
+def _app_values(
+    repo: Path, chart: Path, source: dict[str, Any], app: Resource, namespace: str
+) -> dict[str, Any]:
+    """The values Argo CD gives the chart: value files in order, inline values, parameters."""
+    helm_options = source.get("helm") or {}
+    where = Location(app.source, app.line)
+    values: dict[str, Any] = {}
+    for entry in helm_options.get("valueFiles") or []:
+        path = _value_file(repo, chart, str(entry), where)
+        if path is None:
+            continue  # ignoreMissingValueFiles, as every application of the chart sets
+        document = yamlio.load_file(path, str(path.relative_to(repo)))
+        if document.data is not None and not isinstance(document.data, dict):
+            raise McgError("a values file must be a mapping", location=document.location(()))
+        values = merge_values(values, document.data or {})
+    if helm_options.get("values"):
+        inline = yamlio.parse_document(str(helm_options["values"]), f"{app.source} (helm.values)")
+        if isinstance(inline.data, dict):
+            values = merge_values(values, inline.data)
+    if isinstance(helm_options.get("valuesObject"), dict):
+        values = merge_values(values, helm_options["valuesObject"])
+    build_env = {
+        "$ARGOCD_APP_NAME": app.name,
+        "$ARGOCD_APP_NAMESPACE": namespace,
+        "$ARGOCD_APP_SOURCE_REPO_URL": str(source.get("repoURL", "")),
+        "$ARGOCD_APP_SOURCE_PATH": str(source.get("path", "")),
+        "$ARGOCD_APP_SOURCE_TARGET_REVISION": str(source.get("targetRevision", "")),
+    }
+    for parameter in helm_options.get("parameters") or []:
+        if not isinstance(parameter, dict) or not parameter.get("name"):
+            continue
+        text = str(parameter.get("value", ""))
+        for variable, replacement in build_env.items():
+            text = text.replace(variable, replacement)
+        value = text if parameter.get("forceString") else parse_set_value(text)
+        set_parameter(values, str(parameter["name"]), value)
+    return values
+
+
+def _value_file(repo: Path, chart: Path, entry: str, where: Location) -> Path | None:
+    """Where a value file of an Application is; None when it does not exist (or is remote)."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://", entry):
+        return None  # a URL: Argo CD fetches it, an offline render cannot
+    if entry.startswith(PATTERN_REF):
+        relative = entry.removeprefix(PATTERN_REF)
+    elif entry.startswith("/"):
+        relative = entry.lstrip("/")
+    else:  # relative to the chart, as Argo CD reads it
+        chart_relative = (
+            chart.resolve().relative_to(repo) if chart.resolve().is_relative_to(repo) else None
+        )
+        if chart_relative is None:
+            return None  # a bundled base chart carries no value files of the repository
+        relative = str(chart_relative / entry)
+    if ".." in Path(relative).parts:
+        raise McgError(
+            f"value file {entry!r} leaves the pattern repository",
+            location=where,
+            hint="value files are read from the repository; '..' is not allowed",
+        )
+    found = _inside(repo, relative, where)
+    return found if found is not None and found.is_file() else None
+
+
+_INTEGER = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+
+
+def parse_set_value(text: str) -> Any:
+    """A `--set` value as Helm types it: true/false, null, integers; everything else a string."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "null":
+        return None
+    if _INTEGER.match(text):
+        return int(text)
+    return text
+
+
+def set_parameter(values: dict[str, Any], name: str, value: Any) -> None:
+    """Set a dotted `--set` name (`a.b.c`, `\\.` escapes a dot) in place."""
+    keys = [part.replace("\0", ".") for part in name.replace("\\.", "\0").split(".")]
+    target = values
+    for key in keys[:-1]:
+        child = target.get(key)
+        if not isinstance(child, dict):
+            child = target[key] = {}
+        target = child
+    target[keys[-1]] = value
