@@ -87,6 +87,13 @@ class _Builder:
             message, location=Location(self.file, mark.line + 1, mark.column + 1), hint=hint
         )
 
+    def unsupported_tag(self, node: yaml.Node) -> YamlError:
+        return self.fail(
+            node,
+            f"unsupported tag {node.tag!r}",
+            "mcg-gen never constructs objects from tags; remove it or quote the value",
+        )
+
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
@@ -103,7 +110,7 @@ class _Builder:
             return self.scalar(node)
         if isinstance(node, yaml.SequenceNode):
             if node.tag not in _SEQ_TAGS:
-                raise self.fail(node, f"unsupported tag {node.tag!r}", "remove the tag")
+                raise self.unsupported_tag(node)
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path, depth)
@@ -111,11 +118,7 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            raise self.fail(
-                node,
-                f"unsupported tag {node.tag!r}",
-                "mcg-gen never constructs objects from tags; remove it or quote the value",
-            )
+            raise self.unsupported_tag(node)
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value
         if node.tag == "tag:yaml.org,2002:binary":
@@ -127,7 +130,7 @@ class _Builder:
 
     def mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
         if node.tag not in _MAP_TAGS:
-            raise self.fail(node, f"unsupported tag {node.tag!r}", "remove the tag")
+            raise self.unsupported_tag(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":

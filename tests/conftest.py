@@ -1,0 +1,87 @@
+"""Shared test helpers: run the real CLI, read trees, find the reference data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT.parent / "shared"
+REFERENCE = SHARED / "reference"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    """Run `mcg-gen ARGS` in-process (in `cwd` when given) and capture its output."""
+
+    def run(*args: str, cwd: Path | None = None) -> Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse's --help, --version and usage errors
+            code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def run_subprocess(*args: str, cwd: Path, timeout: float = 120) -> Result:
+    """Run `mcg-gen ARGS` as a separate process, the way users and hooks do."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "generator", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below `root` (outside .git and mcg-gen's lock) with its content."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(root).parts and path.name != "lock"
+    }
+
+
+def needs_shared() -> None:
+    if not REFERENCE.is_dir():
+        pytest.skip("../shared reference data is absent (it exists only in the team's workspace)")
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path, cli: Callable[..., Result]) -> Callable[[str], Path]:
+    """A fresh repository made by `mcg-gen new` from a bundled example."""
+
+    def make(example: str = "multicloud-gitops") -> Path:
+        target = tmp_path / example
+        result = cli("new", example, "--from", example, "--output", str(target), "--no-git")
+        assert result.code == 0, result.err
+        return target
+
+    return make

@@ -1,0 +1,468 @@
+"""`mcg-gen new` and `mcg-gen generate`: what they write, and that regenerating is safe."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from generator import bundled, state
+from generator.commands.generate import generate
+from generator.model.spec import load_spec
+from tests.conftest import REFERENCE, Result, needs_shared, tree
+
+EXAMPLES = sorted(path.stem for path in bundled.patterns_dir().glob("*.yaml"))
+DEPRECATED_KEYS = {"projects", "project", "isHubCluster"}
+
+
+def load(repo: Path, name: str) -> Any:
+    return yaml.safe_load((repo / name).read_text())
+
+
+def all_keys(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {key for value in node.values() for key in all_keys(value)}
+    if isinstance(node, list):
+        return {key for item in node for key in all_keys(item)}
+    return set()
+
+
+def test_there_are_at_least_two_examples() -> None:
+    assert "multicloud-gitops" in EXAMPLES
+    assert len(EXAMPLES) >= 2
+
+
+def test_reference_example_fits_in_about_forty_lines() -> None:
+    lines = (bundled.patterns_dir() / "multicloud-gitops.yaml").read_text().splitlines()
+    meaningful = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    assert len(meaningful) <= 45
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_generated_values_files_follow_the_validated_patterns_layout(
+    example: str, example_repo: Callable[[str], Path]
+) -> None:
+    repo = example_repo(example)
+    pattern = load_spec(repo / "pattern.yaml")
+    global_values = load(repo, "values-global.yaml")
+    assert global_values["global"]["pattern"] == example
+    assert set(global_values["global"]["options"]) >= {
+        "useCSV",
+        "syncPolicy",
+        "installPlanApproval",
+    }
+    assert global_values["main"]["clusterGroupName"] == pattern.hub.name
+    assert global_values["main"]["multiSourceConfig"]["enabled"] is True
+
+    for group in pattern.cluster_groups:
+        values = load(repo, f"values-{group.name}.yaml")
+        tree_ = values["clusterGroup"]
+        assert tree_["name"] == group.name
+        assert not DEPRECATED_KEYS & all_keys(values)
+        applications = tree_["applications"]
+        assert isinstance(applications, dict)  # map form
+        for key, application in applications.items():
+            assert application["name"] == key
+            assert application["argoProject"] in tree_["argoProjects"]
+            assert application["namespace"] in tree_["namespaces"]
+            assert ("path" in application) != ("chart" in application)
+            if "path" in application:
+                assert (repo / application["path"] / "Chart.yaml").is_file()
+            else:
+                assert application["chartVersion"]
+        for subscription in tree_.get("subscriptions", {}).values():
+            assert subscription["namespace"] in tree_["namespaces"] + ["openshift-operators"]
+        if "imperative" in tree_:
+            assert isinstance(tree_["imperative"]["jobs"], list)
+        if group.is_hub and pattern.groups:
+            managed = tree_["managedClusterGroups"]
+            assert sorted(managed) == sorted(g.name for g in pattern.groups)
+            for name, entry in managed.items():
+                labels = {label["name"]: label["value"] for label in entry["acmlabels"]}
+                assert labels == dict(pattern.group(name).selector_labels)
+        else:
+            assert "managedClusterGroups" not in tree_
+
+
+def test_hub_gets_acm_and_vault_and_consumers_get_external_secrets(
+    example_repo: Callable[[str], Path],
+) -> None:
+    repo = example_repo("multicloud-gitops")
+    hub = load(repo, "values-hub.yaml")["clusterGroup"]
+    spoke = load(repo, "values-group-one.yaml")["clusterGroup"]
+    assert hub["subscriptions"]["acm"]["name"] == "advanced-cluster-management"
+    assert hub["applications"]["acm"]["path"] == "common/acm"
+    assert hub["applications"]["vault"]["chart"] == "hashicorp-vault"
+    for group in (hub, spoke):
+        assert group["applications"]["secret-store"]["path"] == "common/secretstore"
+        assert group["applications"]["external-secrets"]["chart"] == "external-secrets"
+    assert "vault" not in spoke["applications"]
+    assert "acm" not in spoke["applications"]
+
+
+def test_industrial_edge_wiring(example_repo: Callable[[str], Path]) -> None:
+    repo = example_repo("industrial-edge")
+    hub = load(repo, "values-datacenter.yaml")["clusterGroup"]
+    east = load(repo, "values-factory-east.yaml")["clusterGroup"]
+    assert load(repo, "values-global.yaml")["global"]["options"]["installPlanApproval"] == "Manual"
+    assert hub["applications"]["pipelines"]["syncPolicy"] == {"retry": {"limit": 20}}
+    assert hub["applications"]["pipelines"]["ignoreDifferences"] == [
+        {"group": "tekton.dev", "kind": "Pipeline", "jsonPointers": ["/spec/params"]}
+    ]
+    assert hub["applications"]["line-dashboard"]["overrides"] == [{"name": "replicas", "value": 2}]
+    assert hub["managedClusterGroups"]["factory-east"]["helmOverrides"] == [
+        {"name": "dashboard.siteName", "value": "east"}
+    ]
+    broker = east["applications"]["broker"]
+    assert broker["repoURL"] == "https://charts.example.com/stable"
+    assert broker["chartVersion"] == "1.2.*"
+    # apps on one group live under that group's folder, shared ones under all/
+    assert hub["applications"]["data-lake"]["path"] == "charts/hub/data-lake"
+    assert east["applications"]["line-dashboard"]["path"] == "charts/all/line-dashboard"
+    # factories consume no secret: no External Secrets there
+    assert "external-secrets" not in east["applications"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_secret_template_matches_the_spec_and_holds_no_value(
+    example: str, example_repo: Callable[[str], Path]
+) -> None:
+    repo = example_repo(example)
+    pattern = load_spec(repo / "pattern.yaml")
+    template = load(repo, "values-secret.yaml.template")
+    assert template["version"] == "2.0"
+    by_name = {secret["name"]: secret for secret in template["secrets"]}
+    assert set(by_name) == set(pattern.secrets)
+    for secret in pattern.secrets.values():
+        entry = by_name[secret.name]
+        assert entry["vaultPrefixes"] == list(secret.prefixes)
+        fields = {field["name"]: field for field in entry["fields"]}
+        for field in secret.fields:
+            emitted = fields[field.name]
+            assert emitted.get("value") is None
+            if field.source == "generate":
+                assert emitted["onMissingValue"] == "generate"
+                assert emitted["vaultPolicy"] == field.vault_policy
+            elif field.source == "file":
+                assert emitted["path"]
+            else:
+                assert emitted["onMissingValue"] in ("prompt", "error")
+
+
+def test_app_that_consumes_a_secret_reads_its_vault_path(
+    example_repo: Callable[[str], Path],
+) -> None:
+    repo = example_repo("industrial-edge")
+    values = load(repo, "charts/hub/pipelines/values.yaml")
+    assert values["externalSecrets"] == [
+        {
+            "name": "git-token",
+            "vaultKey": "secret/data/hub/git-token",
+            "fields": ["token", "ssh-key"],
+        }
+    ]
+    assert load(repo, "charts/all/line-dashboard/values.yaml")["externalSecrets"] == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_values_pass_the_published_clustergroup_schema(
+    example: str, example_repo: Callable[[str], Path]
+) -> None:
+    needs_shared()
+    schema = json.loads(
+        (REFERENCE / "validatedpatterns/clustergroup.values.schema.json").read_text()
+    )
+    validator = jsonschema.Draft7Validator(schema)
+    repo = example_repo(example)
+    global_values = load(repo, "values-global.yaml")
+    for path in sorted(repo.glob("values-*.yaml")):
+        if path.name == "values-global.yaml":
+            continue
+        merged = {**global_values, **load(repo, path.name)}
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(merged)]
+        assert errors == [], path.name
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_secret_template_passes_the_published_schema(
+    example: str, example_repo: Callable[[str], Path]
+) -> None:
+    needs_shared()
+    schema = json.loads((REFERENCE / "validatedpatterns/values-secrets.v2.schema.json").read_text())
+    repo = example_repo(example)
+    template = load(repo, "values-secret.yaml.template")
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(template)]
+    assert errors == []
+
+
+def test_repository_scaffolding(example_repo: Callable[[str], Path]) -> None:
+    repo = example_repo("multicloud-gitops")
+    assert (
+        (repo / "pattern.yaml")
+        .read_text()
+        .startswith("# yaml-language-server: $schema=.mcg-gen/pattern.schema.json\n")
+    )
+    assert json.loads((repo / ".mcg-gen/pattern.schema.json").read_text())["$schema"].endswith(
+        "2020-12/schema"
+    )
+    ignored = (repo / ".gitignore").read_text().splitlines()
+    assert "values-secret.yaml" in ignored
+    hooks = load(repo, ".pre-commit-config.yaml")["repos"][0]["hooks"]
+    assert hooks[0]["entry"] == "mcg-gen validate"
+    workflow = load(repo, ".github/workflows/validate.yaml")
+    steps = workflow["jobs"]["validate"]["steps"]
+    assert any("mcg-gen validate" in step.get("run", "") for step in steps)
+    metadata = load(repo, "pattern-metadata.yaml")
+    assert metadata["name"] == "multicloud-gitops"
+    assert metadata["extra_features"]["spoke_support"] is True
+    bootstrap = load(repo, "bootstrap/hub-application.yaml")
+    assert bootstrap["kind"] == "Application"
+    assert bootstrap["spec"]["source"]["path"] == "common/clustergroup"
+    assert bootstrap["spec"]["source"]["helm"]["valueFiles"] == [
+        "/values-global.yaml",
+        "/values-hub.yaml",
+    ]
+    readme = (repo / "README.md").read_text()
+    assert "`group-one` | managed" in readme
+    assert "secret/data/global/config-demo" in readme
+    for chart in ("clustergroup", "acm", "secretstore"):
+        assert (repo / "common" / chart / "Chart.yaml").read_bytes() == (
+            bundled.charts_dir() / chart / "Chart.yaml"
+        ).read_bytes()
+
+
+def test_generate_twice_changes_nothing(example_repo: Callable[[str], Path], cli: Any) -> None:
+    repo = example_repo("industrial-edge")
+    before = tree(repo)
+
+    def mtimes() -> dict[Path, int]:
+        return {
+            p: p.stat().st_mtime_ns for p in repo.rglob("*") if p.is_file() and p.name != "lock"
+        }
+
+    before_mtimes = mtimes()
+    result = cli("generate", str(repo))
+    assert result.code == 0
+    assert "unchanged" in result.out and "created" not in result.out
+    assert tree(repo) == before
+    assert mtimes() == before_mtimes
+
+
+def test_spec_change_updates_only_affected_files(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    repo = example_repo("multicloud-gitops")
+    before = tree(repo)
+    spec = repo / "pattern.yaml"
+    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    result = cli("generate", str(repo))
+    assert result.code == 0, result.err
+    after = tree(repo)
+    changed = {path for path in after if after[path] != before.get(path)}
+    assert changed == {"pattern.yaml", "values-hub.yaml", ".mcg-gen/state.json"}
+    assert "channel: release-2.15" in after["values-hub.yaml"].decode()
+
+
+def test_edited_file_is_kept_and_reported_with_a_diff(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    repo = example_repo("multicloud-gitops")
+    hub = repo / "values-hub.yaml"
+    edited = hub.read_text() + "# tuned by hand\n"
+    hub.write_text(edited)
+    spec = repo / "pattern.yaml"
+    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+
+    result = cli("generate", str(repo), "--diff")
+    assert result.code == 0
+    assert "kept      values-hub.yaml: edited by hand" in result.out
+    assert "-      channel: release-2.14\n+      channel: release-2.15" in result.out
+    assert hub.read_text() == edited
+    # still reported on the next run: the record keeps what mcg-gen last wrote
+    assert "kept      values-hub.yaml" in cli("generate", str(repo)).out
+
+    forced = cli("generate", str(repo), "--force")
+    assert forced.code == 0
+    assert "channel: release-2.15" in hub.read_text()
+    backups = list((repo / ".mcg-gen/backups").rglob("values-hub.yaml"))
+    assert [backup.read_text() for backup in backups] == [edited]
+    assert "nothing to do" not in cli("generate", str(repo)).out
+    assert "kept" not in cli("generate", str(repo)).out
+
+
+def test_files_no_longer_generated_are_removed_unless_edited(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    repo = example_repo("multicloud-gitops")
+    (repo / "charts/all/hello-world/values.yaml").write_text("replicas: 3\n")
+    spec = repo / "pattern.yaml"
+    text = spec.read_text().replace("[config-demo, hello-world]", "[config-demo]")
+    spec.write_text(text.replace("  hello-world: {}\n", ""))
+
+    result = cli("generate", str(repo))
+    assert result.code == 0, result.err
+    assert not (repo / "charts/all/hello-world/Chart.yaml").exists()
+    assert not (repo / "charts/all/hello-world/templates").exists()
+    assert (repo / "charts/all/hello-world/values.yaml").read_text() == "replicas: 3\n"
+    assert "no longer generated, but edited by hand" in result.out
+    recorded = state.read_state(repo)
+    assert not any(path.startswith("charts/all/hello-world/") for path in recorded)
+
+
+def test_dry_run_writes_nothing(example_repo: Callable[[str], Path], cli: Any) -> None:
+    repo = example_repo("multicloud-gitops")
+    spec = repo / "pattern.yaml"
+    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    (repo / "values-group-one.yaml").unlink()
+    before = tree(repo)
+    result = cli("generate", str(repo), "--dry-run", "--diff")
+    assert result.code == 0
+    assert "would update values-hub.yaml" in result.out
+    assert "would create values-group-one.yaml" in result.out
+    assert "+      channel: release-2.15" in result.out
+    assert tree(repo) == before
+    assert cli("generate", str(repo), "--check").code == 1
+    assert tree(repo) == before
+    assert cli("generate", str(repo)).code == 0
+    assert cli("generate", str(repo), "--check").code == 0
+
+
+@pytest.mark.parametrize("fail_after", [0, 1, 5])
+def test_failure_half_way_leaves_the_repository_as_it_was(
+    example_repo: Callable[[str], Path], fail_after: int
+) -> None:
+    repo = example_repo("multicloud-gitops")
+    spec = repo / "pattern.yaml"
+    spec.write_text(
+        spec.read_text()
+        .replace("release-2.14", "release-2.15")
+        .replace("  hello-world: {}\n", "  hello-world: {}\n  extra: {}\n")
+        .replace(
+            "apps: [config-demo, hello-world]\n  jobs",
+            "apps: [config-demo, hello-world, extra]\n  jobs",
+        )
+    )
+    before = tree(repo)
+    with pytest.raises(OSError, match="injected failure"):
+        generate(repo, load_spec(spec), fail_after=fail_after, out=open("/dev/null", "w"))
+    assert tree(repo) == before
+    assert not (repo / ".mcg-gen/staging").exists()
+
+
+def test_interrupted_run_is_completed_by_the_next_one(
+    example_repo: Callable[[str], Path], cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed after its commit point (simulated: the journal is written, no file moved)."""
+    repo = example_repo("multicloud-gitops")
+    spec = repo / "pattern.yaml"
+    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    desired_plan = state.make_plan(
+        repo, __import__("generator.emit.repo").emit.repo.plan_files(load_spec(spec))
+    )
+    monkeypatch.setattr(state, "_replay", lambda repo, operations: None)
+    state.apply_plan(repo, desired_plan)
+    monkeypatch.undo()
+    assert (repo / ".mcg-gen/journal.json").exists()
+    assert "release-2.14" in (repo / "values-hub.yaml").read_text()
+
+    result = cli("generate", str(repo))
+    assert result.code == 0, result.err
+    assert "completed an interrupted run first" in result.out
+    assert "release-2.15" in (repo / "values-hub.yaml").read_text()
+    assert not (repo / ".mcg-gen/journal.json").exists()
+    assert cli("generate", str(repo), "--check").code == 0
+
+
+def test_second_concurrent_run_fails_clearly(example_repo: Callable[[str], Path], cli: Any) -> None:
+    repo = example_repo("multicloud-gitops")
+    with state.repository_lock(repo):
+        result = cli("generate", str(repo))
+    assert result.code == 1
+    assert "another mcg-gen run" in result.err and "is writing this repository" in result.err
+
+
+def test_new_refuses_a_non_empty_target(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    result = cli("new", "taken", "--output", str(tmp_path / "taken"))
+    assert result.code == 2
+    assert "already exists and is not empty" in result.err
+    assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["new", "Bad_Name"], "is not a valid pattern name"),
+        (["new", "ok", "--from", "nope"], "unknown example 'nope'"),
+        (["new", "ok", "--spec", "/does/not/exist.yaml"], "does not exist"),
+        (["new", "ok", "--from", "multicloud-gitops", "--spec", "x.yaml"], "not allowed with"),
+        (["generate", "/does/not/exist"], "no pattern.yaml in"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str, cli: Any, tmp_path: Path) -> None:
+    result = cli(*args, cwd=tmp_path)
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_takes_a_spec_file_and_repo_url(tmp_path: Path, cli: Any) -> None:
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(
+        "name: ignored\ngit:\n  repoURL: https://git.example.com/a.git\n"
+        "hub:\n  apps: [web]\napps:\n  web: {}\n"
+    )
+    result = cli(
+        "new",
+        "edge",
+        "--spec",
+        str(spec),
+        "--output",
+        str(tmp_path / "out"),
+        "--repo-url",
+        "https://git.example.com/edge.git",
+        "--no-git",
+    )
+    assert result.code == 0, result.err
+    pattern = load_spec(tmp_path / "out/pattern.yaml")
+    assert pattern.name == "edge"
+    assert pattern.repo_url == "https://git.example.com/edge.git"
+    assert (tmp_path / "out/charts/hub/web/templates/deployment.yaml").is_file()
+    assert not (tmp_path / "out/values-secret.yaml.template").exists()
+    assert "acm" not in load(tmp_path / "out", "values-hub.yaml")["clusterGroup"]["applications"]
+
+
+def test_new_initialises_git(tmp_path: Path, cli: Any) -> None:
+    result = cli("new", "demo", "--output", str(tmp_path / "demo"))
+    assert result.code == 0, result.err
+    assert (tmp_path / "demo/.git").is_dir()
+
+
+def test_templates_in_spec_strings_stay_literal(tmp_path: Path, cli: Any) -> None:
+    payload = '{{ .Values.global.pattern }} {% raw %} {{ lookup "v1" "Secret" "" "" }}'
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "name": "literal",
+                "description": payload,
+                "git": {"repoURL": "https://git.example.com/literal.git"},
+                "hub": {"apps": ["web"]},
+                "apps": {"web": {"overrides": {"banner": payload}}},
+            }
+        )
+    )
+    result = cli("new", "literal", "--spec", str(spec), "--output", str(tmp_path / "r"), "--no-git")
+    assert result.code == 0, result.err
+    hub = load(tmp_path / "r", "values-hub.yaml")
+    assert hub["clusterGroup"]["applications"]["web"]["overrides"] == [
+        {"name": "banner", "value": payload}
+    ]
+    assert payload in (tmp_path / "r/README.md").read_text()
