@@ -141,9 +141,16 @@ def describe(error: ValidationError) -> list[SchemaProblem]:
     ):
         return [SchemaProblem(path, f"{where}: {error.message}", "", False, "invalid")]
     if validator == "not":
+        value = error.validator_value
+        keys = value.get("required", []) if isinstance(value, dict) else []
+        named = " and ".join(f"'{key}'" for key in keys) or "these keys"
         return [
             SchemaProblem(
-                path, f"{where}: these keys cannot be used together", "", False, "invalid"
+                path,
+                f"{where}: {named} cannot be used together",
+                "keep only one",
+                False,
+                "exclusive-keys",
             )
         ]
     return [SchemaProblem(path, f"{where}: {error.message}", "", False, "invalid")]

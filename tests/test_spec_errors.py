@@ -93,8 +93,8 @@ CASES = [
     pytest.param(
         BASE.replace("    secrets: [db]", "    chart: web\n    path: x"),
         "11:5",
-        "cannot be used together",
-        "",
+        "apps.web: 'path' and 'chart' cannot be used together",
+        "keep only one",
         id="path-and-chart",
     ),
     pytest.param(
