@@ -6,13 +6,13 @@ null and disabled entries dropped. Same rules as the clustergroup chart's entrie
 {{- $items := list -}}
 {{- if kindIs "map" . -}}
 {{- range $key, $entry := . -}}
-{{- if and $entry (kindIs "map" $entry) (not $entry.disabled) -}}
+{{- if and (kindIs "map" $entry) (not $entry.disabled) -}}
 {{- $items = append $items (merge (deepCopy $entry) (dict "name" $key)) -}}
 {{- end -}}
 {{- end -}}
 {{- else -}}
 {{- range $entry := . -}}
-{{- if and $entry (kindIs "map" $entry) (not $entry.disabled) -}}
+{{- if and (kindIs "map" $entry) (not $entry.disabled) -}}
 {{- $items = append $items $entry -}}
 {{- end -}}
 {{- end -}}

@@ -18,13 +18,13 @@ Use: fromJson (include "clustergroup.entries" .Values.clusterGroup.applications)
 {{- $items := list -}}
 {{- if kindIs "map" . -}}
 {{- range $key, $entry := . -}}
-{{- if and $entry (kindIs "map" $entry) (not $entry.disabled) -}}
+{{- if and (kindIs "map" $entry) (not $entry.disabled) -}}
 {{- $items = append $items (merge (deepCopy $entry) (dict "name" $key)) -}}
 {{- end -}}
 {{- end -}}
 {{- else -}}
 {{- range $entry := . -}}
-{{- if and $entry (kindIs "map" $entry) (not $entry.disabled) -}}
+{{- if and (kindIs "map" $entry) (not $entry.disabled) -}}
 {{- $items = append $items $entry -}}
 {{- end -}}
 {{- end -}}

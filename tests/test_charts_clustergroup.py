@@ -1,0 +1,315 @@
+"""The clustergroup chart, rendered by Helm, against the Validated Patterns values contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from generator.bundled import charts_dir
+from generator.errors import McgError
+from generator.helm import render_chart
+from generator.render import merge_values
+
+FACTS = {
+    "pattern": "mcg",
+    "repoURL": "https://github.com/example/mcg.git",
+    "targetRevision": "main",
+    "hubClusterDomain": "apps.hub.example.com",
+    "localClusterDomain": "apps.hub.example.com",
+    "clusterDomain": "hub.example.com",
+    "clusterPlatform": "AWS",
+    "clusterVersion": "4.16",
+}
+
+
+def render(cluster_group: dict[str, Any], **global_values: Any) -> list[dict[str, Any]]:
+    values = {
+        "global": merge_values(FACTS, global_values),
+        "clusterGroup": {"name": "hub", **cluster_group},
+    }
+    docs = render_chart(charts_dir() / "clustergroup", values, release="r", namespace="mcg-hub")
+    return [doc.body for doc in docs]
+
+
+def by_kind(bodies: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    found = [b for b in bodies if b["kind"] == kind]
+    named = {b["metadata"]["name"]: b for b in found}
+    assert len(named) == len(found), f"duplicate {kind} names"
+    return named
+
+
+def test_nothing_but_what_the_values_ask_for() -> None:
+    assert render({}) == []
+
+
+@pytest.mark.parametrize(
+    "namespaces",
+    [
+        ["plain", {"labelled": {"labels": {"team": "a"}, "annotations": {"note": "x"}}}],
+        {"plain": None, "labelled": {"labels": {"team": "a"}, "annotations": {"note": "x"}}},
+    ],
+    ids=["list", "map"],
+)
+def test_namespaces_in_list_or_map_form(namespaces: Any) -> None:
+    found = by_kind(render({"namespaces": namespaces}), "Namespace")
+    assert found["plain"]["metadata"]["labels"] == {"argocd.argoproj.io/managed-by": "mcg-hub"}
+    assert found["labelled"]["metadata"]["labels"] == {
+        "argocd.argoproj.io/managed-by": "mcg-hub",
+        "team": "a",
+    }
+    assert found["labelled"]["metadata"]["annotations"] == {"note": "x"}
+
+
+def test_operator_groups_follow_target_namespaces_and_excludes() -> None:
+    bodies = render(
+        {
+            "namespaces": {
+                "own": None,
+                "all": {"targetNamespaces": []},
+                "some": {"targetNamespaces": ["a", "b"]},
+                "none": {"operatorGroup": False},
+                "excluded": None,
+                "gone": {"disabled": True},
+            },
+            "operatorgroupExcludes": ["excluded"],
+        }
+    )
+    groups = by_kind(bodies, "OperatorGroup")
+    assert sorted(groups) == ["all-operator-group", "own-operator-group", "some-operator-group"]
+    assert groups["own-operator-group"]["metadata"]["namespace"] == "own"
+    assert groups["own-operator-group"]["spec"] == {"targetNamespaces": ["own"]}
+    assert groups["all-operator-group"]["spec"] == {}
+    assert groups["some-operator-group"]["spec"] == {"targetNamespaces": ["a", "b"]}
+    assert "gone" not in by_kind(bodies, "Namespace")
+
+
+def test_subscriptions_defaults_and_overrides() -> None:
+    bodies = render(
+        {
+            "subscriptions": {
+                "acm": {
+                    "name": "advanced-cluster-management",
+                    "namespace": "open-cluster-management",
+                    "channel": "release-2.11",
+                    "csv": "advanced-cluster-management.v2.11.0",
+                },
+                "plain": {},
+                "manual": {
+                    "source": "community-operators",
+                    "sourceNamespace": "custom",
+                    "installPlanApproval": "Manual",
+                },
+                "off": {"disabled": True},
+            }
+        },
+        options={"installPlanApproval": "Automatic", "useCSV": True},
+    )
+    subs = by_kind(bodies, "Subscription")
+    assert sorted(subs) == ["advanced-cluster-management", "manual", "plain"]
+    acm = subs["advanced-cluster-management"]
+    assert acm["metadata"]["namespace"] == "open-cluster-management"
+    assert acm["spec"] == {
+        "name": "advanced-cluster-management",
+        "source": "redhat-operators",
+        "sourceNamespace": "openshift-marketplace",
+        "channel": "release-2.11",
+        "installPlanApproval": "Automatic",
+        "startingCSV": "advanced-cluster-management.v2.11.0",
+    }
+    assert subs["plain"]["metadata"]["namespace"] == "openshift-operators"
+    assert subs["plain"]["spec"]["name"] == "plain"
+    assert "channel" not in subs["plain"]["spec"]
+    assert subs["manual"]["spec"]["source"] == "community-operators"
+    assert subs["manual"]["spec"]["sourceNamespace"] == "custom"
+    assert subs["manual"]["spec"]["installPlanApproval"] == "Manual"
+
+
+def test_use_csv_false_leaves_the_csv_unpinned() -> None:
+    bodies = render({"subscriptions": [{"name": "op", "csv": "op.v1"}]}, options={"useCSV": False})
+    assert "startingCSV" not in by_kind(bodies, "Subscription")["op"]["spec"]
+
+
+@pytest.mark.parametrize(
+    ("key", "projects"),
+    [
+        ("argoProjects", ["hub", "apps"]),
+        ("projects", ["hub", "apps"]),
+        ("argoProjects", {"hub": "The hub", "apps": None}),
+    ],
+    ids=["argoProjects-list", "deprecated-projects", "argoProjects-map"],
+)
+def test_app_projects(key: str, projects: Any) -> None:
+    found = by_kind(render({key: projects}), "AppProject")
+    assert sorted(found) == ["apps", "hub"]
+    hub = found["hub"]
+    assert hub["metadata"]["namespace"] == "mcg-hub"
+    assert hub["spec"]["sourceRepos"] == ["*"]
+    assert hub["spec"]["destinations"] == [{"namespace": "*", "server": "*"}]
+    expected = "The hub" if isinstance(projects, dict) else "Pattern hub"
+    assert hub["spec"]["description"] == expected
+
+
+def test_path_application_is_single_source_with_the_value_file_chain() -> None:
+    bodies = render(
+        {
+            "sharedValueFiles": ["/overrides/values-{{ $.Values.global.clusterPlatform }}.yaml"],
+            "applications": {
+                "config-demo": {
+                    "namespace": "config-demo",
+                    "argoProject": "apps",
+                    "path": "charts/all/config-demo",
+                    "extraValueFiles": ["/extra/values.yaml"],
+                    "overrides": [{"name": "replicas", "value": 2}],
+                }
+            },
+        },
+        extraValueFiles=["/values-extra-global.yaml"],
+    )
+    app = by_kind(bodies, "Application")["config-demo"]
+    assert app["metadata"]["namespace"] == "mcg-hub"
+    spec = app["spec"]
+    assert spec["project"] == "apps"
+    assert spec["destination"] == {"name": "in-cluster", "namespace": "config-demo"}
+    source = spec["source"]
+    assert source["repoURL"] == "https://github.com/example/mcg.git"
+    assert source["targetRevision"] == "main"
+    assert source["path"] == "charts/all/config-demo"
+    assert source["helm"]["ignoreMissingValueFiles"] is True
+    assert source["helm"]["valueFiles"] == [
+        "/values-global.yaml",
+        "/values-hub.yaml",
+        "/values-AWS.yaml",
+        "/values-AWS-4.16.yaml",
+        "/values-AWS-hub.yaml",
+        "/values-4.16-hub.yaml",
+        "/values-extra-global.yaml",
+        "/overrides/values-AWS.yaml",
+        "/extra/values.yaml",
+    ]
+    parameters = {p["name"]: p["value"] for p in source["helm"]["parameters"]}
+    assert parameters["global.hubClusterDomain"] == "apps.hub.example.com"
+    assert parameters["global.namespace"] == "$ARGOCD_APP_NAMESPACE"
+    assert parameters["clusterGroup.name"] == "hub"
+    assert parameters["replicas"] == "2"
+    assert spec["syncPolicy"] == {"automated": {}, "retry": {"limit": 20}}
+
+
+def test_versioned_chart_application_is_multi_source_with_patternref() -> None:
+    bodies = render(
+        {
+            "applications": [
+                {
+                    "name": "vault",
+                    "namespace": "vault",
+                    "chart": "hashicorp-vault",
+                    "chartVersion": "0.1.*",
+                    "project": "hub",
+                },
+                {
+                    "name": "own",
+                    "chart": "thing",
+                    "chartVersion": "1.2.3",
+                    "repoURL": "https://charts.example.com",
+                },
+            ]
+        },
+        multiSourceRepoUrl="",
+    )
+    apps = by_kind(bodies, "Application")
+    vault = apps["vault"]["spec"]
+    assert vault["project"] == "hub"
+    pattern_source, chart_source = vault["sources"]
+    assert pattern_source == {
+        "repoURL": "https://github.com/example/mcg.git",
+        "targetRevision": "main",
+        "ref": "patternref",
+    }
+    assert chart_source["repoURL"] == "https://charts.validatedpatterns.io"
+    assert chart_source["chart"] == "hashicorp-vault"
+    assert chart_source["targetRevision"] == "0.1.*"
+    assert chart_source["helm"]["valueFiles"][:2] == [
+        "$patternref/values-global.yaml",
+        "$patternref/values-hub.yaml",
+    ]
+    assert apps["own"]["spec"]["sources"][1]["repoURL"] == "https://charts.example.com"
+    assert apps["own"]["spec"]["project"] == "default"
+    assert apps["own"]["spec"]["destination"]["namespace"] == "mcg-hub"
+
+
+def test_sync_policies_disabled_apps_and_ignore_differences() -> None:
+    differences = [{"group": "apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]}]
+    bodies = render(
+        {
+            "applications": {
+                "manual": {"path": "a", "syncPolicy": "Manual"},
+                "custom": {"path": "b", "syncPolicy": {"automated": {"prune": True}}},
+                "default": {"path": "c", "ignoreDifferences": differences},
+                "off": {"path": "d", "disabled": True},
+                "nothing": None,
+            }
+        },
+        options={"syncPolicy": "Automatic", "applicationRetryLimit": 5},
+    )
+    apps = by_kind(bodies, "Application")
+    assert sorted(apps) == ["custom", "default", "manual"]
+    assert "syncPolicy" not in apps["manual"]["spec"]
+    assert apps["custom"]["spec"]["syncPolicy"] == {"automated": {"prune": True}}
+    assert apps["default"]["spec"]["syncPolicy"] == {"automated": {}, "retry": {"limit": 5}}
+    assert apps["default"]["spec"]["ignoreDifferences"] == differences
+
+
+def test_global_manual_sync_policy_applies_to_every_app() -> None:
+    bodies = render({"applications": {"a": {"path": "a"}}}, options={"syncPolicy": "Manual"})
+    assert "syncPolicy" not in by_kind(bodies, "Application")["a"]["spec"]
+
+
+def test_single_argo_cd_puts_everything_in_the_shared_namespace() -> None:
+    bodies = render({"applications": {"a": {"path": "a"}}, "namespaces": ["x"]}, singleArgoCD=True)
+    assert by_kind(bodies, "Application")["a"]["metadata"]["namespace"] == "openshift-gitops"
+    labels = by_kind(bodies, "Namespace")["x"]["metadata"]["labels"]
+    assert labels["argocd.argoproj.io/managed-by"] == "openshift-gitops"
+
+
+def test_an_application_without_path_or_chart_fails_clearly() -> None:
+    with pytest.raises(McgError, match=r"applications\.broken needs a path"):
+        render({"applications": {"broken": {"namespace": "x"}}})
+
+
+def test_imperative_cron_job_runs_the_jobs_in_order() -> None:
+    bodies = render(
+        {
+            "imperative": {
+                "jobs": [
+                    {"name": "first", "playbook": "ansible/first.yaml", "timeout": 234},
+                    {"name": "skipped", "playbook": "x.yaml", "disabled": True},
+                    {"name": "second", "playbook": "ansible/second.yaml", "tags": "setup"},
+                ]
+            }
+        }
+    )
+    cron = by_kind(bodies, "CronJob")["imperative-cronjob"]
+    assert cron["metadata"]["namespace"] == "imperative"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "imperative-sa"
+    steps = [c["name"] for c in pod["initContainers"]]
+    assert steps == ["git-init", "first", "second"]
+    first = pod["initContainers"][1]["command"]
+    assert first[:3] == ["timeout", "234", "ansible-playbook"]
+    assert first[-1] == "ansible/first.yaml"
+    assert "setup" in pod["initContainers"][2]["command"]
+    assert by_kind(bodies, "ServiceAccount")["imperative-sa"]["metadata"]["namespace"] == (
+        "imperative"
+    )
+    binding = by_kind(bodies, "ClusterRoleBinding")["imperative-cluster-rolebinding"]
+    assert binding["roleRef"]["name"] == "imperative-cluster-role"
+    assert "imperative-cluster-role" in by_kind(bodies, "ClusterRole")
+    config = by_kind(bodies, "ConfigMap")["helm-values-configmap-hub"]
+    assert "ansible/first.yaml" in config["data"]["values.yaml"]
+
+
+def test_imperative_jobs_must_be_a_list() -> None:
+    with pytest.raises(McgError, match=r"schema.*imperative/jobs"):
+        render({"imperative": {"jobs": {"one": {"playbook": "x.yaml"}}}})
+    with pytest.raises(McgError, match="playbook"):
+        render({"imperative": {"jobs": [{"name": "no-playbook"}]}})
