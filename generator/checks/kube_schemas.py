@@ -127,6 +127,7 @@ def _read_schema_file(path: Path) -> Any:
         ) from None
 
 
+@cache
 def _retrieve_file(uri: str) -> Any:
     """Lets one schema file `$ref` another by relative path (e.g. `../_definitions.json`)."""
     from urllib.parse import unquote, urlparse
@@ -342,7 +343,8 @@ class _Compiler:
     def __init__(self, registry: Any, *, draft7: bool) -> None:
         self.registry = registry
         self.draft7 = draft7
-        self.refs: dict[int, Check] = {}
+        # Keyed by id() of the target schema, which is kept alive here so the id stays unique.
+        self.refs: dict[int, tuple[Any, Check]] = {}
 
     def compile(self, schema: Any, base_uri: str) -> Check:
         return self._schema(schema, self.registry.resolver(base_uri))
@@ -370,10 +372,10 @@ class _Compiler:
         if key not in self.refs:
             # A placeholder first, so that recursive schemas compile to a loop, not forever.
             target: list[Check] = []
-            self.refs[key] = lambda value: target[0](value)
+            self.refs[key] = (resolved.contents, lambda value: target[0](value))
             target.append(self._schema(resolved.contents, resolved.resolver))
-            self.refs[key] = target[0]
-        return self.refs[key]
+            self.refs[key] = (resolved.contents, target[0])
+        return self.refs[key][1]
 
     def _keywords(self, schema: dict[str, Any], resolver: Any) -> Check:
         checks = []
