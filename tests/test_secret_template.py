@@ -8,8 +8,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from generator import bundled
 from generator.checks.secret_template import RULES, check_secret_template
+from generator.emit.repo import plan_files
 from generator.findings import Finding, Severity
+from generator.model.spec import load_spec
 from generator.yamlio import parse_document
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "values-cases" / "values-secret.yaml.template"
@@ -29,6 +32,17 @@ def found(text: str) -> list[tuple[str, int, str]]:
 
 def test_reference_template_with_every_kind_of_field_is_clean() -> None:
     assert check(TEMPLATE.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    "spec", sorted(bundled.patterns_dir().glob("*.yaml")), ids=lambda spec: spec.stem
+)
+def test_templates_generated_from_bundled_patterns_have_no_errors(spec: Path) -> None:
+    files = plan_files(load_spec(spec))
+    findings = check(files[NAME].decode("utf-8"))
+    # fields the user must fill in (value: null, onMissingValue: error) are warned about
+    assert {f.rule for f in findings} <= {"secrets/no-value"}
+    assert all(f.severity is Severity.WARNING for f in findings)
 
 
 @pytest.mark.parametrize(

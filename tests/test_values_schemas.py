@@ -14,7 +14,9 @@ import pytest
 from generator import bundled
 from generator.checks import secret_template, values
 from generator.checks.values import check_values_file
+from generator.emit.repo import plan_files
 from generator.findings import Finding, Severity
+from generator.model.spec import load_spec
 from generator.yamlio import parse_document
 
 CASES = Path(__file__).parent / "fixtures" / "values-cases"
@@ -89,6 +91,18 @@ def test_list_form_group_with_less_common_keys_is_clean() -> None:
 
 def test_global_file_is_clean() -> None:
     assert check(read("values-global.yaml"), "values-global.yaml", "global") == []
+
+
+@pytest.mark.parametrize(
+    "spec", sorted(bundled.patterns_dir().glob("*.yaml")), ids=lambda spec: spec.stem
+)
+def test_values_files_generated_from_bundled_patterns_are_clean(spec: Path) -> None:
+    files = plan_files(load_spec(spec))
+    names = [name for name in files if re.fullmatch(r"values-[^/]+\.yaml", name)]
+    assert "values-global.yaml" in names and len(names) >= 2
+    for name in names:
+        kind: values.ValuesKind = "global" if name == "values-global.yaml" else "group"
+        assert check(files[name].decode("utf-8"), name, kind) == [], name
 
 
 # --- planted mistakes -------------------------------------------------------------------------

@@ -181,15 +181,14 @@ def _findings_of(error: ValidationError, doc: Document, prefix: str) -> list[Fin
             if needed not in instance
         ]
     if keyword == "anyOf" and _only_required(error.validator_value):
-        choices = " or ".join(
-            f"'{key}'" for branch in error.validator_value for key in branch["required"]
-        )
+        keys = [key for branch in error.validator_value for key in branch["required"]]
+        choices = " or ".join(f"'{key}'" for key in keys)
         return [
             at(
                 path,
                 "missing-key",
                 f"{dotted(path)}: needs {choices}",
-                schema.get("description", ""),
+                _required_hint(keys[0], schema),
             )
         ]
     if keyword == "not":
@@ -197,17 +196,17 @@ def _findings_of(error: ValidationError, doc: Document, prefix: str) -> list[Fin
     return [at(path, "invalid", _invalid_message(path, error), schema.get("description", ""))]
 
 
-def _extra_keys(instance: Any, schema: Mapping[str, Any]) -> list[str]:
+def _extra_keys(instance: Any, schema: Mapping[str, Any]) -> list[Any]:
     if not isinstance(instance, dict):
         return []
     known = schema.get("properties", {})
-    return [str(key) for key in instance if key not in known]
+    return [key for key in instance if key not in known]
 
 
-def _did_you_mean(key: str, schema: Mapping[str, Any]) -> str:
+def _did_you_mean(key: Any, schema: Mapping[str, Any]) -> str:
     known = list(schema.get("properties", {}))
     by_lower = {name.lower(): name for name in known}
-    close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(key).lower(), list(by_lower), n=1, cutoff=0.6)
     if close:
         return f"did you mean '{by_lower[close[0]]}'?"
     return "known keys: " + ", ".join(sorted(known)) if known else ""
@@ -297,8 +296,10 @@ def _exclusive_finding(
     other = present[0]
     if description:
         message = f"{dotted(path)}: {description} (found '{other}')"
-    else:
+    elif trigger:
         message = f"{dotted(path)}: '{trigger}' and '{other}' cannot be used together"
+    else:
+        message = f"{dotted(path)}: '{other}' is not allowed here"
     hint = f"remove '{other}' or '{trigger}'" if trigger else f"remove '{other}'"
     return at((*path, other), "exclusive-keys", message, hint)
 
