@@ -50,14 +50,13 @@ def test_templates_generated_from_bundled_patterns_have_no_errors(spec: Path) ->
     [
         'version: "2.0"\nsecrets:\n  - name: a\n    fields:\n      - name: b\n        value: c\n',
         "version: 2.0\nsecrets:\n",
-        'version: "2.0"\nbackingStore: vault\nsecrets: []\n',
         'version: "2.0"\nsecrets:\n  - name: a\n    fields:\n      - name: b\n'
         "        onMissingValue: generate\n        vaultPolicy: validatedPatternDefaultPolicy\n"
         "        value: null\n",
         'version: "2.0"\nbootstrap_secrets:\n  - name: a\n    targetNamespaces: [ns]\n'
         "    fields:\n      - name: b\n        path: ~/b.txt\n",
     ],
-    ids=["name-value", "float-version-empty", "backing-store", "generate-null-value", "bootstrap"],
+    ids=["name-value", "float-version-empty", "generate-null-value", "bootstrap"],
 )
 def test_small_valid_files(text: str) -> None:
     assert check(text) == []
@@ -202,13 +201,24 @@ def test_field_without_any_value_is_a_warning() -> None:
     ]
 
 
+def test_backing_store_in_the_file_is_deprecated() -> None:
+    findings = check('version: "2.0"\nbackingStore: vault\nsecrets: []\n')
+    assert [(f.rule, f.severity, f.line) for f in findings] == [
+        ("secrets/deprecated-key", Severity.WARNING, 2)
+    ]
+    assert "global.secretStore.backend" in findings[0].hint
+
+
 def test_generate_needs_the_vault_backend() -> None:
     text = (
         'version: "2.0"\nbackingStore: kubernetes\nsecrets:\n  - name: a\n    fields:\n'
         "      - name: b\n        onMissingValue: generate\n"
         "        vaultPolicy: validatedPatternDefaultPolicy\n"
     )
-    assert [(f.rule, f.line) for f in check(text)] == [("secrets/generate-needs-vault", 7)]
+    assert [(f.rule, f.line) for f in check(text)] == [
+        ("secrets/deprecated-key", 2),
+        ("secrets/generate-needs-vault", 7),
+    ]
 
 
 def test_bootstrap_secrets_need_namespaces_and_cannot_generate() -> None:
