@@ -382,6 +382,20 @@ def hub_with_provisioning() -> dict[str, Any]:
     return document
 
 
+def generated() -> list[tuple[str, dict[str, Any]]]:
+    """values-global.yaml merged with each group file mcg-gen generates for the bundled patterns."""
+    documents = []
+    for spec in sorted(bundled.patterns_dir().glob("*.yaml")):
+        files = {
+            name: parse_document(content.decode("utf-8"), name).data
+            for name, content in plan_files(load_spec(spec)).items()
+            if re.fullmatch(r"values-[^/]+\.yaml", name)
+        }
+        common = files.pop("values-global.yaml")
+        documents += [(f"{spec.stem}/{name}", {**common, **group}) for name, group in files.items()]
+    return documents
+
+
 def corpus() -> list[tuple[str, dict[str, Any]]]:
     return [
         ("hub", merged("values-hub.yaml")),
@@ -389,6 +403,7 @@ def corpus() -> list[tuple[str, dict[str, Any]]]:
         ("hub-current", merged("values-hub.yaml", current=True)),
         ("hub-provisioning", hub_with_provisioning()),
         ("lists", without_published_bugs(merged("values-group-lists.yaml"))),
+        *generated(),
     ]
 
 
