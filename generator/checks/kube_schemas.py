@@ -229,6 +229,7 @@ class SchemaRegistry:
 
 def _compile_kind(root: dict[str, Any], registry: Any, origin: str) -> KindSchema:
     from jsonschema.validators import validator_for
+    from referencing.exceptions import Unresolvable
 
     validator_class = validator_for(root)
     validator = validator_class(root, registry=registry)
@@ -236,6 +237,12 @@ def _compile_kind(root: dict[str, Any], registry: Any, origin: str) -> KindSchem
         is_valid = _Compiler(registry, draft7=root["$schema"] == _DRAFT7).compile(root, "")
     except _NotCompilable:
         is_valid = validator.is_valid
+    except Unresolvable as error:
+        raise McgError(
+            f"schema refers to {error.ref!r}, which cannot be loaded",
+            location=Location(origin),
+            hint="a $ref must name a file next to the schema or a #/definitions/... entry in it",
+        ) from None
     return KindSchema(is_valid, validator, origin)
 
 
