@@ -288,6 +288,28 @@ def test_global_options_are_closed_and_typed() -> None:
     ]
 
 
+OVERRIDE = """\
+clusterGroup:
+  applications:
+    acm:
+      chartVersion: 0.3.*
+    vault:
+      disabled: true
+  subscriptions:
+    acm:
+      chanel: release-2.17
+"""
+
+
+def test_override_files_may_be_partial_but_not_misspelt() -> None:
+    findings = check(OVERRIDE, "values-4.18-hub.yaml", "override")
+    assert [(f.rule, f.line, f.hint) for f in findings] == [
+        ("values/unknown-key", 9, "did you mean 'channel'?")
+    ]
+    as_group = {f.rule for f in check(OVERRIDE, "values-hub.yaml", "group")}
+    assert as_group == {"values/unknown-key", "values/missing-key"}
+
+
 def test_values_that_are_not_a_mapping() -> None:
     findings = check("- a\n- b\n", "values-x.yaml")
     assert [(f.rule, f.message) for f in findings] == [

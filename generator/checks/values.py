@@ -23,7 +23,9 @@ from generator import bundled
 from generator.findings import Finding, Severity
 from generator.yamlio import Document
 
-ValuesKind = Literal["global", "group"]
+# "override" is a partial group file layered on top of the group's values (values-4.18-hub.yaml,
+# values-AWS.yaml, overrides/...): checked like a group file except for keys it may leave out.
+ValuesKind = Literal["global", "group", "override"]
 
 SCHEMA_FILES = (
     "values-global.schema.json",
@@ -33,6 +35,7 @@ SCHEMA_FILES = (
 _SCHEMA_OF_KIND: dict[ValuesKind, str] = {
     "global": "values-global.schema.json",
     "group": "values-clustergroup.schema.json",
+    "override": "values-clustergroup.schema.json",
 }
 
 RULES: dict[str, str] = {
@@ -86,8 +89,11 @@ def schema_validator(schema_file: str) -> Validator:
 
 
 def check_values_file(doc: Document, kind: ValuesKind) -> list[Finding]:
-    """Findings for a values-global.yaml (`global`) or a values-<group>.yaml (`group`)."""
-    return schema_findings(doc, _SCHEMA_OF_KIND[kind], "values")
+    """Findings for a values-global.yaml, a values-<group>.yaml, or an override of a group file."""
+    findings = schema_findings(doc, _SCHEMA_OF_KIND[kind], "values")
+    if kind == "override":
+        return [finding for finding in findings if finding.rule != "values/missing-key"]
+    return findings
 
 
 def schema_findings(doc: Document, schema_file: str, prefix: str) -> list[Finding]:
