@@ -185,38 +185,43 @@ class HelmWorker:
     def _request(
         self, operation: str, chart_dir: Path, values: Mapping[str, Any], **options: Any
     ) -> Any:
+        _check_confined(chart_dir)
         conn = self._start()
         assert self._send is not None
-        self._send.send((operation, str(chart_dir.resolve()), dict(values), options))
         where = Location(str(chart_dir))
-        if not conn.poll(self.timeout):
+        try:
+            self._send.send((operation, str(chart_dir.resolve()), dict(values), options))
+            answered = conn.poll(self.timeout)
+            answer = conn.recv() if answered else None
+        except (EOFError, OSError):
+            raise self._crashed(chart_dir) from None
+        if answer is None:
             if self._process is not None:
                 self._process.kill()
             self.close()
             raise HelmError(
-                f"Helm did not finish rendering chart {chart_dir.name!r} within "
+                f"Helm did not finish with chart {chart_dir.name!r} within "
                 f"{self.timeout:g} seconds",
                 location=where,
                 hint="a template probably loops forever (a recursive `tpl` or `include`)",
             )
-        try:
-            answer = conn.recv()
-        except (EOFError, OSError):
-            assert self._process is not None
-            code = self._process.wait(timeout=5)
-            reason = self._crash_reason()
-            self.close()
-            raise HelmError(
-                f"Helm crashed while rendering chart {chart_dir.name!r} "
-                f"(worker exit code {code}: {reason})",
-                location=where,
-                hint="a template that recurses without end (e.g. `tpl` of a value that calls "
-                "`tpl` on itself) exhausts Go's stack or the worker's memory limit",
-            ) from None
         if answer[0] == "ok":
             return answer[1]
         _, kind, detail = answer
         raise _helm_error(chart_dir, kind, detail)
+
+    def _crashed(self, chart_dir: Path) -> HelmError:
+        assert self._process is not None
+        code = self._process.wait(timeout=5)
+        reason = self._crash_reason()
+        self.close()
+        return HelmError(
+            f"Helm crashed while rendering chart {chart_dir.name!r} "
+            f"(worker exit code {code}: {reason})",
+            location=Location(str(chart_dir)),
+            hint="a template that recurses without end (e.g. `tpl` of a value that calls "
+            "`tpl` on itself) exhausts Go's stack or the worker's memory limit",
+        )
 
     def render(
         self,
@@ -261,6 +266,21 @@ class HelmWorker:
         ]
         messages += [LintMessage("error", "", str(text)) for text in report.get("errors") or []]
         return messages
+
+
+def _check_confined(chart_dir: Path) -> None:
+    """Refuse a chart with symlinks leading out of it: Helm follows them when it loads the chart,
+    and `.Files.Get` would then read whatever they point at."""
+    root = chart_dir.resolve()
+    for folder, subfolders, files in os.walk(chart_dir):
+        for name in subfolders + files:
+            entry = Path(folder, name)
+            if entry.is_symlink() and not entry.resolve().is_relative_to(root):
+                raise HelmError(
+                    f"chart {chart_dir.name!r} contains a symlink that leaves the chart",
+                    location=Location(str(entry)),
+                    hint="a chart may only use its own files; copy the file into the chart",
+                )
 
 
 def _helm_error(chart_dir: Path, kind: str, detail: str) -> HelmError:

@@ -264,6 +264,14 @@ def test_global_manual_sync_policy_applies_to_every_app() -> None:
     assert "syncPolicy" not in by_kind(bodies, "Application")["a"]["spec"]
 
 
+def test_options_set_to_null_fall_back_to_defaults() -> None:
+    bodies = render(
+        {"applications": {"a": {"path": "a"}}, "subscriptions": {"s": {}}}, options=None
+    )
+    assert by_kind(bodies, "Application")["a"]["spec"]["syncPolicy"]["retry"] == {"limit": 20}
+    assert by_kind(bodies, "Subscription")["s"]["spec"]["installPlanApproval"] == "Automatic"
+
+
 def test_single_argo_cd_puts_everything_in_the_shared_namespace() -> None:
     bodies = render({"applications": {"a": {"path": "a"}}, "namespaces": ["x"]}, singleArgoCD=True)
     assert by_kind(bodies, "Application")["a"]["metadata"]["namespace"] == "openshift-gitops"

@@ -119,6 +119,17 @@ def test_files_outside_the_chart_cannot_be_read(tmp_path: Path, worker: HelmWork
     assert doc.body["data"] == {"up": "", "absolute": "", "inside": "mine"}
 
 
+def test_a_chart_with_a_symlink_out_of_it_is_refused(tmp_path: Path, worker: HelmWorker) -> None:
+    (tmp_path / "secret.txt").write_text("top secret")
+    chart = make_chart(tmp_path, {"peek.yaml": 'x: {{ .Files.Get "files/link.txt" | quote }}\n'})
+    (chart / "files").mkdir()
+    (chart / "files" / "link.txt").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(McgError, match="symlink that leaves the chart") as caught:
+        worker.render(chart, {}, release="r", namespace="n")
+    assert caught.value.location is not None
+    assert caught.value.location.file.endswith("files/link.txt")
+
+
 def test_values_that_break_the_chart_schema_are_reported(
     tmp_path: Path, worker: HelmWorker
 ) -> None:
