@@ -121,7 +121,7 @@ class HelmWorker:
         self.memory_bytes = memory_bytes
         self._process: subprocess.Popen[bytes] | None = None
         self._send: Connection | None = None
-        self._conn: Connection | None = None
+        self._receive: Connection | None = None
         self._stderr_path = ""
 
     def __enter__(self) -> HelmWorker:
@@ -137,10 +137,10 @@ class HelmWorker:
 
     def close(self) -> None:
         """Stop the worker (it is started again on the next request)."""
-        for conn in (self._send, self._conn):
+        for conn in (self._send, self._receive):
             if conn is not None:
                 conn.close()
-        self._send = self._conn = None
+        self._send = self._receive = None
         if self._process is not None:
             try:
                 self._process.wait(timeout=5)
@@ -153,8 +153,8 @@ class HelmWorker:
             self._stderr_path = ""
 
     def _start(self) -> Connection:
-        if self._conn is not None and self._process is not None and self._process.poll() is None:
-            return self._conn
+        if self._receive is not None and self._process is not None and self._process.poll() is None:
+            return self._receive
         self.close()
         with tempfile.NamedTemporaryFile(prefix="mcg-helm-", suffix=".log", delete=False) as log:
             self._stderr_path = log.name
@@ -169,10 +169,10 @@ class HelmWorker:
             )
         assert self._process.stdin is not None and self._process.stdout is not None
         self._send = Connection(os.dup(self._process.stdin.fileno()), readable=False)
-        self._conn = Connection(os.dup(self._process.stdout.fileno()), writable=False)
+        self._receive = Connection(os.dup(self._process.stdout.fileno()), writable=False)
         self._process.stdin.close()
         self._process.stdout.close()
-        return self._conn
+        return self._receive
 
     def _crash_reason(self) -> str:
         try:
