@@ -1,0 +1,327 @@
+"""Load a values-secret file (the repository's template or a user's filled-in copy) into the model.
+
+Secrets become the model's `Secret`/`SecretField`; what the user supplies for each field (a
+value, a file, an ini key) is kept apart in `ValueSource`, so the model never holds a secret
+value. The repository context (pattern name, cluster groups) comes from pattern.yaml when there
+is one, else from the Validated Patterns values files (`values-global.yaml`, `values-<group>.yaml`).
+
+The loader follows the values-secret 2.0 rules: `vaultPrefixes` defaults to `[hub]`,
+`vaultMount` to `secret`, `onMissingValue` to `error`, `ini_section` to `default`.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from generator.errors import Location, McgError, SpecErrors
+from generator.findings import Finding, Severity
+from generator.model.pattern import (
+    HUB_PREFIX,
+    ClusterGroup,
+    FieldSource,
+    Secret,
+    SecretField,
+)
+from generator.yamlio import Document, load_file
+
+TEMPLATE_FILE = "values-secret.yaml.template"
+GLOBAL_VALUES_FILE = "values-global.yaml"
+DEFAULT_MOUNT = "secret"
+DEFAULT_INI_SECTION = "default"
+
+FieldKey = tuple[str, str]  # (secret name, field name)
+DocPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ValueSource:
+    """What a file gives for one field: a literal value, a file's content or an ini file's key."""
+
+    value: str | None = None
+    path: str | None = None
+    ini_file: str | None = None
+    ini_section: str = DEFAULT_INI_SECTION
+    ini_key: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.value or self.path or self.ini_file)
+
+
+@dataclass(frozen=True)
+class SecretsFile:
+    """One values-secret file: its secrets in model form, its password policies, its values."""
+
+    document: Document
+    secrets: tuple[Secret, ...]
+    vault_policies: Mapping[str, str]
+    sources: Mapping[FieldKey, ValueSource]
+    paths: Mapping[tuple[str, str | None], DocPath]  # (secret, field or None) -> document path
+
+    def secret(self, name: str) -> Secret | None:
+        return next((secret for secret in self.secrets if secret.name == name), None)
+
+    def location(self, secret: str, field: str | None = None, key: str | None = None) -> Location:
+        path = self.paths.get((secret, field), ())
+        return self.document.location((*path, key) if key else path, key=True)
+
+    @property
+    def policies_used(self) -> tuple[str, ...]:
+        used = (f.vault_policy for s in self.secrets for f in s.fields)
+        return tuple(dict.fromkeys(policy for policy in used if policy))
+
+    @property
+    def literal_values(self) -> tuple[str, ...]:
+        """Every literal value in the file: what output must never show."""
+        return tuple(source.value for source in self.sources.values() if source.value)
+
+
+@dataclass(frozen=True)
+class RepoSecrets:
+    """What `mcg-gen secrets` needs from a repository."""
+
+    repo: Path
+    pattern_name: str
+    groups: tuple[ClusterGroup, ...]  # the hub first
+    template: SecretsFile
+
+    @property
+    def hub(self) -> ClusterGroup:
+        return self.groups[0]
+
+
+def load_secrets_file(
+    path: Path, display: str | None = None, *, default_mount: str = DEFAULT_MOUNT
+) -> SecretsFile:
+    """Read a values-secret 2.0 file; structural problems are raised together as `SpecErrors`."""
+    document = load_file(path, display or str(path))
+    errors = [f for f in structure_findings(document) if f.severity is Severity.ERROR]
+    if errors:
+        raise SpecErrors(
+            [
+                McgError(f.message, location=Location(f.file, f.line, f.column), hint=f.hint)
+                for f in errors
+            ]
+        )
+    return secrets_file(document, default_mount=default_mount)
+
+
+def structure_findings(document: Document) -> list[Finding]:
+    """The template checks' findings for `document`, with any literal value in it masked."""
+    from generator.checks.secret_template import check_secret_template
+
+    hidden = _literal_values(document.data)
+    return [
+        replace(finding, message=redact(finding.message, hidden), hint=redact(finding.hint, hidden))
+        for finding in check_secret_template(document)
+    ]
+
+
+def redact(text: str, hidden: tuple[str, ...]) -> str:
+    """`text` with every hidden value of four or more characters replaced by `<redacted>`."""
+    for value in sorted(hidden, key=len, reverse=True):
+        if len(value) >= 4:
+            text = text.replace(value, "<redacted>")
+    return text
+
+
+def _literal_values(data: Any) -> tuple[str, ...]:
+    found: list[str] = []
+    sections = (
+        [data.get(key) for key in ("secrets", "bootstrap_secrets")]
+        if isinstance(data, dict)
+        else []
+    )
+    for section in sections:
+        for secret in section if isinstance(section, list) else []:
+            fields = secret.get("fields") if isinstance(secret, dict) else None
+            for field in fields if isinstance(fields, list) else []:
+                value = field.get("value") if isinstance(field, dict) else None
+                if value is not None:
+                    found.append(str(value))
+    return tuple(found)
+
+
+def secrets_file(document: Document, *, default_mount: str = DEFAULT_MOUNT) -> SecretsFile:
+    """The model of an already checked values-secret document."""
+    data = document.data if isinstance(document.data, dict) else {}
+    secrets: list[Secret] = []
+    sources: dict[FieldKey, ValueSource] = {}
+    paths: dict[tuple[str, str | None], DocPath] = {}
+    for index, entry in enumerate(data.get("secrets") or []):
+        name = entry["name"]
+        paths[(name, None)] = ("secrets", index)
+        fields = []
+        for number, spec in enumerate(entry["fields"]):
+            paths[(name, spec["name"])] = ("secrets", index, "fields", number)
+            fields.append(_field(spec))
+            sources[(name, spec["name"])] = ValueSource(
+                value=spec.get("value"),
+                path=spec.get("path"),
+                ini_file=spec.get("ini_file"),
+                ini_section=spec.get("ini_section", DEFAULT_INI_SECTION),
+                ini_key=spec.get("ini_key"),
+            )
+        secrets.append(
+            Secret(
+                name=name,
+                fields=tuple(fields),
+                prefixes=tuple(entry.get("vaultPrefixes") or (HUB_PREFIX,)),
+                description=entry.get("description"),
+                mount=entry.get("vaultMount", default_mount),
+            )
+        )
+    return SecretsFile(
+        document=document,
+        secrets=tuple(secrets),
+        vault_policies=dict(data.get("vaultPolicies") or {}),
+        sources=sources,
+        paths=paths,
+    )
+
+
+def _field(spec: dict[str, Any]) -> SecretField:
+    mode = spec.get("onMissingValue", "error")
+    source: FieldSource
+    if mode == "generate":
+        source = "generate"
+    elif mode == "prompt":
+        source = "prompt"
+    elif spec.get("path"):
+        source = "file"
+    else:
+        source = "required"
+    return SecretField(
+        name=spec["name"],
+        source=source,
+        description=spec.get("description"),
+        policy=spec.get("vaultPolicy"),
+        override=bool(spec.get("override", False)),
+        prompt=spec.get("prompt"),
+        path=spec.get("path"),
+        base64=bool(spec.get("base64", False)),
+    )
+
+
+def load_repo(repo: Path, *, default_mount: str = DEFAULT_MOUNT) -> RepoSecrets:
+    """The pattern name, cluster groups and secret template of a repository."""
+    from generator.model.spec import SPEC_FILE, load_spec
+
+    template_path = repo / TEMPLATE_FILE
+    if not template_path.is_file():
+        hint = (
+            "run 'mcg-gen generate' to write it from pattern.yaml"
+            if (repo / SPEC_FILE).is_file()
+            else "pass the repository's path; it needs a values-secret.yaml.template"
+        )
+        raise McgError(f"no {TEMPLATE_FILE} in {repo}", hint=hint)
+    template = load_secrets_file(template_path, TEMPLATE_FILE, default_mount=default_mount)
+    if (repo / SPEC_FILE).is_file():
+        pattern = load_spec(repo / SPEC_FILE, SPEC_FILE)
+        return RepoSecrets(repo, pattern.name, pattern.cluster_groups, template)
+    name, groups = _values_context(repo)
+    return RepoSecrets(repo, name, groups, template)
+
+
+def _values_context(repo: Path) -> tuple[str, tuple[ClusterGroup, ...]]:
+    """Pattern name and cluster groups of a repository made of values files only."""
+    global_path = repo / GLOBAL_VALUES_FILE
+    if not global_path.is_file():
+        raise McgError(
+            f"{repo} has neither pattern.yaml nor {GLOBAL_VALUES_FILE}",
+            hint="pass the path of a Validated Patterns repository",
+        )
+    global_doc = load_file(global_path, GLOBAL_VALUES_FILE)
+    pattern = _dig(global_doc.data, "global", "pattern")
+    hub_name = _dig(global_doc.data, "main", "clusterGroupName")
+    for value, key in ((pattern, "global.pattern"), (hub_name, "main.clusterGroupName")):
+        if not isinstance(value, str) or not value:
+            raise McgError(
+                f"{key} is not set",
+                location=global_doc.location(tuple(key.split("."))),
+                hint=f"set {key} in {GLOBAL_VALUES_FILE}",
+            )
+    names: list[str] = []
+    for path in sorted(repo.glob("values-*.yaml")):
+        if path.name == GLOBAL_VALUES_FILE or path.name.startswith("values-secret"):
+            continue
+        group = _dig(load_file(path, path.name).data, "clusterGroup", "name")
+        if isinstance(group, str) and group and group not in names:
+            names.append(group)
+    if hub_name not in names:
+        raise McgError(
+            f"no values file names the hub cluster group '{hub_name}'",
+            location=global_doc.location(("main", "clusterGroupName")),
+            hint=f"add values-{hub_name}.yaml with clusterGroup.name: {hub_name}",
+        )
+    hub = ClusterGroup(name=hub_name, is_hub=True)
+    others = tuple(ClusterGroup(name=name, is_hub=False) for name in names if name != hub_name)
+    return pattern, (hub, *others)
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def field_value(source: ValueSource, field: SecretField, base: Path) -> str | None:
+    """The value to store for `field`: its literal value, file content or ini key, base64-encoded
+    when the field says so; None when nothing is given (generated or to be prompted for).
+
+    Paths may start with `~`; relative paths are relative to `base`, the values-secret file's
+    folder. Errors name the file, never the value.
+    """
+    if source.value:
+        raw = source.value.encode("utf-8")
+    elif source.path:
+        raw = _read_bytes(_expand(source.path, base))
+    elif source.ini_file:
+        raw = _ini_value(_expand(source.ini_file, base), source.ini_section, source.ini_key or "")
+    else:
+        return None
+    if field.base64:
+        return base64.b64encode(raw).decode("ascii")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise McgError(
+            f"{source.path or source.ini_file} is binary (not UTF-8 text)",
+            hint="add 'base64: true' to the field to store it base64-encoded",
+        ) from None
+
+
+def _expand(path: str, base: Path) -> Path:
+    return base / Path(path).expanduser()
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise McgError(f"{path} is a folder, not a file", hint="point 'path' at a file")
+        return path.read_bytes()
+    except OSError as error:
+        raise McgError(
+            f"cannot read {path}: {error.strerror}",
+            hint="fix 'path' in your values-secret file, or create the file",
+        ) from None
+
+
+def _ini_value(path: Path, section: str, key: str) -> bytes:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(_read_bytes(path).decode("utf-8"), str(path))
+    except (configparser.Error, UnicodeDecodeError):
+        raise McgError(f"{path} is not a valid ini file", hint="check 'ini_file'") from None
+    if not parser.has_section(section) and section != parser.default_section:
+        raise McgError(f"{path} has no section [{section}]", hint="check 'ini_section'")
+    if not parser.has_option(section, key):
+        raise McgError(f"{path} has no key '{key}' in [{section}]", hint="check 'ini_key'")
+    return parser.get(section, key).encode("utf-8")

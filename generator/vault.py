@@ -1,0 +1,439 @@
+"""The secrets backend: Vault (or OpenBao) through hvac, the only module that imports it.
+
+Every failure becomes one `McgError` line that says what to do. Nothing here prints or returns a
+secret value in a message: errors name paths, fields and policies only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from generator.errors import McgError
+from generator.model.pattern import Secret, SecretField
+
+Client = Any  # hvac.Client, which is untyped
+KV_VERSION = "2"
+
+# Our own default password policy: 20 characters with at least one of each class. The
+# validated-pattern loaders expect a policy of this name to exist.
+DEFAULT_PASSWORD_POLICY = """\
+length = 20
+rule "charset" {
+  charset = "abcdefghijklmnopqrstuvwxyz"
+  min-chars = 1
+}
+rule "charset" {
+  charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+  min-chars = 1
+}
+rule "charset" {
+  charset = "0123456789"
+  min-chars = 1
+}
+rule "charset" {
+  charset = "-_.+=@%"
+  min-chars = 1
+}
+"""
+
+
+class Change(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+def _user_error(addr: str, action: str, error: Exception) -> McgError | None:
+    """What hvac or requests raised, as one line about `action`; None for anything unexpected."""
+    import hvac.exceptions
+    import requests
+
+    if isinstance(error, requests.exceptions.SSLError):
+        return McgError(
+            f"TLS verification of {addr} failed while trying to {action}: pass the CA that "
+            "signed Vault's certificate with --ca-cert (or --skip-verify for a test server)"
+        )
+    if isinstance(error, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        return McgError(
+            f"cannot reach Vault at {addr}: check --vault-addr (or VAULT_ADDR) and that "
+            "Vault is running and reachable from here"
+        )
+    if isinstance(error, requests.exceptions.RequestException):
+        return McgError(
+            f"cannot talk to Vault at {addr} ({type(error).__name__}): check --vault-addr"
+        )
+    if isinstance(error, hvac.exceptions.VaultDown):
+        return McgError(
+            f"Vault at {addr} is sealed: unseal it ('vault operator unseal') and run again"
+        )
+    if isinstance(error, hvac.exceptions.Forbidden):
+        return McgError(
+            f"permission denied by Vault to {action}: use a token whose policies allow it"
+        )
+    if isinstance(error, hvac.exceptions.VaultError):
+        detail = "; ".join(str(e).strip() for e in (error.errors or [])) or type(error).__name__
+        return McgError(f"Vault refused to {action}: {detail}")
+    return None
+
+
+def _attempt(
+    client: Client,
+    action: str,
+    call: Callable[[], Any],
+    absent: tuple[type[Exception], ...] = (),
+) -> Any:
+    """`call()`, or None when it raises one of `absent`; other failures become one McgError."""
+    try:
+        return call()
+    except absent:
+        return None
+    except Exception as error:
+        user_error = _user_error(client.url, action, error)
+        if user_error is None:
+            raise
+        raise user_error from None
+
+
+def _hvac_errors() -> Any:
+    import hvac.exceptions
+
+    return hvac.exceptions
+
+
+def connect(
+    addr: str | None,
+    token: str | None,
+    *,
+    ca_cert: str | None = None,
+    verify: bool = True,
+    timeout: float = 10.0,
+) -> Client:
+    """A client for a reachable, initialised, unsealed Vault that accepts `token`."""
+    import hvac
+
+    if not addr:
+        raise McgError("no Vault address: set VAULT_ADDR or pass --vault-addr https://vault...")
+    if not token:
+        raise McgError("no Vault token: set VAULT_TOKEN or pass --token")
+    client = hvac.Client(url=addr, token=token, verify=ca_cert or verify, timeout=timeout)
+    status = _attempt(client, "read its seal status", client.sys.read_seal_status, (ValueError,))
+    if status is None:  # not JSON: something other than Vault answers there
+        raise McgError(f"{addr} does not answer like Vault: check --vault-addr")
+    if not status.get("initialized", True):
+        raise McgError(f"Vault at {addr} is not initialised: run 'vault operator init' first")
+    if status.get("sealed"):
+        raise McgError(
+            f"Vault at {addr} is sealed: unseal it ('vault operator unseal') and run again"
+        )
+    errors = _hvac_errors()
+    token_info = _attempt(
+        client, "look up the token", client.auth.token.lookup_self, (errors.Forbidden,)
+    )
+    if token_info is None:
+        raise McgError(
+            f"Vault at {addr} rejected the token (invalid or expired): pass a valid one with "
+            "--token or VAULT_TOKEN"
+        )
+    return client
+
+
+def require_kv2_mount(client: Client, mount: str) -> None:
+    """Fail unless `mount` is a KV version 2 secrets engine this token can use."""
+    errors = _hvac_errors()
+    answer = _attempt(
+        client,
+        f"look up the mount '{mount}'",
+        lambda: client.adapter.get(f"/v1/sys/internal/ui/mounts/{mount}"),
+        (errors.Forbidden, errors.InvalidPath, errors.InvalidRequest),
+    )
+    info = (answer or {}).get("data") or {}
+    if info.get("type") != "kv" or _kv_version(info) != KV_VERSION:
+        raise McgError(
+            f"no KV version 2 secrets engine at '{mount}/' usable with this token: run "
+            "'mcg-gen secrets init' or pass --mount (and check the token's policies)"
+        )
+
+
+def _kv_version(info: Mapping[str, Any]) -> str:
+    options = info.get("options") or {}
+    return str(options.get("version", "1"))
+
+
+def data_path(mount: str, path: str) -> str:
+    return f"{mount}/data/{path}"
+
+
+def capabilities(client: Client, paths: Sequence[str]) -> dict[str, set[str]]:
+    """The token's capabilities on each path (`sys/capabilities-self`)."""
+    if not paths:
+        return {}
+    answer = _attempt(
+        client,
+        "check the token's capabilities",
+        lambda: client.adapter.post("/v1/sys/capabilities-self", json={"paths": list(paths)}),
+    )
+    data = answer.get("data") or answer
+    return {path: set(data.get(path, [])) for path in paths}
+
+
+def allows(granted: set[str], needed: str) -> bool:
+    return "root" in granted or (needed in granted and "deny" not in granted)
+
+
+def read_secret(client: Client, mount: str, path: str) -> dict[str, Any] | None:
+    """The current data at `<mount>/<path>`, or None when there is none (or it was deleted)."""
+    answer = _attempt(
+        client,
+        f"read {data_path(mount, path)}",
+        lambda: client.secrets.kv.v2.read_secret_version(
+            path=path, mount_point=mount, raise_on_deleted_version=False
+        ),
+        (_hvac_errors().InvalidPath,),
+    )
+    data = (answer or {}).get("data") or {}
+    found: dict[str, Any] | None = data.get("data")
+    return found
+
+
+def write_secret(client: Client, mount: str, path: str, data: Mapping[str, str]) -> None:
+    _attempt(
+        client,
+        f"write {data_path(mount, path)}",
+        lambda: client.secrets.kv.v2.create_or_update_secret(
+            path=path, secret=dict(data), mount_point=mount
+        ),
+    )
+
+
+def generate_password(client: Client, policy: str) -> str:
+    """A new value from the Vault password policy `policy`."""
+    errors = _hvac_errors()
+    answer = _attempt(
+        client,
+        f"generate a value with the password policy '{policy}'",
+        lambda: client.read(f"sys/policies/password/{policy}/generate"),
+        (errors.InvalidPath, errors.InvalidRequest),
+    )
+    if not answer:
+        raise McgError(
+            f"Vault has no password policy '{policy}': run 'mcg-gen secrets init' to create it"
+        )
+    return str(answer["data"]["password"])
+
+
+def _read_data(client: Client, path: str) -> dict[str, Any] | None:
+    answer = _attempt(
+        client, f"read {path}", lambda: client.read(path), (_hvac_errors().InvalidPath,)
+    )
+    found: dict[str, Any] | None = (answer or {}).get("data")
+    return found
+
+
+def ensure_kv2_mount(client: Client, mount: str) -> Change:
+    mounts = _attempt(client, "list the secrets engines", client.sys.list_mounted_secrets_engines)
+    info = (mounts.get("data") or mounts).get(f"{mount}/")
+    if info is None:
+        _attempt(
+            client,
+            f"enable a KV version 2 secrets engine at '{mount}/'",
+            lambda: client.sys.enable_secrets_engine(
+                "kv", path=mount, options={"version": KV_VERSION}, description="mcg-gen secrets"
+            ),
+        )
+        return Change.CREATED
+    if info.get("type") != "kv" or _kv_version(info) != KV_VERSION:
+        kind = f"{info.get('type')} version {_kv_version(info)}"
+        raise McgError(
+            f"'{mount}/' is already a {kind} engine, not KV version 2: pass another --mount, "
+            f"or upgrade it with 'vault kv enable-versioning {mount}/'"
+        )
+    return Change.UNCHANGED
+
+
+def _ensure_data(client: Client, path: str, wanted: Mapping[str, Any]) -> Change:
+    """Write `wanted` to `path` unless every one of its keys already reads back equal."""
+    current = _read_data(client, path)
+    if current is not None and all(current.get(key) == value for key, value in wanted.items()):
+        return Change.UNCHANGED
+    _attempt(client, f"write {path}", lambda: client.write_data(path, data=dict(wanted)))
+    return Change.CREATED if current is None else Change.UPDATED
+
+
+def ensure_password_policy(client: Client, name: str, policy: str) -> Change:
+    return _ensure_data(client, f"sys/policies/password/{name}", {"policy": policy})
+
+
+def read_only_policy(mount: str, prefixes: Sequence[str]) -> str:
+    """An ACL policy that reads the secrets under each prefix, and nothing else."""
+    return "".join(
+        f'path "{data_path(mount, prefix)}/*" {{\n  capabilities = ["read"]\n}}\n'
+        for prefix in prefixes
+    )
+
+
+def ensure_acl_policy(client: Client, name: str, policy: str) -> Change:
+    return _ensure_data(client, f"sys/policies/acl/{name}", {"policy": policy})
+
+
+def ensure_auth_mount(client: Client, path: str, method: str = "kubernetes") -> Change:
+    methods = _attempt(client, "list the auth methods", client.sys.list_auth_methods)
+    info = (methods.get("data") or methods).get(f"{path}/")
+    if info is None:
+        _attempt(
+            client,
+            f"enable {method} auth at '{path}/'",
+            lambda: client.sys.enable_auth_method(method, path=path, description="mcg-gen"),
+        )
+        return Change.CREATED
+    if info.get("type") != method:
+        raise McgError(
+            f"auth/{path}/ is already a {info.get('type')} auth method, not {method}: "
+            "disable it or choose another mount"
+        )
+    return Change.UNCHANGED
+
+
+@dataclass(frozen=True)
+class Role:
+    """A Kubernetes auth role: which service account logs in, and the policies it gets."""
+
+    mount: str
+    name: str
+    service_accounts: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    policies: tuple[str, ...]
+    ttl_seconds: int = 900
+
+    @property
+    def path(self) -> str:
+        return f"auth/{self.mount}/role/{self.name}"
+
+
+def ensure_kubernetes_role(client: Client, role: Role) -> Change:
+    return _ensure_data(
+        client,
+        role.path,
+        {
+            "bound_service_account_names": list(role.service_accounts),
+            "bound_service_account_namespaces": list(role.namespaces),
+            "token_policies": list(role.policies),
+            "token_ttl": role.ttl_seconds,
+        },
+    )
+
+
+def kubernetes_auth_configured(client: Client, mount: str) -> bool:
+    config = _read_data(client, f"auth/{mount}/config")
+    return bool(config and config.get("kubernetes_host"))
+
+
+@dataclass(frozen=True)
+class SecretWrite:
+    """What loading one secret under one prefix does; `data` holds values, never print it."""
+
+    mount: str
+    path: str  # <prefix>/<name>, inside the mount
+    data: Mapping[str, str]
+    change: Change
+    fields_changed: tuple[str, ...]
+
+    @property
+    def api_path(self) -> str:
+        return data_path(self.mount, self.path)
+
+
+def plan_load(
+    client: Client, secrets: Sequence[Secret], values: Mapping[tuple[str, str], str | None]
+) -> list[SecretWrite]:
+    """Check everything a load needs (mounts, permissions, password policies), read what is
+    there and work out each write; nothing is written. `values` holds every non-generated field.
+
+    A generated field keeps the value it has; a prefix that lacks it gets the value another prefix
+    of the same secret has (so an interrupted load converges), else a new one. `override: true`
+    generates a new value every time, the same for all prefixes.
+    """
+    for mount in dict.fromkeys(secret.mount for secret in secrets):
+        require_kv2_mount(client, mount)
+    targets = [(secret, prefix) for secret in secrets for prefix in secret.prefixes]
+    granted = capabilities(client, [secret.vault_path(prefix) for secret, prefix in targets])
+    for secret, prefix in targets:
+        if not allows(granted[secret.vault_path(prefix)], "read"):
+            raise _denied("read", secret.vault_path(prefix))
+    existing = {
+        (secret.name, prefix): read_secret(client, secret.mount, f"{prefix}/{secret.name}")
+        for secret, prefix in targets
+    }
+    for secret, prefix in targets:
+        needed = "create" if existing[(secret.name, prefix)] is None else "update"
+        if not allows(granted[secret.vault_path(prefix)], needed):
+            raise _denied(needed, secret.vault_path(prefix))
+    policies = dict.fromkeys(f.vault_policy for s in secrets for f in s.fields if f.vault_policy)
+    for policy in policies:
+        generate_password(client, policy)  # proves the policy exists and may be used
+    writes = []
+    for secret in secrets:
+        generated = _generated_values(client, secret, existing)
+        for prefix in secret.prefixes:
+            current = existing[(secret.name, prefix)]
+            wanted = {
+                field.name: _kept(field, current)
+                or generated.get(field.name)
+                or values.get((secret.name, field.name))
+                or ""
+                for field in secret.fields
+            }
+            writes.append(_write(secret.mount, f"{prefix}/{secret.name}", wanted, current))
+    return writes
+
+
+def _kept(field: SecretField, current: Mapping[str, Any] | None) -> str | None:
+    """The value a generated field already has and keeps (no override), if any."""
+    if field.source != "generate" or field.override or current is None:
+        return None
+    value = current.get(field.name)
+    return value if isinstance(value, str) and value else None
+
+
+def _denied(capability: str, path: str) -> McgError:
+    return McgError(
+        f"permission denied: the token may not {capability} {path}; use a token whose "
+        f"policy grants '{capability}' on it (nothing was written)"
+    )
+
+
+def _generated_values(
+    client: Client, secret: Secret, existing: Mapping[tuple[str, str], dict[str, Any] | None]
+) -> dict[str, str]:
+    """For each generated field that some prefix lacks (or that is overridden), one value."""
+    result: dict[str, str] = {}
+    for field in secret.fields:
+        if field.vault_policy is None:
+            continue
+        current = [_kept(field, existing[(secret.name, prefix)]) for prefix in secret.prefixes]
+        if all(current):
+            continue
+        known = next((value for value in current if value), None)
+        result[field.name] = known or generate_password(client, field.vault_policy)
+    return result
+
+
+def _write(
+    mount: str, path: str, wanted: dict[str, str], current: dict[str, Any] | None
+) -> SecretWrite:
+    before = current or {}
+    changed = tuple(
+        sorted(key for key in set(wanted) | set(before) if wanted.get(key) != before.get(key))
+    )
+    change = Change.UPDATED if changed else Change.UNCHANGED
+    return SecretWrite(mount, path, wanted, Change.CREATED if current is None else change, changed)
+
+
+def apply_load(client: Client, writes: Sequence[SecretWrite]) -> Iterator[SecretWrite]:
+    """Write each planned change, one whole secret at a time, yielding each once it is stored."""
+    for write in writes:
+        if write.change is not Change.UNCHANGED:
+            write_secret(client, write.mount, write.path, write.data)
+        yield write
