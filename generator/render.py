@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 
 from generator import bundled, yamlio
 from generator.errors import Location, McgError
+from generator.helm import HelmWorker
 from generator.manifest import Resource
 from generator.model.names import is_dns_label
 
@@ -94,8 +96,6 @@ def render_group(repo: Path, group: str, facts: Facts, *, apps: bool) -> list[Re
     Always renders the clustergroup chart and the base charts its Applications use; with `apps`,
     also every other chart in the pattern repository that an Application points at.
     """
-    from generator.helm import HelmWorker
-
     repo = repo.resolve()
     values = _group_values(repo, group, facts)
     with HelmWorker() as helm:
@@ -111,26 +111,34 @@ def render_group(repo: Path, group: str, facts: Facts, *, apps: bool) -> list[Re
             )
         ]
         for app in [r for r in resources if _is_application(r)]:
-            source = _local_source(app.body, values["global"]["repoURL"])
-            if source is None:
-                continue
-            path = str(source.get("path", "")).strip("/")
-            if not (apps or path.startswith("common/")):
-                continue
-            located = _app_chart_dir(repo, path, app)
-            if located is None:
-                continue
-            chart, source_root = located
-            spec = app.body.get("spec") or {}
-            destination = str((spec.get("destination") or {}).get("namespace") or argo_namespace)
-            app_values = _app_values(repo, chart, source, app, destination)
-            helm_options = source.get("helm") or {}
-            release = str(helm_options.get("releaseName") or app.name)
-            resources += [
-                Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line)
-                for doc in helm.render(chart, app_values, release=release, namespace=destination)
-            ]
+            resources += _render_app(helm, repo, app, values, apps=apps)
     return sorted(resources, key=lambda r: (*r.sort_key(), r.source, r.line))
+
+
+def _render_app(
+    helm: HelmWorker, repo: Path, app: Resource, values: dict[str, Any], *, apps: bool
+) -> list[Resource]:
+    """What an Application of the clustergroup chart deploys, when its chart is in the repository
+    (or is a base chart); nothing for charts from Helm repositories or other Git repositories."""
+    source = _local_source(app.body, values["global"]["repoURL"])
+    if source is None:
+        return []
+    path = str(source.get("path", "")).strip("/")
+    if not (apps or path.startswith("common/")):
+        return []
+    located = _app_chart_dir(repo, path, app)
+    if located is None:
+        return []
+    chart, source_root = located
+    spec = app.body.get("spec") or {}
+    namespace = str((spec.get("destination") or {}).get("namespace") or app.namespace)
+    in_repo = None if source_root.startswith("<") else source_root
+    app_values = _app_values(repo, in_repo, source, app, namespace)
+    release = str((source.get("helm") or {}).get("releaseName") or app.name)
+    return [
+        Resource(doc.body, f"{source_root}/{doc.template}", app.group, doc.line)
+        for doc in helm.render(chart, app_values, release=release, namespace=namespace)
+    ]
 
 
 def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:
@@ -281,14 +289,16 @@ def _app_chart_dir(repo: Path, path: str, app: Resource) -> tuple[Path, str] | N
 
 
 def _inside(repo: Path, relative: str, where: Location) -> Path | None:
-    """`repo/relative` if it stays inside the repository (symlinks resolved), else an error."""
-    if Path(relative).is_absolute() or ".." in Path(relative).parts:
+    """`repo/relative` if it stays inside the repository (symlinks resolved), else an error;
+    None when it does not exist."""
+    normal = posixpath.normpath(relative)
+    if Path(relative).is_absolute() or normal == ".." or normal.startswith("../"):
         raise McgError(
             f"path {relative!r} leaves the pattern repository",
             location=where,
-            hint="paths are relative to the repository root and may not use '..'",
+            hint="paths are relative to the repository root and may not climb out of it",
         )
-    candidate = repo / relative
+    candidate = repo / normal
     if not candidate.exists():
         return None
     if not candidate.resolve().is_relative_to(repo):
@@ -301,14 +311,14 @@ def _inside(repo: Path, relative: str, where: Location) -> Path | None:
 
 
 def _app_values(
-    repo: Path, chart: Path, source: dict[str, Any], app: Resource, namespace: str
+    repo: Path, chart_path: str | None, source: dict[str, Any], app: Resource, namespace: str
 ) -> dict[str, Any]:
     """The values Argo CD gives the chart: value files in order, inline values, parameters."""
     helm_options = source.get("helm") or {}
     where = Location(app.source, app.line)
     values: dict[str, Any] = {}
     for entry in helm_options.get("valueFiles") or []:
-        path = _value_file(repo, chart, str(entry), where)
+        path = _value_file(repo, chart_path, str(entry), where)
         if path is None:
             continue  # ignoreMissingValueFiles, as every application of the chart sets
         document = yamlio.load_file(path, str(path.relative_to(repo)))
@@ -339,27 +349,21 @@ def _app_values(
     return values
 
 
-def _value_file(repo: Path, chart: Path, entry: str, where: Location) -> Path | None:
-    """Where a value file of an Application is; None when it does not exist (or is remote)."""
+def _value_file(repo: Path, chart_path: str | None, entry: str, where: Location) -> Path | None:
+    """Where a value file of an Application is; None when it does not exist (or is remote).
+
+    `chart_path` is the chart's folder in the repository, None for a chart mcg-gen ships.
+    """
     if re.match(r"^[a-z][a-z0-9+.-]*://", entry):
         return None  # a URL: Argo CD fetches it, an offline render cannot
     if entry.startswith(PATTERN_REF):
         relative = entry.removeprefix(PATTERN_REF)
     elif entry.startswith("/"):
         relative = entry.lstrip("/")
+    elif chart_path is None:
+        return None  # relative to a shipped chart: no such file in the repository
     else:  # relative to the chart, as Argo CD reads it
-        chart_relative = (
-            chart.resolve().relative_to(repo) if chart.resolve().is_relative_to(repo) else None
-        )
-        if chart_relative is None:
-            return None  # a bundled base chart carries no value files of the repository
-        relative = str(chart_relative / entry)
-    if ".." in Path(relative).parts:
-        raise McgError(
-            f"value file {entry!r} leaves the pattern repository",
-            location=where,
-            hint="value files are read from the repository; '..' is not allowed",
-        )
+        relative = f"{chart_path}/{entry}"
     found = _inside(repo, relative, where)
     return found if found is not None and found.is_file() else None
 

@@ -249,6 +249,15 @@ def test_value_files_may_not_leave_the_repository(repo: Path) -> None:
         render_group(repo, "group-one", Facts(), apps=True)
 
 
+def test_value_files_relative_to_the_chart_may_climb_inside_the_repository(repo: Path) -> None:
+    (repo / "overrides" / "hello.yaml").write_text("greeting: from overrides\n")
+    climb = "../../../overrides/hello.yaml"  # relative to charts/all/hello-world
+    add_app(repo, "climber", {"path": "charts/all/hello-world", "extraValueFiles": [climb]})
+    resources = render_group(repo, "group-one", Facts(), apps=True)
+    [hello] = [r for r in resources if r.kind == "ConfigMap" and r.namespace == "climber"]
+    assert hello.body["data"]["greeting"] == "from overrides"
+
+
 def test_symlinked_value_files_may_not_leave_the_repository(repo: Path, tmp_path: Path) -> None:
     (tmp_path / "secret.yaml").write_text("greeting: leaked\n")
     (repo / "overrides" / "linked.yaml").symlink_to(tmp_path / "secret.yaml")
