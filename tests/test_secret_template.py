@@ -185,6 +185,7 @@ def test_missing_and_unsupported_version() -> None:
         ("secrets/missing-key", 1, "(document): missing key 'version'")
     ]
     assert found('version: "1.0"\n')[0][:2] == ("secrets/invalid", 1)
+    assert found("version: 2\n") == [("secrets/invalid", 1, "version: 2 is not 2.0")]
 
 
 def test_secret_level_typo_suggests_the_key() -> None:

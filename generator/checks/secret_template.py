@@ -1,9 +1,9 @@
 """Checks of a values-secret.yaml.template (format 2.0) following the secrets loader's own rules.
 
 The schema (`schemas/values-secret.schema.json`) covers each secret and field; what JSON Schema
-cannot say is checked here: unique secret names, unique field names within a secret, vaultPolicy
-names that exist, generated fields only with the Vault backend, and fields the loader would find
-without any value.
+cannot say is checked here: an unquoted integer version, unique secret names, unique field names
+within a secret, vaultPolicy names that exist, generated fields only with the Vault backend, and
+fields the loader would find without any value.
 """
 
 from __future__ import annotations
@@ -47,6 +47,12 @@ def check_secret_template(doc: Document) -> list[Finding]:
 
 
 def _loader_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
+    version = data.get("version")
+    # The schema's enum cannot tell 2 from 2.0; the loader compares str(version) with "2.0".
+    if isinstance(version, int) and not isinstance(version, bool):
+        yield finding_at(
+            doc, ("version",), "secrets/invalid", f"version: {version} is not 2.0", 'write "2.0"'
+        )
     policies = data.get("vaultPolicies")
     known_policies = {DEFAULT_VAULT_POLICY, *(policies if isinstance(policies, dict) else {})}
     backend = data.get("backingStore", "vault")
