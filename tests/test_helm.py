@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,11 +166,14 @@ def test_lint_reports_a_broken_chart(tmp_path: Path) -> None:
     assert any(m.severity == "error" and "broken.yaml" in m.message for m in messages)
 
 
+HUB_VALUES = {
+    "global": {"hubClusterDomain": "apps.hub.example.com", "clusterDomain": "hub.example.com"},
+    "clusterGroup": {"name": "hub", "managedClusterGroups": {"edge": {"name": "edge"}}},
+}
+
+
+@pytest.mark.parametrize("values", [{}, HUB_VALUES], ids=["defaults", "hub"])
 @pytest.mark.parametrize("name", ["clustergroup", "acm", "secretstore"])
-def test_base_charts_lint_clean(name: str) -> None:
-    values = {
-        "global": {"hubClusterDomain": "apps.hub.example.com", "clusterDomain": "hub.example.com"},
-        "clusterGroup": {"name": "hub", "managedClusterGroups": {"edge": {"name": "edge"}}},
-    }
+def test_base_charts_lint_clean(name: str, values: dict[str, Any]) -> None:
     messages = lint_chart(charts_dir() / name, values)
     assert [m for m in messages if m.severity in ("warning", "error")] == []

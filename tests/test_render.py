@@ -14,6 +14,10 @@ from generator.manifest import Resource
 from generator.render import Facts, load_facts, render_group
 
 FIXTURE = Path(__file__).parent / "fixtures" / "reference-mcg"
+VP_SCHEMA = (
+    Path(__file__).parents[2] / "shared" / "reference" / "validatedpatterns"
+    / "clustergroup.values.schema.json"
+)  # fmt: skip
 ARGO_HUB = "multicloud-gitops-hub"
 ARGO_GROUP_ONE = "multicloud-gitops-group-one"
 
@@ -32,6 +36,24 @@ def named(resources: list[Resource], kind: str) -> dict[str, dict[str, Any]]:
     found = {r.name: r.body for r in resources if r.kind == kind}
     assert len(found) == len([r for r in resources if r.kind == kind]), f"duplicate {kind}"
     return found
+
+
+@pytest.mark.skipif(not VP_SCHEMA.is_file(), reason="reference schemas (../shared) not available")
+@pytest.mark.parametrize("group", ["hub", "group-one"])
+def test_the_fixture_is_valid_for_the_published_clustergroup_schema(group: str) -> None:
+    import json
+
+    import jsonschema
+
+    from generator.render import merge_values
+    from generator.yamlio import load_file
+
+    values = merge_values(
+        load_file(FIXTURE / "values-global.yaml").data,
+        load_file(FIXTURE / f"values-{group}.yaml").data,
+    )
+    validator = jsonschema.Draft7Validator(json.loads(VP_SCHEMA.read_text()))
+    assert [error.message for error in validator.iter_errors(values)] == []
 
 
 def test_hub_applications_match_the_reference_pattern(hub: list[Resource]) -> None:
