@@ -1,0 +1,95 @@
+"""Output formats of `mcg-gen validate`: one module per format, all fed the same `Report`.
+
+`render(report, fmt)` picks the format; `exit_code(report)` is the verdict, the same whatever the
+format. Errors fail a run; warnings fail it only when `strict`; info never does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from generator.errors import EXIT_INVALID, EXIT_OK, UsageError
+from generator.findings import Finding, Severity
+
+FORMATS: tuple[str, ...] = ("text", "json", "junit", "sarif", "github")
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]  # any order; reporters sort with Finding.sort_key
+    repo: Path  # to read offending lines for the text format
+    files_checked: int
+    resources_checked: int
+    strict: bool = False  # warnings count as failures
+
+    def sorted_findings(self) -> list[Finding]:
+        return sorted(self.findings, key=Finding.sort_key)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for finding in self.findings if finding.severity == severity)
+
+    def fails(self, finding: Finding) -> bool:
+        """Whether this finding alone makes the run fail."""
+        return finding.severity == Severity.ERROR or (
+            self.strict and finding.severity == Severity.WARNING
+        )
+
+    @property
+    def passed(self) -> bool:
+        return not any(self.fails(finding) for finding in self.findings)
+
+
+def exit_code(report: Report) -> int:
+    """0 when the run passes, 1 when an error (or, when strict, a warning) was found."""
+    return EXIT_OK if report.passed else EXIT_INVALID
+
+
+def render(report: Report, fmt: str, *, color: bool = False) -> str:
+    """The report in one of `FORMATS`; `color` adds ANSI colours to the text format only."""
+    from generator.report import github, json_format, junit, sarif, text
+
+    renderers: dict[str, Callable[[Report], str]] = {
+        "text": lambda report: text.render(report, color=color),
+        "json": json_format.render,
+        "junit": junit.render,
+        "sarif": sarif.render,
+        "github": github.render,
+    }
+    if fmt not in renderers:
+        raise UsageError(f"unknown output format '{fmt}'", hint=f"use one of {', '.join(FORMATS)}")
+    return renderers[fmt](report)
+
+
+def wants_color(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
+    """Colour for a terminal, unless NO_COLOR is set to anything but the empty string."""
+    return not environ.get("NO_COLOR") and stream.isatty()
+
+
+def where(finding: Finding) -> str:
+    """`file:line:column`, leaving out what is unknown; "" for the repository as a whole."""
+    if not finding.file:
+        return ""
+    known = [finding.line, finding.column] if finding.line and finding.column else [finding.line]
+    return ":".join([finding.file, *(str(number) for number in known if number)])
+
+
+def summary_line(report: Report) -> str:
+    """`3 errors, 1 warning, 2 info in 12 files (240 resources)`, or `no problems in ...`."""
+    scope = (
+        f"{plural(report.files_checked, 'file')} ({plural(report.resources_checked, 'resource')})"
+    )
+    counts = [
+        plural(report.count(Severity.ERROR), "error"),
+        plural(report.count(Severity.WARNING), "warning"),
+        f"{report.count(Severity.INFO)} info",
+    ]
+    found = [count for count in counts if not count.startswith("0 ")]
+    return f"{', '.join(found)} in {scope}" if found else f"no problems in {scope}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
