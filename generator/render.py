@@ -132,7 +132,7 @@ def _render_app(
     chart, source_root = located
     spec = app.body.get("spec") or {}
     namespace = str((spec.get("destination") or {}).get("namespace") or app.namespace)
-    in_repo = None if source_root.startswith("<") else source_root
+    in_repo = source_root if chart.resolve().is_relative_to(repo) else None
     app_values = _app_values(repo, in_repo, source, app, namespace)
     release = str((source.get("helm") or {}).get("releaseName") or app.name)
     return [
