@@ -490,3 +490,40 @@ def test_unknown_kinds_inside_policies_are_reported(registry: SchemaRegistry) ->
 )
 def test_format_path(path: tuple[str | int, ...], text: str) -> None:
     assert format_path(path) == text
+
+
+def test_findings_point_at_the_offending_field_when_positions_are_known(
+    registry: SchemaRegistry,
+) -> None:
+    from generator.yamlio import parse_documents
+
+    text = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a}
+data: {k: v}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: b
+spec:
+  project: default
+  destination: {server: https://kubernetes.default.svc}
+  source:
+    repoURL: https://github.com/example/apps
+    helm:
+      valueFile: [values.yaml]
+"""
+    documents = parse_documents(text, "rendered.yaml")
+    by_name = {doc.data["metadata"]["name"]: doc for doc in documents}
+
+    def locate(resource: Resource, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        location = by_name[resource.name].location(path, key=True)
+        return location.line, location.column
+
+    resources = [Resource(doc.data, "rendered.yaml", "hub", 1) for doc in documents]
+    [finding] = validate_resources(resources, registry, locate)
+    assert (finding.line, finding.column) == (16, 7)
+    [without] = validate_resources(resources, registry)
+    assert (without.line, without.column) == (1, 0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,8 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_$][\w$-]*")
 _MAX_SHOWN = 60  # characters of a value quoted in a message
 
 Path_ = tuple[str | int, ...]
+# Where a field of a resource is: (line, column), 1-based, or None when unknown.
+Locate = Callable[[Resource, Path_], tuple[int, int] | None]
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,18 @@ class _Embedding:
 _TOP_LEVEL = _Embedding()
 
 
-def validate_resources(resources: Iterable[Resource], registry: SchemaRegistry) -> list[Finding]:
-    """Findings for every resource that breaks its kind's schema, or whose kind has none."""
+def validate_resources(
+    resources: Iterable[Resource], registry: SchemaRegistry, locate: Locate | None = None
+) -> list[Finding]:
+    """Findings for every resource that breaks its kind's schema, or whose kind has none.
+
+    A finding is placed at the resource's `source` and `line`, or, when `locate` is given and
+    knows it, at the line and column of the offending field itself.
+    """
     findings: list[Finding] = []
     for resource in resources:
-        findings.extend(_check_object(resource, resource.body, (), _TOP_LEVEL, registry))
+        context = _Context(resource, registry, locate)
+        findings.extend(_check_object(context, resource.body, (), _TOP_LEVEL))
     return findings
 
 
@@ -64,35 +73,52 @@ def format_path(path: Path_) -> str:
     return text or "(root)"
 
 
-def _check_object(
-    resource: Resource, body: Any, at: Path_, embedding: _Embedding, registry: SchemaRegistry
-) -> Iterator[Finding]:
-    def finding(rule: str, severity: Severity, message: str, hint: str = "") -> Finding:
-        return Finding(rule, severity, resource.source, resource.line, 0, message, hint)
+@dataclass(frozen=True)
+class _Context:
+    resource: Resource
+    registry: SchemaRegistry
+    locate: Locate | None
 
+    def finding(
+        self, rule: str, severity: Severity, path: Path_, message: str, hint: str = ""
+    ) -> Finding:
+        line, column = self.resource.line, 0
+        if self.locate is not None:
+            line, column = self.locate(self.resource, path) or (line, column)
+        return Finding(rule, severity, self.resource.source, line, column, message, hint)
+
+
+def _check_object(
+    context: _Context, body: Any, at: Path_, embedding: _Embedding
+) -> Iterator[Finding]:
     where = format_path(at) + ": " if at else ""
     if not isinstance(body, dict):
-        yield finding(INVALID, Severity.ERROR, f"{where}expected an object")
+        yield context.finding(INVALID, Severity.ERROR, at, f"{where}expected an object")
         return
     api_version, kind = body.get("apiVersion"), body.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
-        yield finding(
+        yield context.finding(
             INVALID,
             Severity.ERROR,
+            at,
             f"{where}object has no apiVersion and kind",
             "every Kubernetes object needs both, e.g. apiVersion: v1 and kind: ConfigMap",
         )
         return
-    schema = registry.lookup(api_version, kind)
+    schema = context.registry.lookup(api_version, kind)
     if schema is None:
-        yield finding(UNKNOWN_KIND, Severity.WARNING, *_unknown_kind(api_version, kind, registry))
+        message, hint = _unknown_kind(api_version, kind, context.registry)
+        yield context.finding(UNKNOWN_KIND, Severity.WARNING, at, f"{where}{message}", hint)
         return
     if not schema.is_valid(body):
         for error in schema.validator.iter_errors(body):
             for path, message, hint in _explain(error, embedding):
-                yield finding(INVALID, Severity.ERROR, f"{format_path(at + path)}: {message}", hint)
+                full = at + path
+                yield context.finding(
+                    INVALID, Severity.ERROR, full, f"{format_path(full)}: {message}", hint
+                )
     for path, nested, nested_embedding in _embedded_objects(body, api_version, kind, embedding):
-        yield from _check_object(resource, nested, at + path, nested_embedding, registry)
+        yield from _check_object(context, nested, at + path, nested_embedding)
 
 
 def _unknown_kind(api_version: str, kind: str, registry: SchemaRegistry) -> tuple[str, str]:
