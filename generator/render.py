@@ -126,7 +126,7 @@ def _render_app(
     path = str(source.get("path", "")).strip("/")
     if not (apps or path.startswith("common/")):
         return []
-    located = _app_chart_dir(repo, path, app)
+    located = _app_chart_dir(repo, path, source, app)
     if located is None:
         return []
     chart, source_root = located
@@ -271,7 +271,9 @@ def _chart_dir(repo: Path, path: str) -> tuple[Path, str]:
     return bundled.charts_dir() / name, f"<mcg-gen>/charts/{name}"
 
 
-def _app_chart_dir(repo: Path, path: str, app: Resource) -> tuple[Path, str] | None:
+def _app_chart_dir(
+    repo: Path, path: str, source: dict[str, Any], app: Resource
+) -> tuple[Path, str] | None:
     where = Location(app.source, app.line)
     chart = _inside(repo, path, where)
     if chart is not None and (chart / "Chart.yaml").is_file():
@@ -279,8 +281,10 @@ def _app_chart_dir(repo: Path, path: str, app: Resource) -> tuple[Path, str] | N
     name = path.removeprefix("common/")
     if path.startswith("common/") and name in BASE_CHARTS:
         return _chart_dir(repo, path)
-    if path.startswith("common/"):
-        return None  # another vendored chart the repository does not carry: nothing to show
+    if path.startswith("common/") or "helm" not in source:
+        # another vendored chart the repository does not carry, or a kustomize / plugin app
+        # that mcg-gen does not render: nothing to show
+        return None
     raise McgError(
         f"application {app.name!r} points at {path!r}, which is not a chart in the repository",
         location=where,

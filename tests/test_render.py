@@ -313,6 +313,14 @@ def test_an_app_pointing_at_no_chart_is_an_error(repo: Path) -> None:
     assert render_group(repo, "group-one", Facts(), apps=False)  # only common/ is rendered
 
 
+def test_kustomize_apps_are_not_rendered(repo: Path) -> None:
+    (repo / "kustomize" / "base").mkdir(parents=True)
+    add_app(repo, "kustomized", {"path": "kustomize/base", "kustomize": True})
+    resources = render_group(repo, "group-one", Facts(), apps=True)
+    assert "kustomized" in {r.name for r in resources if r.kind == "Application"}
+    assert not [r for r in resources if r.source.startswith("kustomize/")]
+
+
 def test_a_vendored_base_chart_is_preferred_over_the_bundled_one(repo: Path) -> None:
     vendored = repo / "common" / "secretstore"
     shutil.copytree(bundled.charts_dir() / "secretstore", vendored)
