@@ -10,7 +10,7 @@ own line. File paths are relative to the repository: run validate from the root 
 from __future__ import annotations
 
 from generator.findings import Finding, Severity
-from generator.report import Report, summary_line
+from generator.report import Report, printable, summary_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -42,6 +42,5 @@ def _command(finding: Finding) -> str:
 
 
 def escape(text: str, escapes: dict[str, str]) -> str:
-    # A lone surrogate (a file name that is not UTF-8) could not be written out: show it as \udcxx.
-    safe = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return "".join(escapes.get(char, char) for char in safe)
+    """The runner's escapes, then `printable` for what is left (a terminal escape sequence)."""
+    return printable("".join(escapes.get(char, char) for char in text))

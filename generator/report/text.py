@@ -19,14 +19,11 @@ from itertools import groupby
 from pathlib import Path
 
 from generator.findings import Finding, Severity
-from generator.report import Report, summary_line, where
+from generator.report import Report, printable, summary_line, where
 
 _MAX_SOURCE_BYTES = 4 * 1024 * 1024  # larger files are not YAML anyone edits; skip the excerpt
 _MAX_SHOWN = 120  # characters of a long source line shown around the column
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # YAML's line breaks, not str.splitlines()'s many
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
 
 _RESET = "\033[0m"
 _STYLE = {
@@ -99,17 +96,6 @@ def _source_lines(repo: Path, file: str) -> list[str] | None:
     if b"\0" in data:
         return None
     return _LINE_BREAK.split(data.decode("utf-8", errors="replace"))
-
-
-def printable(text: str) -> str:
-    """Text safe for a terminal: control, bidi-override and lone surrogate characters (from file
-    names that are not UTF-8) as escapes such as `\\x1b`."""
-    return "".join(
-        char.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS
-        else char
-        for char in text
-    )
 
 
 def _display(source: str) -> str:
