@@ -317,6 +317,16 @@ KEYWORD_SCHEMAS = [
     {"allOf": [{"type": "number"}, {"maximum": 1}]},
     {"not": {"type": "array"}},
     {"$ref": "#/definitions/x", "definitions": {"x": {"type": "string"}}},
+    {
+        "properties": {
+            "nested": {
+                "$id": "urn:nested",
+                "definitions": {"x": {"type": "integer"}},
+                "properties": {"n": {"$ref": "#/definitions/x"}},
+            }
+        },
+        "definitions": {"x": {"type": "string"}},
+    },
     {"uniqueItems": True},  # not compiled: jsonschema decides
 ]
 _JSON = st.recursive(

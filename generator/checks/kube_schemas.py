@@ -30,7 +30,10 @@ from generator.errors import Location, McgError, UsageError
 Check = Callable[[Any], bool]
 
 _DRAFT7 = "http://json-schema.org/draft-07/schema#"
-_KUBERNETES_PACKAGE = "kubernetes_validate"
+# Dialects in which `$ref` makes every keyword beside it ignored (2019-09 and later apply them).
+_REF_OVERRIDES_SIBLINGS = {
+    f"http://json-schema.org/draft-0{n}/schema{end}" for n in (3, 4, 6, 7) for end in ("", "#")
+}
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,8 @@ def _compile_kind(root: dict[str, Any], registry: Any, origin: str) -> KindSchem
     validator_class = validator_for(root)
     validator = validator_class(root, registry=registry)
     try:
-        is_valid = _Compiler(registry, draft7=root["$schema"] == _DRAFT7).compile(root, "")
+        ref_overrides = root["$schema"] in _REF_OVERRIDES_SIBLINGS
+        is_valid = _Compiler(registry, ref_overrides=ref_overrides).compile(root, "")
     except _NotCompilable:
         is_valid = validator.is_valid
     except Unresolvable as error:
@@ -347,9 +351,9 @@ def _all_of(checks: list[Check]) -> Check:
 
 
 class _Compiler:
-    def __init__(self, registry: Any, *, draft7: bool) -> None:
+    def __init__(self, registry: Any, *, ref_overrides: bool) -> None:
         self.registry = registry
-        self.draft7 = draft7
+        self.ref_overrides = ref_overrides
         # Keyed by id() of the target schema, which is kept alive here so the id stays unique.
         self.refs: dict[int, tuple[Any, Check]] = {}
 
@@ -366,12 +370,21 @@ class _Compiler:
         unknown = set(schema) - _ANNOTATIONS - _CHECKED
         if any(not key.startswith("x-") for key in unknown):
             raise _NotCompilable(f"keywords {sorted(unknown)}")
+        if "$id" in schema:  # a nested $id moves the base URI of the references below it
+            resolver = resolver.in_subresource(self._resource(schema))
         if "$ref" in schema:
             ref_check = self._ref(schema["$ref"], resolver)
-            if self.draft7:  # draft 7 ignores every keyword beside $ref
+            if self.ref_overrides:
                 return ref_check
             return _all_of([ref_check, self._keywords(schema, resolver)])
         return self._keywords(schema, resolver)
+
+    def _resource(self, schema: dict[str, Any]) -> Any:
+        from referencing import Resource
+        from referencing.jsonschema import DRAFT7, DRAFT202012
+
+        default = DRAFT7 if self.ref_overrides else DRAFT202012
+        return Resource.from_contents(schema, default_specification=default)
 
     def _ref(self, ref: str, resolver: Any) -> Check:
         resolved = resolver.lookup(ref)
