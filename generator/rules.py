@@ -217,24 +217,27 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
         _E,
         "an application's path does not exist in the repository",
         "An Argo CD application of a cluster group points at a folder of this repository that "
-        "does not exist (or has no Chart.yaml or manifests). Argo CD reports 'app path does "
-        "not exist' and the application never syncs. Fix the path or add the chart.",
+        "does not exist: Argo CD reports 'app path does not exist' and the application never "
+        "syncs. A folder without Chart.yaml (nor kustomization.yaml) is a warning: Argo CD "
+        "applies its files as plain manifests, which is rarely what was meant. Fix the path "
+        "or add the chart.",
     ),
     "links/project-undeclared": (
         _E,
         "an application uses an Argo CD project its group does not declare",
         "Each application names an Argo CD project, and the clustergroup chart creates only "
-        "the projects listed under clusterGroup.projects. An application in an undeclared "
-        "project is refused by Argo CD. Add the project to the group's projects or use one "
-        "that is listed.",
+        "the projects listed under clusterGroup.argoProjects (formerly projects) besides "
+        "Argo CD's own 'default'. Argo CD refuses an application whose project does not "
+        "exist. Add the project to the group's argoProjects or use one that is listed.",
     ),
     "links/namespace-undeclared": (
-        _E,
+        _W,
         "an application deploys into a namespace its group does not declare",
         "The clustergroup chart creates only the namespaces listed under "
-        "clusterGroup.namespaces, and the applications do not create namespaces themselves, "
-        "so the sync fails with 'namespace not found'. Add the namespace to the group's "
-        "namespaces.",
+        "clusterGroup.namespaces, and the applications it renders do not create their "
+        "destination namespace, so the sync fails with 'namespace not found' unless something "
+        "else (another application, an operator) creates it first. Add the namespace to the "
+        "group's namespaces.",
     ),
     "links/value-file-missing": (
         _W,
@@ -273,7 +276,8 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
         "An ExternalSecret's remoteRef names a Vault key or property that no secret of the "
         "values-secret template provides, so External Secrets reports SecretSyncedError and "
         "the workload's Secret is never created. Fix the key or property, or add the secret "
-        "or field to the template.",
+        "or field to the template. Without any template in the repository this is a "
+        "warning: the secret may be loaded from elsewhere.",
     ),
     "links/external-secret-prefix": (
         _E,
@@ -288,7 +292,9 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
         "an ExternalSecret refers to a secret store that is not deployed",
         "An ExternalSecret's secretStoreRef names a SecretStore or ClusterSecretStore that no "
         "rendered resource of the group defines, so External Secrets cannot sync it. Use the "
-        "pattern's ClusterSecretStore (usually vault-backend) or deploy the store.",
+        "pattern's ClusterSecretStore (usually vault-backend) or deploy the store. When some "
+        "charts could not be rendered offline this is a warning, since one of them may "
+        "define the store.",
     ),
     "links/subscription-namespace": (
         _E,
@@ -327,7 +333,8 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
         "high-entropy string) is committed in a values file or chart, where everyone with "
         "access to the repository, and Argo CD's cache, can read it. Rotate it, remove it from "
         "the Git history, and deliver it through the values-secret file, Vault and an "
-        "ExternalSecret instead.",
+        "ExternalSecret instead. A match on entropy alone is a warning, as it may be a "
+        "harmless digest or identifier.",
     ),
     "secrets/values-secret-committed": (
         _E,
