@@ -723,6 +723,8 @@ def test_no_field_of_the_real_api_is_rejected(registry: SchemaRegistry) -> None:
     checked = 0
     for ours in sorted(registry.locations[-1].glob("*/*.json")):
         oracle_file = ORACLE / ours.parent.name / ours.name
+        if not oracle_file.is_file():
+            continue
         oracle = json.loads(oracle_file.read_text(encoding="utf-8"))
         uri = ours.resolve().as_uri()
         resolver = Registry(retrieve=_retrieve).resolver(uri)  # type: ignore[call-arg]
