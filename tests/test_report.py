@@ -367,6 +367,9 @@ def test_github_workflow_commands(repo: Path) -> None:
     lines = render(report(repo), "github").splitlines()
     commands = [line for line in lines if line.startswith("::")]
     assert len(commands) == len(FINDINGS)  # newlines in messages never start a new command
+    kinds = [command.split()[0] for command in commands]
+    assert kinds == ["::error"] * 6 + ["::warning"] * 2 + ["::notice"] * 2  # errors first
+    assert commands[0].startswith("::error file=blob.yaml,")  # then by file and line
     assert lines[-1] == "6 errors, 2 warnings, 2 info in 12 files (240 resources)"
     assert (
         "::error file=values-hub.yaml,line=3,col=3,title=values/unknown-key::"

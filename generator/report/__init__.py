@@ -10,6 +10,7 @@ import os
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -58,7 +59,7 @@ def render(report: Report, fmt: str, *, color: bool = False) -> str:
     from generator.report import github, json_format, junit, sarif, text
 
     renderers: dict[str, Callable[[Report], str]] = {
-        "text": lambda report: text.render(report, color=color),
+        "text": partial(text.render, color=color),
         "json": json_format.render,
         "junit": junit.render,
         "sarif": sarif.render,

@@ -5,6 +5,9 @@
 Errors are `::error`, warnings `::warning`, info `::notice`; the hint follows the message on its
 own line. File paths are relative to the repository: run validate from the root of the checkout
 (or the annotations land on no file). A plain summary line ends the output.
+
+GitHub turns only the first 10 errors and 10 warnings of a step (50 per job) into annotations;
+the rest stay in the log. Errors come first, so the ones that fail the run are never crowded out.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ _PROPERTY_ESCAPES = {**_DATA_ESCAPES, ":": "%3A", ",": "%2C"}
 
 
 def render(report: Report) -> str:
-    lines = [_command(finding) for finding in report.sorted_findings()]
+    order = list(COMMANDS)
+    findings = sorted(report.findings, key=lambda f: (order.index(f.severity), f.sort_key()))
+    lines = [_command(finding) for finding in findings]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
