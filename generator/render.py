@@ -90,55 +90,94 @@ def load_facts(path: Path, base: Facts | None = None) -> Facts:
     return dataclasses.replace(base or Facts(), **changes)
 
 
-def render_group(repo: Path, group: str, facts: Facts, *, apps: bool) -> list[Resource]:
-    """Every resource the group's cluster gets, sorted by kind, namespace, name, source.
+@dataclass(frozen=True)
+class ChartRender:
+    """One chart rendered for a group: the clustergroup chart, or a chart an Application uses.
 
-    Always renders the clustergroup chart and the base charts its Applications use; with `apps`,
-    also every other chart in the pattern repository that an Application points at.
+    `chart` is where it came from (`charts/all/web`, `<mcg-gen>/charts/acm`); `error` is set when
+    it could not be rendered, and then `resources` is empty.
+    """
+
+    chart: str
+    application: str | None
+    resources: list[Resource]
+    error: McgError | None = None
+
+
+def render_charts(
+    repo: Path, group: str, facts: Facts, *, apps: bool, helm: HelmWorker
+) -> Iterator[ChartRender]:
+    """Render the group's charts one by one, reporting each chart's failure instead of stopping.
+
+    Always the clustergroup chart and the base charts its Applications use; with `apps`, also
+    every other chart in the pattern repository that an Application points at. Problems with
+    the group's values files themselves raise.
     """
     repo = repo.resolve()
     values = _group_values(repo, group, facts)
-    with HelmWorker() as helm:
-        chart, source_root = _chart_dir(repo, "common/clustergroup")
-        argo_namespace = _argo_namespace(values)
-        resources = [
-            Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line)
-            for doc in helm.render(
-                chart,
-                values,
-                release=f"{values['global']['pattern']}-{group}"[:53],
-                namespace=argo_namespace,
-            )
-        ]
-        for app in [r for r in resources if _is_application(r)]:
-            resources += _render_app(helm, repo, app, values, apps=apps)
-    return sorted(resources, key=lambda r: (*r.sort_key(), r.source, r.line))
-
-
-def _render_app(
-    helm: HelmWorker, repo: Path, app: Resource, values: dict[str, Any], *, apps: bool
-) -> list[Resource]:
-    """What an Application of the clustergroup chart deploys, when its chart is in the repository
-    (or is a base chart); nothing for charts from Helm repositories or other Git repositories."""
-    source = _local_source(app.body, values["global"]["repoURL"])
-    if source is None:
-        return []
-    path = str(source.get("path", "")).strip("/")
-    if not (apps or path.startswith("common/")):
-        return []
-    located = _app_chart_dir(repo, path, source, app)
-    if located is None:
-        return []
-    chart, source_root = located
-    spec = app.body.get("spec") or {}
-    namespace = str((spec.get("destination") or {}).get("namespace") or app.namespace)
-    in_repo = source_root if chart.resolve().is_relative_to(repo) else None
-    app_values = _app_values(repo, in_repo, source, app, namespace)
-    release = str((source.get("helm") or {}).get("releaseName") or app.name)
-    return [
-        Resource(doc.body, f"{source_root}/{doc.template}", app.group, doc.line)
-        for doc in helm.render(chart, app_values, release=release, namespace=namespace)
+    chart, source_root = _chart_dir(repo, "common/clustergroup")
+    argo_namespace = _argo_namespace(values)
+    try:
+        documents = helm.render(
+            chart,
+            values,
+            release=f"{values['global']['pattern']}-{group}"[:53],
+            namespace=argo_namespace,
+        )
+    except McgError as error:
+        yield ChartRender(source_root, None, [], error)
+        return
+    base = [
+        Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line) for doc in documents
     ]
+    yield ChartRender(source_root, None, base)
+    for app in [r for r in base if _is_application(r)]:
+        source = _local_source(app.body, values["global"]["repoURL"])
+        if source is None:
+            continue
+        path = str(source.get("path", "")).strip("/")
+        if not (apps or path.startswith("common/")):
+            continue
+        try:
+            located = _app_chart_dir(repo, path, source, app)
+            if located is None:
+                continue
+            chart, source_root = located
+            spec = app.body.get("spec") or {}
+            namespace = str((spec.get("destination") or {}).get("namespace") or app.namespace)
+            in_repo = source_root if chart.resolve().is_relative_to(repo) else None
+            app_values = _app_values(repo, in_repo, source, app, namespace)
+            release = str((source.get("helm") or {}).get("releaseName") or app.name)
+            rendered = helm.render(chart, app_values, release=release, namespace=namespace)
+        except McgError as error:
+            yield ChartRender(path, app.name, [], error)
+            continue
+        yield ChartRender(
+            source_root,
+            app.name,
+            [
+                Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line)
+                for doc in rendered
+            ],
+        )
+
+
+def render_group(repo: Path, group: str, facts: Facts, *, apps: bool) -> list[Resource]:
+    """Every resource the group's cluster gets, sorted by kind, namespace, name, source; the
+    first chart that fails to render raises."""
+    from generator.helm import HelmWorker
+
+    resources: list[Resource] = []
+    with HelmWorker() as helm:
+        for rendered in render_charts(repo, group, facts, apps=apps, helm=helm):
+            if rendered.error is not None:
+                raise rendered.error
+            resources += rendered.resources
+    return sort_resources(resources)
+
+
+def sort_resources(resources: list[Resource]) -> list[Resource]:
+    return sorted(resources, key=lambda r: (*r.sort_key(), r.source, r.line))
 
 
 def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:

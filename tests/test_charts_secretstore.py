@@ -14,7 +14,7 @@ from generator.helm import render_chart
 def render(global_values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     values = {"global": global_values, "clusterGroup": {"name": "group-one"}, **extra}
     [doc] = render_chart(
-        charts_dir() / "secretstore", values, release="s", namespace="golang-external-secrets"
+        charts_dir() / "secretstore", values, release="s", namespace="external-secrets"
     )
     assert doc.body["apiVersion"] == "external-secrets.io/v1"
     assert doc.body["kind"] == "ClusterSecretStore"
@@ -35,8 +35,8 @@ def test_on_the_hub_vault_is_reached_in_cluster_through_the_hub_mount() -> None:
         "mountPath": "hub",
         "role": "group-one-role",
         "serviceAccountRef": {
-            "name": "golang-external-secrets",
-            "namespace": "golang-external-secrets",
+            "name": "external-secrets",
+            "namespace": "external-secrets",
         },
     }
 
@@ -78,7 +78,7 @@ def test_explicit_settings_win() -> None:
     assert vault["caProvider"] == {
         "type": "ConfigMap",
         "name": "vault-ca",
-        "namespace": "golang-external-secrets",
+        "namespace": "external-secrets",
         "key": "ca.crt",
     }
 

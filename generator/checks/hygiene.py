@@ -1,0 +1,135 @@
+"""Secrets that must not be in the repository: filled-in values-secret files, private keys, tokens
+and high-entropy strings in values files and charts."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from generator.findings import Finding, Severity
+
+TEMPLATE_NAME = "values-secret.yaml.template"
+MAX_SCAN_BYTES = 1024 * 1024
+
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+_TOKENS = (
+    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("a JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
+)
+# `password: <value>` style lines whose value looks random; placeholders and templates are fine.
+_SECRET_ASSIGNMENT = re.compile(
+    r"""^\s*-?\s*["']?(?P<key>[A-Za-z0-9_.-]*(?:password|passwd|secret|token|apikey|api_key|"""
+    r"""access_key|private_key)[A-Za-z0-9_.-]*)["']?\s*[:=]\s*["']?(?P<value>[^\s"'#]{12,})""",
+    re.IGNORECASE,
+)
+_ENTROPY_THRESHOLD = 3.5
+
+
+def shannon_entropy(text: str) -> float:
+    counts = Counter(text)
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def _looks_random(value: str) -> bool:
+    if "{{" in value or value.startswith(("$", "<", "/", "http", "secret/")):
+        return False
+    classes = sum(
+        bool(re.search(pattern, value)) for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
+    )
+    return classes >= 3 and shannon_entropy(value) >= _ENTROPY_THRESHOLD
+
+
+def scan_text(file: str, text: str) -> Iterator[Finding]:
+    """Findings for secret material in one file's text; the value itself is never repeated."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _PRIVATE_KEY.search(line)
+        if match:
+            yield Finding(
+                "secrets/plaintext-value", Severity.ERROR, file, number, match.start() + 1,
+                "a private key is committed in plain text",
+                "move it to your values-secret file and read it through an ExternalSecret; "
+                "rotate the key, it is in the git history",
+            )
+            continue
+        for what, pattern in _TOKENS:
+            token = pattern.search(line)
+            if token:
+                yield Finding(
+                    "secrets/plaintext-value", Severity.ERROR, file, number, token.start() + 1,
+                    f"{what} is committed in plain text",
+                    "move it to Vault (values-secret file) and revoke it",
+                )
+                break
+        else:
+            assignment = _SECRET_ASSIGNMENT.match(line)
+            if assignment and _looks_random(assignment.group("value")):
+                yield Finding(
+                    "secrets/plaintext-value", Severity.WARNING, file, number,
+                    assignment.start("value") + 1,
+                    f"'{assignment.group('key')}' holds what looks like a real secret value",
+                    "keep secret values in Vault; if this is not a secret, ignore this rule "
+                    "for the file",
+                )
+
+
+def scan_files(root: Path, files: Iterable[Path]) -> list[Finding]:
+    findings: list[Finding] = []
+    for path in files:
+        try:
+            if path.stat().st_size > MAX_SCAN_BYTES:
+                continue
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        findings.extend(scan_text(path.relative_to(root).as_posix(), text))
+    return findings
+
+
+def _is_values_secret(name: str) -> bool:
+    return name.startswith("values-secret") and name.endswith((".yaml", ".yml")) and name != TEMPLATE_NAME
+
+
+def committed_secret_files(root: Path) -> list[Finding]:
+    """A filled-in values-secret file anywhere in the repository (outside .git)."""
+    findings = []
+    for path in sorted(root.rglob("values-secret*")):
+        relative = path.relative_to(root)
+        if ".git" in relative.parts or not path.is_file() or not _is_values_secret(path.name):
+            continue
+        findings.append(Finding(
+            "secrets/values-secret-committed", Severity.ERROR, relative.as_posix(), 0, 0,
+            f"{relative.as_posix()} holds secret values and must not be in the repository",
+            "move it to ~/values-secret-<pattern>.yaml; if it was committed, rotate its secrets",
+        ))
+    return findings
+
+
+def ignore_coverage(root: Path) -> list[Finding]:
+    """Warn when git would not ignore a values-secret.yaml put in the repository."""
+    if not (root / ".git").exists():
+        return []
+    probes = ("values-secret.yaml", "values-secret-pattern.yaml")
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "--no-index", *probes],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    ignored = set(result.stdout.split())
+    missing = [probe for probe in probes if probe not in ignored]
+    if not missing:
+        return []
+    return [Finding(
+        "secrets/values-secret-not-ignored", Severity.WARNING, ".gitignore", 0, 0,
+        f"git does not ignore {', '.join(missing)}: a filled-in secrets file could be committed",
+        "add 'values-secret*.yaml' to .gitignore",
+    )]

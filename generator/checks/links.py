@@ -1,0 +1,375 @@
+"""Links across files: the mistakes that no schema sees and that surface only on a live cluster.
+
+Every check reads the repository through `model.values.ValuesRepo` (positions for findings), the
+secret template through the model's `Secret`s, and the rendered resources of each group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.findings import Finding, Severity
+from generator.manifest import Resource
+from generator.model import names
+from generator.model.pattern import GLOBAL_PREFIX, HUB_PREFIX, Secret
+from generator.model.values import GLOBAL_FILE, DocPath, ValuesRepo
+from generator.yamlio import Document
+
+ARGO_DEFAULT_PROJECT = "default"
+GLOBAL_OPERATOR_NAMESPACE = "openshift-operators"
+
+
+@dataclass(frozen=True)
+class SecretCatalogue:
+    """The secret template's secrets, or None when the repository has no template."""
+
+    file: str
+    secrets: Mapping[str, Secret]
+
+
+def _finding(
+    rule: str, severity: Severity, document: Document | None, path: DocPath, message: str,
+    hint: str = "", *, file: str = "", key: bool = True,
+) -> Finding:
+    if document is None:
+        return Finding(rule, severity, file, 0, 0, message, hint)
+    location = document.location(path, key=key)
+    return Finding(rule, severity, location.file, location.line, location.column, message, hint)
+
+
+def _is_template(value: str) -> bool:
+    return "{{" in value
+
+
+def check_values_links(repo: ValuesRepo) -> list[Finding]:
+    """Value files, groups, projects, namespaces and names, from the values files alone."""
+    findings: list[Finding] = []
+    findings += _main_group(repo)
+    for group, document in repo.groups.items():
+        findings += _group_name(repo, group, document)
+        findings += _applications(repo, group, document)
+        findings += _subscription_namespaces(repo, group, document)
+        findings += _namespace_names(repo, group, document)
+    findings += _managed_groups(repo)
+    return findings
+
+
+def _main_group(repo: ValuesRepo) -> Iterator[Finding]:
+    if repo.global_doc is None:
+        return
+    if repo.hub_name not in repo.groups:
+        yield _finding(
+            "links/main-group-missing", Severity.ERROR, repo.global_doc,
+            ("main", "clusterGroupName"),
+            f"main.clusterGroupName is '{repo.hub_name}' but values-{repo.hub_name}.yaml is missing "
+            "or has no clusterGroup",
+            f"create values-{repo.hub_name}.yaml or set main.clusterGroupName to an existing group",
+            key=False,
+        )
+
+
+def _group_name(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
+    name = repo.cluster_group(group).get("name")
+    if name is not None and name != group:
+        yield _finding(
+            "links/group-name-mismatch", Severity.ERROR, document, ("clusterGroup", "name"),
+            f"clusterGroup.name is {name!r} but the file is values-{group}.yaml",
+            f"the operator selects values-<name>.yaml by group name: use '{group}'", key=False,
+        )
+    if not names.is_dns_label(group):
+        yield _finding("names/dns-1123", Severity.ERROR, document, ("clusterGroup", "name"),
+                       f"cluster group name '{group}' is not a DNS-1123 label")
+    label = names.argocd_route_label(repo.pattern_name, group)
+    if len(label) > names.ROUTE_LABEL_MAX:
+        yield _finding(
+            "names/argocd-route-length", Severity.ERROR, document, ("clusterGroup", "name"),
+            f"the Argo CD route host label '{label}' of group '{group}' is {len(label)} characters; "
+            f"DNS allows {names.ROUTE_LABEL_MAX}",
+            "shorten the pattern name (global.pattern) or the group name",
+        )
+
+
+def _applications(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
+    projects = repo.projects(group) | {ARGO_DEFAULT_PROJECT}
+    namespaces = repo.namespaces(group)
+    for entry in repo.entries(group, "applications"):
+        body = entry.body
+        if body.get("disabled") is True:
+            continue
+        name = str(body.get("name", entry.key))
+        if not names.is_dns_label(name):
+            yield _finding("names/dns-1123", Severity.ERROR, document, (*entry.path, "name"),
+                           f"application name '{name}' is not a DNS-1123 label",
+                           "use lowercase letters, digits and '-'")
+        project_key = "argoProject" if "argoProject" in body else "project"
+        project = body.get(project_key)
+        if isinstance(project, str) and project not in projects:
+            yield _finding(
+                "links/project-undeclared", Severity.ERROR, document, (*entry.path, project_key),
+                f"application '{name}' uses Argo CD project '{project}', which is not in "
+                "argoProjects", f"add '{project}' to clusterGroup.argoProjects", key=False,
+            )
+        namespace = body.get("namespace")
+        if isinstance(namespace, str) and not _is_template(namespace) and namespace not in namespaces:
+            yield _finding(
+                "links/namespace-undeclared", Severity.WARNING, document,
+                (*entry.path, "namespace"),
+                f"application '{name}' deploys to namespace '{namespace}', which the group does "
+                "not declare", f"add '{namespace}' to clusterGroup.namespaces", key=False,
+            )
+        path = body.get("path")
+        if isinstance(path, str) and "chart" not in body and not _is_template(path):
+            yield from _app_path(repo.root, document, entry.path, name, path, body)
+        for index, value_file in enumerate(body.get("extraValueFiles") or []):
+            if isinstance(value_file, str):
+                yield from _value_file(repo.root, document, (*entry.path, "extraValueFiles", index),
+                                       value_file)
+
+
+def _app_path(
+    root: Path, document: Document, path: DocPath, name: str, chart_path: str, body: dict[str, Any]
+) -> Iterator[Finding]:
+    relative = chart_path.strip("/")
+    folder = root / relative
+    inside = _inside(root, folder)
+    if not inside or not folder.is_dir():
+        yield _finding(
+            "links/app-path-missing", Severity.ERROR, document, (*path, "path"),
+            f"application '{name}' points at {chart_path}, which is not a folder in the repository",
+            "create the chart there or fix the path", key=False,
+        )
+        return
+    if body.get("kustomize") or (folder / "kustomization.yaml").is_file():
+        return
+    if not (folder / "Chart.yaml").is_file():
+        yield _finding(
+            "links/app-path-missing", Severity.WARNING, document, (*path, "path"),
+            f"application '{name}' points at {chart_path}, which has no Chart.yaml: Argo CD "
+            "applies it as plain manifests", "add a Chart.yaml or set kustomize: true", key=False,
+        )
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return False
+    base = root.resolve()
+    return resolved == base or base in resolved.parents
+
+
+def _value_file(root: Path, document: Document, path: DocPath, value_file: str) -> Iterator[Finding]:
+    if _is_template(value_file):
+        yield _finding(
+            "chart/unchecked-value-file", Severity.INFO, document, path,
+            f"value file {value_file} is a template; its existence is not checked", key=False,
+        )
+        return
+    target = root / value_file.removeprefix("$patternref/").lstrip("/")
+    if not _inside(root, target) or not target.is_file():
+        yield _finding(
+            "links/value-file-missing", Severity.WARNING, document, path,
+            f"value file {value_file} does not exist; Argo CD ignores missing value files "
+            "silently", "create it or remove the entry", key=False,
+        )
+
+
+def _subscription_namespaces(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
+    namespaces = repo.namespaces(group)
+    for entry in repo.entries(group, "subscriptions"):
+        namespace = entry.body.get("namespace", GLOBAL_OPERATOR_NAMESPACE)
+        if not isinstance(namespace, str) or namespace == GLOBAL_OPERATOR_NAMESPACE:
+            continue
+        if namespace not in namespaces:
+            yield _finding(
+                "links/subscription-namespace", Severity.ERROR, document,
+                (*entry.path, "namespace"),
+                f"subscription '{entry.key}' installs into namespace '{namespace}', which the "
+                "group does not declare, so it gets no OperatorGroup",
+                f"add '{namespace}' to clusterGroup.namespaces", key=False,
+            )
+
+
+def _namespace_names(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
+    for namespace, path in repo.namespaces(group).items():
+        if not _is_template(namespace) and not names.is_dns_label(namespace):
+            yield _finding("names/dns-1123", Severity.ERROR, document, path,
+                           f"namespace '{namespace}' is not a DNS-1123 label",
+                           "use lowercase letters, digits and '-', at most 63 characters")
+
+
+def _managed_groups(repo: ValuesRepo) -> Iterator[Finding]:
+    hub_document = repo.groups.get(repo.hub_name)
+    if hub_document is None:
+        return
+    limit = names.max_managed_group_name()
+    for entry in repo.entries(repo.hub_name, "managedClusterGroups"):
+        name = str(entry.body.get("name", entry.key))
+        name_path = (*entry.path, "name") if "name" in entry.body else entry.path
+        if name not in repo.groups:
+            yield _finding(
+                "links/group-values-missing", Severity.ERROR, hub_document, name_path,
+                f"managed cluster group '{name}' has no values-{name}.yaml (with a clusterGroup)",
+                f"create values-{name}.yaml with 'clusterGroup: {{name: {name}}}'",
+            )
+        if len(name) > limit:
+            yield _finding(
+                "names/acm-policy-length", Severity.ERROR, hub_document, name_path,
+                f"group name '{name}' makes the ACM policy name '{names.acm_policy_name(name)}' "
+                f"plus its namespace longer than the {names.ACM_POLICY_MAX} characters ACM accepts",
+                f"use at most {limit} characters",
+            )
+
+
+def check_resource_links(
+    group: str,
+    is_hub: bool,
+    resources: Sequence[Resource],
+    catalogue: SecretCatalogue | None,
+    *,
+    unrendered_charts: bool = False,
+) -> list[Finding]:
+    """ExternalSecrets against the template and the secret stores; subscriptions' OperatorGroups."""
+    findings: list[Finding] = []
+    stores = {(r.kind, r.name) for r in resources if r.kind in ("ClusterSecretStore", "SecretStore")}
+    groups_with_operator_group = {r.namespace for r in resources if r.kind == "OperatorGroup"}
+    namespaces_made = {r.name for r in resources if r.kind == "Namespace"}
+    readable = {GLOBAL_PREFIX, group} | ({HUB_PREFIX} if is_hub else set())
+    for resource in resources:
+        if resource.kind == "ExternalSecret":
+            findings += _external_secret(resource, readable, catalogue, stores, unrendered_charts)
+        elif resource.kind == "Subscription" and resource.api_version.startswith("operators.coreos"):
+            namespace = resource.namespace
+            if (
+                namespace
+                and namespace != GLOBAL_OPERATOR_NAMESPACE
+                and namespace in namespaces_made
+                and namespace not in groups_with_operator_group
+            ):
+                findings.append(Finding(
+                    "links/subscription-namespace", Severity.ERROR, resource.source,
+                    resource.line, 0,
+                    f"subscription '{resource.name}' in namespace '{namespace}' has no "
+                    f"OperatorGroup there on group '{group}': OLM will not install it",
+                    "do not exclude the namespace from OperatorGroup creation "
+                    "(operatorgroupExcludes), or create one",
+                ))
+    return findings
+
+
+def _external_secret(
+    resource: Resource,
+    readable: set[str],
+    catalogue: SecretCatalogue | None,
+    stores: set[tuple[str, str]],
+    unrendered_charts: bool,
+) -> Iterator[Finding]:
+    spec = resource.body.get("spec") or {}
+    where = (resource.source, resource.line)
+    for store in _store_refs(spec):
+        kind = store.get("kind") or "SecretStore"
+        name = store.get("name")
+        if isinstance(name, str) and (kind, name) not in stores:
+            severity = Severity.WARNING if unrendered_charts else Severity.ERROR
+            yield Finding(
+                "links/secret-store-missing", severity, *where, 0,
+                f"ExternalSecret '{resource.name}' reads from {kind} '{name}', which nothing "
+                f"rendered for group '{resource.group}' creates"
+                + (" (a chart that was not rendered may)" if unrendered_charts else ""),
+                "deploy the secret-store app on this group or fix secretStoreRef",
+            )
+    for key, property_ in _remote_refs(spec):
+        if _is_template(key) or (property_ and _is_template(property_)):
+            continue
+        yield from _remote_ref(resource, key, property_, readable, catalogue)
+
+
+def _store_refs(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    if isinstance(spec.get("secretStoreRef"), dict):
+        yield spec["secretStoreRef"]
+    for item in spec.get("data") or []:
+        if isinstance(item, dict) and isinstance(item.get("sourceRef"), dict):
+            store = item["sourceRef"].get("storeRef")
+            if isinstance(store, dict):
+                yield store
+
+
+def _remote_refs(spec: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    for item in spec.get("data") or []:
+        ref = item.get("remoteRef") if isinstance(item, dict) else None
+        if isinstance(ref, dict) and isinstance(ref.get("key"), str):
+            prop = ref.get("property")
+            yield ref["key"], prop if isinstance(prop, str) else None
+    for item in spec.get("dataFrom") or []:
+        ref = item.get("extract") if isinstance(item, dict) else None
+        if isinstance(ref, dict) and isinstance(ref.get("key"), str):
+            yield ref["key"], None
+
+
+def split_vault_key(key: str, mount: str = "secret") -> tuple[str, str] | None:
+    """(prefix, secret name) of a KV v2 key such as `secret/data/global/config-demo`."""
+    parts = key.strip("/").split("/")
+    if len(parts) >= 4 and parts[0] == mount and parts[1] == "data":
+        parts = parts[2:]
+    elif parts and parts[0] == mount:
+        parts = parts[1:]
+    if len(parts) != 2:
+        return None
+    return parts[0], parts[1]
+
+
+def _remote_ref(
+    resource: Resource,
+    key: str,
+    property_: str | None,
+    readable: set[str],
+    catalogue: SecretCatalogue | None,
+) -> Iterator[Finding]:
+    where = (resource.source, resource.line, 0)
+    split = split_vault_key(key)
+    if split is None or catalogue is None:
+        if catalogue is None:
+            yield Finding(
+                "links/external-secret-unknown", Severity.WARNING, *where,
+                f"ExternalSecret '{resource.name}' reads {key}, but the repository has no "
+                "values-secret.yaml.template declaring it",
+                "declare the secret in values-secret.yaml.template",
+            )
+        return
+    prefix, name = split
+    secret = catalogue.secrets.get(name)
+    if secret is None or prefix not in secret.prefixes:
+        declared = (
+            f"it is declared under {', '.join(secret.prefixes)}" if secret else
+            "no secret of that name is declared"
+        )
+        yield Finding(
+            "links/external-secret-unknown", Severity.ERROR, *where,
+            f"ExternalSecret '{resource.name}' reads {key}, which {catalogue.file} does not "
+            f"provide ({declared})",
+            f"add '{prefix}' to the vaultPrefixes of '{name}'" if secret
+            else f"add a secret named '{name}' to {catalogue.file}",
+        )
+        return
+    if property_ is not None and property_ not in {field.name for field in secret.fields}:
+        known = ", ".join(field.name for field in secret.fields)
+        yield Finding(
+            "links/external-secret-unknown", Severity.ERROR, *where,
+            f"ExternalSecret '{resource.name}' reads property '{property_}' of {key}, which has "
+            f"no such field", f"fields of '{name}': {known}",
+        )
+    if prefix not in readable:
+        yield Finding(
+            "links/external-secret-prefix", Severity.ERROR, *where,
+            f"ExternalSecret '{resource.name}' on group '{resource.group}' reads {key}, but that "
+            f"group can read only the prefixes {', '.join(sorted(readable))}",
+            f"put the secret under 'global' or '{resource.group}'",
+        )
+
+
+def files_of(repo: ValuesRepo) -> Iterable[str]:
+    yield GLOBAL_FILE
+    yield from (document.file for document in repo.groups.values())

@@ -1,0 +1,177 @@
+"""Read a Validated Patterns repository from its values files, generated or hand-written.
+
+`values-global.yaml` plus every `values-<name>.yaml` whose document has a `clusterGroup`. Entries
+of `applications`, `subscriptions`, `managedClusterGroups` and `argoProjects` may be in map form
+or list form, namespaces as strings, single-key maps or a map: `entries` and `namespaces` give one
+view of all of them, each with the document path it came from (for findings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.errors import McgError
+from generator.model.names import is_dns_label
+from generator.model.pattern import ClusterGroup
+from generator.yamlio import Document, load_file
+
+GLOBAL_FILE = "values-global.yaml"
+DEFAULT_HUB = "hub"
+DocPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    body: dict[str, Any]
+    path: DocPath
+
+
+@dataclass
+class ValuesRepo:
+    root: Path
+    global_doc: Document | None
+    groups: dict[str, Document] = field(default_factory=dict)
+    errors: list[McgError] = field(default_factory=list)  # files that could not be read
+
+    @property
+    def global_values(self) -> dict[str, Any]:
+        data = self.global_doc.data if self.global_doc else None
+        return data if isinstance(data, dict) else {}
+
+    @property
+    def hub_name(self) -> str:
+        main = self.global_values.get("main")
+        name = main.get("clusterGroupName") if isinstance(main, dict) else None
+        return name if isinstance(name, str) and name else DEFAULT_HUB
+
+    @property
+    def pattern_name(self) -> str:
+        pattern = _dig(self.global_values, "global", "pattern")
+        return pattern if isinstance(pattern, str) and pattern else self.root.resolve().name
+
+    def cluster_group(self, group: str) -> dict[str, Any]:
+        document = self.groups.get(group)
+        tree = (
+            document.data.get("clusterGroup")
+            if document and isinstance(document.data, dict)
+            else None
+        )
+        return tree if isinstance(tree, dict) else {}
+
+    def entries(self, group: str, section: str) -> list[Entry]:
+        """Entries of `clusterGroup.<section>` in either form, keyed by map key or `name`."""
+        value = self.cluster_group(group).get(section)
+        found: list[Entry] = []
+        if isinstance(value, dict):
+            for key, body in value.items():
+                if isinstance(body, dict):
+                    found.append(Entry(str(key), body, ("clusterGroup", section, key)))
+        elif isinstance(value, list):
+            for index, body in enumerate(value):
+                if isinstance(body, dict):
+                    found.append(
+                        Entry(str(body.get("name", index)), body, ("clusterGroup", section, index))
+                    )
+                elif isinstance(body, str):
+                    found.append(Entry(body, {"name": body}, ("clusterGroup", section, index)))
+        return found
+
+    def namespaces(self, group: str) -> dict[str, DocPath]:
+        value = self.cluster_group(group).get("namespaces")
+        found: dict[str, DocPath] = {}
+        if isinstance(value, dict):
+            for key in value:
+                found[str(key)] = ("clusterGroup", "namespaces", key)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, str):
+                    found[item] = ("clusterGroup", "namespaces", index)
+                elif isinstance(item, dict):
+                    for key in item:
+                        found[str(key)] = ("clusterGroup", "namespaces", index)
+        return found
+
+    def projects(self, group: str) -> set[str]:
+        names: set[str] = set()
+        for section in ("argoProjects", "projects"):
+            value = self.cluster_group(group).get(section)
+            if isinstance(value, list):
+                names.update(str(item) for item in value if isinstance(item, str | int))
+            elif isinstance(value, dict):
+                names.update(str(key) for key in value)
+        return names
+
+    def model_groups(self) -> tuple[ClusterGroup, ...]:
+        """The cluster groups in model form: the hub first, then the others by name."""
+        hub = self.hub_name
+        labels: dict[str, dict[str, str]] = {}
+        for entry in self.entries(hub, "managedClusterGroups"):
+            name = str(entry.body.get("name", entry.key))
+            labels[name] = _acm_labels(entry.body)
+        names = sorted(self.groups, key=lambda name: (name != hub, name))
+        return tuple(
+            ClusterGroup(
+                name=name,
+                is_hub=name == hub,
+                apps=tuple(entry.key for entry in self.entries(name, "applications")),
+                namespaces=tuple(self.namespaces(name)),
+                labels=labels.get(name, {}),
+            )
+            for name in names
+        )
+
+
+def _acm_labels(body: dict[str, Any]) -> dict[str, str]:
+    selector = body.get("clusterSelector")
+    if isinstance(selector, dict) and isinstance(selector.get("matchLabels"), dict):
+        return {str(k): str(v) for k, v in selector["matchLabels"].items()}
+    labels = body.get("acmlabels")
+    if isinstance(labels, list):
+        return {
+            str(item["name"]): str(item.get("value", ""))
+            for item in labels
+            if isinstance(item, dict) and "name" in item
+        }
+    return {}
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def group_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """(group name, path) of every `values-<name>.yaml` other than the global file."""
+    for path in sorted(root.glob("values-*.yaml")):
+        name = path.name.removeprefix("values-").removesuffix(".yaml")
+        if path.name != GLOBAL_FILE and is_dns_label(name) and path.is_file():
+            yield name, path
+
+
+def load_values_repo(root: Path) -> ValuesRepo:
+    """Every values file of the repository; unreadable ones are recorded in `errors`."""
+    global_doc: Document | None = None
+    errors: list[McgError] = []
+    global_path = root / GLOBAL_FILE
+    if global_path.is_file():
+        try:
+            global_doc = load_file(global_path, GLOBAL_FILE)
+        except McgError as error:
+            errors.append(error)
+    repo = ValuesRepo(root, global_doc, errors=errors)
+    for name, path in group_files(root):
+        try:
+            document = load_file(path, path.name)
+        except McgError as error:
+            errors.append(error)
+            continue
+        if isinstance(document.data, dict) and "clusterGroup" in document.data:
+            repo.groups[name] = document
+    return repo
