@@ -436,6 +436,16 @@ spec:
   resources: {limits: {cpu: "1", memory: 2Gi}}
   successfulBuildsHistoryLimit: 3
 ---
+apiVersion: operator.open-cluster-management.io/v1
+kind: MultiClusterHub
+metadata: {name: multiclusterhub, namespace: open-cluster-management}
+spec:
+  availabilityConfig: Basic
+  nodeSelector: {node-role.kubernetes.io/infra: ""}
+  overrides:
+    components:
+      - {name: cluster-backup, enabled: true}
+---
 apiVersion: console.openshift.io/v1
 kind: ConsoleLink
 metadata: {name: hub-gitops-link}
@@ -608,6 +618,14 @@ INVALID = [
         _mutant("BuildConfig", "app", "spec.source.git.uri", None),
     ),
     (
+        "multiclusterhub component without enabled",
+        _mutant("MultiClusterHub", "multiclusterhub", "spec.overrides.components.0.enabled", None),
+    ),
+    (
+        "multiclusterhub typo",
+        _mutant("MultiClusterHub", "multiclusterhub", "spec.nodeSelectors", {}),
+    ),
+    (
         "consolelink href not https",
         _mutant("ConsoleLink", "hub-gitops-link", "spec.href", "http://example.com"),
     ),
@@ -673,7 +691,7 @@ def test_invalid_objects_fail_ours_and_the_oracle(
 
 def test_every_kind_of_the_brief_has_a_bundled_schema(registry: SchemaRegistry) -> None:
     kinds = {(doc["apiVersion"], doc["kind"]) for doc in _documents(VALID)}
-    assert len(kinds) == 18
+    assert len(kinds) == 19
     for api_version, kind in kinds:
         schema = registry.lookup(api_version, kind)
         assert schema is not None and "schemas" in schema.origin
