@@ -110,8 +110,8 @@ def _check_object(
         message, hint = _unknown_kind(api_version, kind, context.registry)
         yield context.finding(UNKNOWN_KIND, Severity.WARNING, at, f"{where}{message}", hint)
         return
-    if not schema.is_valid(body):
-        for error in schema.validator.iter_errors(body):
+    if not schema.is_valid(body) and not schema.is_valid(pruned := without_null_fields(body)):
+        for error in schema.validator.iter_errors(pruned):
             for path, message, hint in _explain(error, embedding):
                 full = at + path
                 yield context.finding(
@@ -119,6 +119,19 @@ def _check_object(
                 )
     for path, nested, nested_embedding in _embedded_objects(body, api_version, kind, embedding):
         yield from _check_object(context, nested, at + path, nested_embedding)
+
+
+def without_null_fields(value: Any) -> Any:
+    """The object as the API server validates it: a field set to null is dropped first.
+
+    Helm renders `key:` with nothing after it as null; the API server prunes such fields (and
+    Go decodes them as unset), so they are not errors. Nulls inside lists are kept.
+    """
+    if isinstance(value, dict):
+        return {k: without_null_fields(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_null_fields(item) for item in value]
+    return value
 
 
 def _unknown_kind(api_version: str, kind: str, registry: SchemaRegistry) -> tuple[str, str]:
