@@ -71,6 +71,10 @@ class HelmError(McgError):
     """Helm could not load, render or lint a chart."""
 
 
+class HelmCrashError(HelmError):
+    """The Helm worker died or hung on a chart (runaway recursion, memory, time)."""
+
+
 def _limit_memory(memory_bytes: int) -> None:
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -199,7 +203,7 @@ class HelmWorker:
             if self._process is not None:
                 self._process.kill()
             self.close()
-            raise HelmError(
+            raise HelmCrashError(
                 f"Helm did not finish with chart {chart_dir.name!r} within "
                 f"{self.timeout:g} seconds",
                 location=where,
@@ -210,12 +214,12 @@ class HelmWorker:
         _, kind, detail = answer
         raise _helm_error(chart_dir, kind, detail)
 
-    def _crashed(self, chart_dir: Path) -> HelmError:
+    def _crashed(self, chart_dir: Path) -> HelmCrashError:
         assert self._process is not None
         code = self._process.wait(timeout=5)
         reason = self._crash_reason()
         self.close()
-        return HelmError(
+        return HelmCrashError(
             f"Helm crashed while rendering chart {chart_dir.name!r} "
             f"(worker exit code {code}: {reason})",
             location=Location(str(chart_dir)),

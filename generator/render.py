@@ -16,7 +16,7 @@ import copy
 import dataclasses
 import posixpath
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,15 +102,24 @@ class ChartRender:
     application: str | None
     resources: list[Resource]
     error: McgError | None = None
+    chart_dir: Path | None = None
+    values: Mapping[str, Any] | None = None
 
 
 def render_charts(
-    repo: Path, group: str, facts: Facts, *, apps: bool, helm: HelmWorker
+    repo: Path,
+    group: str,
+    facts: Facts,
+    *,
+    apps: bool,
+    helm: HelmWorker,
+    chart_dirs: Sequence[Path] = (),
 ) -> Iterator[ChartRender]:
     """Render the group's charts one by one, reporting each chart's failure instead of stopping.
 
     Always the clustergroup chart and the base charts its Applications use; with `apps`, also
-    every other chart in the pattern repository that an Application points at. Problems with
+    every other chart in the pattern repository that an Application points at, and remote charts
+    (`chart` + `chartVersion`) found as `<dir>/<chart>/Chart.yaml` in `chart_dirs`. Problems with
     the group's values files themselves raise.
     """
     repo = repo.resolve()
@@ -130,17 +139,20 @@ def render_charts(
     base = [
         Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line) for doc in documents
     ]
-    yield ChartRender(source_root, None, base)
+    yield ChartRender(source_root, None, base, chart_dir=chart, values=values)
     for app in [r for r in base if _is_application(r)]:
         source = _local_source(app.body, values["global"]["repoURL"])
-        if source is None:
-            continue
-        path = str(source.get("path", "")).strip("/")
-        if not (apps or path.startswith("common/")):
-            continue
+        label = ""
         try:
-            located = _app_chart_dir(repo, path, source, app)
-            if located is None:
+            if source is not None:
+                label = str(source.get("path", "")).strip("/")
+                if not (apps or label.startswith("common/")):
+                    continue
+                located = _app_chart_dir(repo, label, source, app)
+            else:
+                source, located = _remote_chart(app, chart_dirs) if apps else (None, None)
+                label = located[1] if located else ""
+            if source is None or located is None:
                 continue
             chart, source_root = located
             spec = app.body.get("spec") or {}
@@ -150,7 +162,7 @@ def render_charts(
             release = str((source.get("helm") or {}).get("releaseName") or app.name)
             rendered = helm.render(chart, app_values, release=release, namespace=namespace)
         except McgError as error:
-            yield ChartRender(path, app.name, [], error)
+            yield ChartRender(label, app.name, [], error)
             continue
         yield ChartRender(
             source_root,
@@ -159,7 +171,36 @@ def render_charts(
                 Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line)
                 for doc in rendered
             ],
+            chart_dir=chart,
+            values=app_values,
         )
+
+
+def remote_charts(application: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(chart, version) of each Helm-repository source of an Application."""
+    spec = application.get("spec") or {}
+    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
+    return [
+        (str(source["chart"]), str(source.get("targetRevision", "")))
+        for source in sources
+        if isinstance(source, dict) and source.get("chart")
+    ]
+
+
+def _remote_chart(
+    app: Resource, chart_dirs: Sequence[Path]
+) -> tuple[dict[str, Any] | None, tuple[Path, str] | None]:
+    """The chart source of an Application and a local copy of its chart, when one is given."""
+    spec = app.body.get("spec") or {}
+    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
+    for source in sources:
+        if not isinstance(source, dict) or not source.get("chart"):
+            continue
+        for folder in chart_dirs:
+            candidate = folder / str(source["chart"])
+            if (candidate / "Chart.yaml").is_file():
+                return source, (candidate.resolve(), f"<chart-dir>/{source['chart']}")
+    return None, None
 
 
 def render_group(repo: Path, group: str, facts: Facts, *, apps: bool) -> list[Resource]:

@@ -172,6 +172,14 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
         "cluster group or secret that does not exist. 'mcg-gen generate' would refuse it. "
         "Correct pattern.yaml at the place shown.",
     ),
+    "spec/out-of-date": (
+        _W,
+        "generated files do not match pattern.yaml",
+        "pattern.yaml changed (or a generated file was deleted) since 'mcg-gen generate' last "
+        "ran, so the values files and charts in the repository are not what the spec says. "
+        "Files edited by hand are not counted: they are yours. Run 'mcg-gen generate' and "
+        "commit the result.",
+    ),
     "chart/lint": (
         _W,
         "a message of helm lint about a chart",

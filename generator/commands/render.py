@@ -7,10 +7,13 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import EXIT_OK, UsageError
 from generator.manifest import Resource
+
+if TYPE_CHECKING:
+    from generator.render import Facts
 
 EPILOG = """\
 examples:
@@ -54,37 +57,48 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--output-dir", "-o", type=Path, help="write one file per resource here instead of stdout"
     )
+    parser.add_argument("--local-domain", help="apps domain of the rendered cluster")
+    add_fact_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def add_fact_arguments(parser: argparse.ArgumentParser) -> None:
+    """The cluster facts the patterns operator would inject, shared by render and validate."""
     parser.add_argument("--facts", type=Path, help="YAML file of cluster facts (global.* values)")
     parser.add_argument("--hub-domain", help="apps domain of the hub (apps.hub.example.com)")
-    parser.add_argument("--local-domain", help="apps domain of the rendered cluster")
     parser.add_argument("--platform", help="cluster platform (AWS, Azure, GCP, BareMetal, ...)")
     parser.add_argument(
         "--version", dest="cluster_version", help="OpenShift version, major.minor (4.16)"
     )
     parser.add_argument("--repo-url", help="Git URL of the pattern repository")
     parser.add_argument("--revision", help="branch, tag or commit of the pattern repository")
-    parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def facts_from_args(args: argparse.Namespace) -> Facts:
+    """The facts file (if any) with the flags given on top."""
     import dataclasses
 
-    from generator.render import Facts, load_facts, render_group
+    from generator.render import Facts, load_facts
 
-    repo: Path = args.repo
-    if not repo.is_dir():
-        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
     facts = load_facts(args.facts) if args.facts else Facts()
     overrides = {
         "hub_cluster_domain": args.hub_domain,
-        "local_cluster_domain": args.local_domain,
+        "local_cluster_domain": getattr(args, "local_domain", None),
         "cluster_platform": args.platform,
         "cluster_version": args.cluster_version,
         "repo_url": args.repo_url,
         "target_revision": args.revision,
     }
-    facts = dataclasses.replace(facts, **{k: v for k, v in overrides.items() if v is not None})
-    resources = render_group(repo, args.group, facts, apps=args.apps)
+    return dataclasses.replace(facts, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def run(args: argparse.Namespace) -> int:
+    from generator.render import render_group
+
+    repo: Path = args.repo
+    if not repo.is_dir():
+        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    resources = render_group(repo, args.group, facts_from_args(args), apps=args.apps)
     if args.output_dir:
         write_files(args.output_dir, resources)
     else:
