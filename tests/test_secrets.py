@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import fcntl
+import os
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import Result
+from generator import bundled
+from tests.conftest import PROJECT, Result
 from tests.openbao import OpenBao, fresh_openbao, openbao
 
 __all__ = ["fresh_openbao", "openbao"]  # fixtures, used by name
@@ -291,9 +297,11 @@ def test_init_prepares_vault_once_and_says_what_remains(
         "configure auth/hub: vault write auth/hub/config",
     ):
         assert line in first.out, first.out
+    chart = yaml.safe_load((bundled.charts_dir() / "secretstore" / "values.yaml").read_text())
+    account = chart["secretStore"]["serviceAccount"]  # who the ClusterSecretStore logs in as
     role = fresh_openbao.client().read("auth/edge1.example.com/role/edge-role")["data"]
-    assert role["bound_service_account_names"] == ["golang-external-secrets"]
-    assert role["bound_service_account_namespaces"] == ["golang-external-secrets"]
+    assert role["bound_service_account_names"] == [account["name"]]
+    assert role["bound_service_account_namespaces"] == [account["namespace"]]
     assert role["token_policies"] == ["edge-secret"]
 
     again = cli("secrets", "init", str(repo), "--cluster", "edge=edge1.example.com")
@@ -486,3 +494,89 @@ def test_load_without_password_policies_says_to_run_init(
     line = one_error_line(result)
     assert "Vault has no password policy" in line and "run 'mcg-gen secrets init'" in line
     assert all(read(fresh_openbao, "secret", path) is None for path in PATHS)
+
+
+# ------------------------------------------------------------------------------------- ctrl-c
+
+MANY = 100  # more lines of output than the pipe below holds
+
+
+def test_ctrl_c_during_a_load_leaves_a_state_a_rerun_completes(
+    tmp_path: Path, openbao: OpenBao
+) -> None:
+    """A real SIGINT to a real `mcg-gen secrets load`. The load cannot finish before the signal:
+    its output goes to a one-page pipe nobody reads until the signal has been sent."""
+    home = tmp_path / "home"
+    repo = write_repo(tmp_path / "repo")
+    many = {
+        "version": "2.0",
+        "secrets": [
+            {
+                "name": f"s{i:03}",
+                "vaultPrefixes": ["hub", "edge"] if i % 2 else ["global"],
+                "fields": [
+                    {"name": "given", "value": f"value-{i}"},
+                    {"name": "made", "onMissingValue": "generate", "vaultPolicy": "pinPolicy"},
+                ],
+            }
+            for i in range(MANY)
+        ],
+    }
+    template = {**many, "vaultPolicies": TEMPLATE["vaultPolicies"]}
+    (repo / "values-secret.yaml.template").write_text(yaml.safe_dump(template), encoding="utf-8")
+    write_filled(home, template)
+    mount = openbao.new_kv_mount()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "PYTHONPATH": str(PROJECT),
+        "PYTHONUNBUFFERED": "1",
+        "VAULT_ADDR": openbao.addr,
+        "VAULT_TOKEN": openbao.token,
+    }
+    command = [sys.executable, "-m", "generator", "secrets"]
+    init = subprocess.run([*command, "init", str(repo), "--mount", mount], env=env, check=False)
+    assert init.returncode == 0
+
+    reader, writer = os.pipe()
+    fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, 4096)
+    load = [*command, "load", str(repo), "--mount", mount]
+    process = subprocess.Popen(
+        load, env=env, stdout=writer, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    os.close(writer)
+    client = openbao.client()
+    deadline = time.monotonic() + 60  # a safety net, not a measurement
+    while not _written_paths(client, mount) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    with os.fdopen(reader, "rb") as out:
+        out.read()
+    assert process.wait(timeout=60) == 130
+    assert process.stderr is not None
+    err = process.stderr.read().decode()
+    assert "secret(s) not yet written" in err and "run 'mcg-gen secrets load' again" in err
+    assert 0 < len(_written_paths(client, mount)) < MANY * 3 // 2 + 1
+
+    rerun = subprocess.run(load, env=env, capture_output=True, text=True, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    paths = MANY // 2 + (MANY // 2) * 2
+    assert len(_written_paths(client, mount)) == paths
+    for i in range(1, MANY, 2):
+        hub, edge = (read(openbao, mount, f"{p}/s{i:03}") for p in ("hub", "edge"))
+        assert hub == edge and hub is not None and hub["given"] == f"value-{i}"
+    final = subprocess.run(load, env=env, capture_output=True, text=True, check=False)
+    assert f"0 created, 0 updated, {paths} unchanged" in final.stdout
+
+
+def _written_paths(client: Any, mount: str) -> list[str]:
+    from hvac.exceptions import InvalidPath
+
+    found = []
+    for prefix in ("global", "hub", "edge"):
+        try:
+            keys = client.secrets.kv.v2.list_secrets(path=prefix, mount_point=mount)["data"]["keys"]
+        except InvalidPath:
+            keys = []
+        found += [f"{prefix}/{key}" for key in keys]
+    return found

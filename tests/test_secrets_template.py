@@ -157,5 +157,5 @@ def test_repository_context_from_values_files_alone(tmp_path: Path) -> None:
     assert [(g.name, g.is_hub) for g in context.groups] == [("hub", True), ("group-one", False)]
 
     (repo / "values-hub.yaml").unlink()
-    with pytest.raises(McgError, match="no values file names the hub cluster group 'hub'"):
+    with pytest.raises(McgError, match="no values file for the hub cluster group 'hub'"):
         load_repo(repo)

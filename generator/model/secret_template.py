@@ -30,7 +30,6 @@ from generator.model.pattern import (
 from generator.yamlio import Document, load_file
 
 TEMPLATE_FILE = "values-secret.yaml.template"
-GLOBAL_VALUES_FILE = "values-global.yaml"
 DEFAULT_MOUNT = "secret"
 DEFAULT_INI_SECTION = "default"
 
@@ -230,46 +229,24 @@ def load_repo(repo: Path, *, default_mount: str = DEFAULT_MOUNT) -> RepoSecrets:
 
 def _values_context(repo: Path) -> tuple[str, tuple[ClusterGroup, ...]]:
     """Pattern name and cluster groups of a repository made of values files only."""
-    global_path = repo / GLOBAL_VALUES_FILE
-    if not global_path.is_file():
+    from generator.model.values import GLOBAL_FILE, load_values_repo
+
+    values = load_values_repo(repo)
+    if values.errors:
+        raise SpecErrors(values.errors)
+    if values.global_doc is None:
         raise McgError(
-            f"{repo} has neither pattern.yaml nor {GLOBAL_VALUES_FILE}",
+            f"{repo} has neither pattern.yaml nor {GLOBAL_FILE}",
             hint="pass the path of a Validated Patterns repository",
         )
-    global_doc = load_file(global_path, GLOBAL_VALUES_FILE)
-    pattern = _dig(global_doc.data, "global", "pattern")
-    hub_name = _dig(global_doc.data, "main", "clusterGroupName")
-    for value, key in ((pattern, "global.pattern"), (hub_name, "main.clusterGroupName")):
-        if not isinstance(value, str) or not value:
-            raise McgError(
-                f"{key} is not set",
-                location=global_doc.location(tuple(key.split("."))),
-                hint=f"set {key} in {GLOBAL_VALUES_FILE}",
-            )
-    names: list[str] = []
-    for path in sorted(repo.glob("values-*.yaml")):
-        if path.name == GLOBAL_VALUES_FILE or path.name.startswith("values-secret"):
-            continue
-        group = _dig(load_file(path, path.name).data, "clusterGroup", "name")
-        if isinstance(group, str) and group and group not in names:
-            names.append(group)
-    if hub_name not in names:
+    groups = values.model_groups()
+    if not groups or not groups[0].is_hub:
         raise McgError(
-            f"no values file names the hub cluster group '{hub_name}'",
-            location=global_doc.location(("main", "clusterGroupName")),
-            hint=f"add values-{hub_name}.yaml with clusterGroup.name: {hub_name}",
+            f"no values file for the hub cluster group '{values.hub_name}'",
+            location=values.global_doc.location(("main", "clusterGroupName")),
+            hint=f"add values-{values.hub_name}.yaml, or set main.clusterGroupName",
         )
-    hub = ClusterGroup(name=hub_name, is_hub=True)
-    others = tuple(ClusterGroup(name=name, is_hub=False) for name in names if name != hub_name)
-    return pattern, (hub, *others)
-
-
-def _dig(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
+    return values.pattern_name, groups
 
 
 def field_value(source: ValueSource, field: SecretField, base: Path) -> str | None:
