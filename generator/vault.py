@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from generator.errors import McgError
+from generator.model.names import vault_path
 from generator.model.pattern import Secret, SecretField
 
 Client = Any  # hvac.Client, which is untyped
@@ -175,10 +176,6 @@ def _kv_version(info: Mapping[str, Any]) -> str:
     return str(options.get("version", "1"))
 
 
-def data_path(mount: str, path: str) -> str:
-    return f"{mount}/data/{path}"
-
-
 def capabilities(client: Client, paths: Sequence[str]) -> dict[str, set[str]]:
     """The token's capabilities on each path (`sys/capabilities-self`)."""
     if not paths:
@@ -196,13 +193,14 @@ def allows(granted: set[str], needed: str) -> bool:
     return "root" in granted or (needed in granted and "deny" not in granted)
 
 
-def read_secret(client: Client, mount: str, path: str) -> dict[str, Any] | None:
-    """The current data at `<mount>/<path>`, or None when there is none (or it was deleted)."""
+def read_secret(client: Client, mount: str, prefix: str, name: str) -> dict[str, Any] | None:
+    """The current data of secret `name` under `prefix`, or None when there is none (or it was
+    deleted)."""
     answer = _attempt(
         client,
-        f"read {data_path(mount, path)}",
+        f"read {vault_path(mount, prefix, name)}",
         lambda: client.secrets.kv.v2.read_secret_version(
-            path=path, mount_point=mount, raise_on_deleted_version=False
+            path=f"{prefix}/{name}", mount_point=mount, raise_on_deleted_version=False
         ),
         (_hvac_errors().InvalidPath,),
     )
@@ -211,12 +209,14 @@ def read_secret(client: Client, mount: str, path: str) -> dict[str, Any] | None:
     return found
 
 
-def write_secret(client: Client, mount: str, path: str, data: Mapping[str, str]) -> None:
+def write_secret(
+    client: Client, mount: str, prefix: str, name: str, data: Mapping[str, str]
+) -> None:
     _attempt(
         client,
-        f"write {data_path(mount, path)}",
+        f"write {vault_path(mount, prefix, name)}",
         lambda: client.secrets.kv.v2.create_or_update_secret(
-            path=path, secret=dict(data), mount_point=mount
+            path=f"{prefix}/{name}", secret=dict(data), mount_point=mount
         ),
     )
 
@@ -282,7 +282,7 @@ def ensure_password_policy(client: Client, name: str, policy: str) -> Change:
 def read_only_policy(mount: str, prefixes: Sequence[str]) -> str:
     """An ACL policy that reads the secrets under each prefix, and nothing else."""
     return "".join(
-        f'path "{data_path(mount, prefix)}/*" {{\n  capabilities = ["read"]\n}}\n'
+        f'path "{vault_path(mount, prefix, "*")}" {{\n  capabilities = ["read"]\n}}\n'
         for prefix in prefixes
     )
 
@@ -348,14 +348,15 @@ class SecretWrite:
     """What loading one secret under one prefix does; `data` holds values, never print it."""
 
     mount: str
-    path: str  # <prefix>/<name>, inside the mount
+    prefix: str
+    name: str
     data: Mapping[str, str]
     change: Change
     fields_changed: tuple[str, ...]
 
     @property
     def api_path(self) -> str:
-        return data_path(self.mount, self.path)
+        return vault_path(self.mount, self.prefix, self.name)
 
 
 def plan_load(
@@ -376,7 +377,7 @@ def plan_load(
         if not allows(granted[secret.vault_path(prefix)], "read"):
             raise _denied("read", secret.vault_path(prefix))
     existing = {
-        (secret.name, prefix): read_secret(client, secret.mount, f"{prefix}/{secret.name}")
+        (secret.name, prefix): read_secret(client, secret.mount, prefix, secret.name)
         for secret, prefix in targets
     }
     for secret, prefix in targets:
@@ -398,7 +399,7 @@ def plan_load(
                 or ""
                 for field in secret.fields
             }
-            writes.append(_write(secret.mount, f"{prefix}/{secret.name}", wanted, current))
+            writes.append(_write(secret, prefix, wanted, current))
     return writes
 
 
@@ -434,19 +435,20 @@ def _generated_values(
 
 
 def _write(
-    mount: str, path: str, wanted: dict[str, str], current: dict[str, Any] | None
+    secret: Secret, prefix: str, wanted: dict[str, str], current: dict[str, Any] | None
 ) -> SecretWrite:
     before = current or {}
     changed = tuple(
         sorted(key for key in set(wanted) | set(before) if wanted.get(key) != before.get(key))
     )
     change = Change.UPDATED if changed else Change.UNCHANGED
-    return SecretWrite(mount, path, wanted, Change.CREATED if current is None else change, changed)
+    change = Change.CREATED if current is None else change
+    return SecretWrite(secret.mount, prefix, secret.name, wanted, change, changed)
 
 
 def apply_load(client: Client, writes: Sequence[SecretWrite]) -> Iterator[SecretWrite]:
     """Write each planned change, one whole secret at a time, yielding each once it is stored."""
     for write in writes:
         if write.change is not Change.UNCHANGED:
-            write_secret(client, write.mount, write.path, write.data)
+            write_secret(client, write.mount, write.prefix, write.name, write.data)
         yield write

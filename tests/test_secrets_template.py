@@ -68,7 +68,6 @@ def test_a_file_becomes_the_model_with_the_loader_defaults(tmp_path: Path) -> No
     assert elsewhere.mount == "other" and elsewhere.prefixes == ("global", "edge")
     assert elsewhere.vault_path("edge") == "other/data/edge/elsewhere"
     assert loaded.sources[("elsewhere", "key")] == ValueSource(ini_file="creds.ini", ini_key="key")
-    assert loaded.policies_used == ("validatedPatternDefaultPolicy",)
     assert loaded.location("plain", "b").line == 7
 
 
@@ -159,3 +158,13 @@ def test_repository_context_from_values_files_alone(tmp_path: Path) -> None:
     (repo / "values-hub.yaml").unlink()
     with pytest.raises(McgError, match="no values file for the hub cluster group 'hub'"):
         load_repo(repo)
+
+
+@pytest.mark.parametrize("name", ["../sys/policy", "a//b", "/lead", "trail/", "sp ace", "."])
+def test_names_that_are_not_plain_vault_paths_are_refused(tmp_path: Path, name: str) -> None:
+    text = MINIMAL.replace("name: elsewhere", f"name: {name!r}")
+    with pytest.raises(SpecErrors, match="is not a plain Vault path"):
+        load_secrets_file(write(tmp_path / "s.yaml", text))
+    prefix = MINIMAL.replace("[global, edge]", f"[global, {name!r}]")
+    with pytest.raises(SpecErrors, match=r"vaultPrefixes '.*' is not a plain Vault path"):
+        load_secrets_file(write(tmp_path / "p.yaml", prefix))

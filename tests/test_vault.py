@@ -50,12 +50,12 @@ def test_an_interrupted_load_is_completed_consistently_by_a_rerun(
     # the load stops after its first write, as Ctrl-C would stop it
     written = list(itertools.islice(vault.apply_load(client, plan), 1))
     assert len(written) == 1
-    first_pin = vault.read_secret(client, mount, "global/app")
+    first_pin = vault.read_secret(client, mount, "global", "app")
 
     rerun = vault.plan_load(client, [secret], values)
     assert [w.change for w in rerun] == [vault.Change.UNCHANGED, *[vault.Change.CREATED] * 2]
     list(vault.apply_load(client, rerun))
-    stored = [vault.read_secret(client, mount, f"{p}/app") for p in secret.prefixes]
+    stored = [vault.read_secret(client, mount, p, "app") for p in secret.prefixes]
     assert stored == [first_pin] * 3
     assert first_pin is not None and len(first_pin["pin"]) == 8 and first_pin["pin"].isdigit()
     assert all(
@@ -67,11 +67,11 @@ def test_override_gives_every_prefix_the_same_new_value(openbao: OpenBao, mount:
     client = openbao.client()
     values = {("app", "user"): "me", ("app", "pin"): None}
     list(vault.apply_load(client, vault.plan_load(client, [shared_secret(mount)], values)))
-    before = vault.read_secret(client, mount, "hub/app")
+    before = vault.read_secret(client, mount, "hub", "app")
     plan = vault.plan_load(client, [shared_secret(mount, override=True)], values)
     assert {w.fields_changed for w in plan} == {("pin",)}
     list(vault.apply_load(client, plan))
-    after = [vault.read_secret(client, mount, f"{p}/app") for p in ("global", "hub", "edge")]
+    after = [vault.read_secret(client, mount, p, "app") for p in ("global", "hub", "edge")]
     assert after[0] != before and after[0] == after[1] == after[2]
 
 
@@ -93,18 +93,18 @@ def test_read_only_policy_lets_a_token_read_its_prefixes_only(openbao: OpenBao) 
     client = openbao.client()
     mount = openbao.new_kv_mount()
     for prefix in ("global", "edge", "hub"):
-        vault.write_secret(client, mount, f"{prefix}/x", {"k": prefix})
+        vault.write_secret(client, mount, prefix, "x", {"k": prefix})
     name = f"{mount}-edge"
     policy = vault.read_only_policy(mount, ("global", "edge"))
     assert vault.ensure_acl_policy(client, name, policy) is vault.Change.CREATED
     assert vault.ensure_acl_policy(client, name, policy) is vault.Change.UNCHANGED
     edge = openbao.client(openbao.token_with_policies(name))
-    assert vault.read_secret(edge, mount, "edge/x") == {"k": "edge"}
-    assert vault.read_secret(edge, mount, "global/x") == {"k": "global"}
+    assert vault.read_secret(edge, mount, "edge", "x") == {"k": "edge"}
+    assert vault.read_secret(edge, mount, "global", "x") == {"k": "global"}
     with pytest.raises(McgError, match=f"permission denied by Vault to read {mount}/data/hub/x"):
-        vault.read_secret(edge, mount, "hub/x")
+        vault.read_secret(edge, mount, "hub", "x")
     with pytest.raises(McgError, match="permission denied"):
-        vault.write_secret(edge, mount, "edge/x", {"k": "changed"})
+        vault.write_secret(edge, mount, "edge", "x", {"k": "changed"})
 
 
 def test_init_steps_are_idempotent_and_refuse_a_kv_v1_mount(fresh_openbao: OpenBao) -> None:

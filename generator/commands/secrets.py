@@ -198,7 +198,7 @@ def values_secret_path(given: Path | None, pattern: str) -> Path:
 
 def examine(repo: RepoSecrets, path: Path, *, default_mount: str = DEFAULT_MOUNT) -> Examined:
     """Check the filled-in file at `path` against the repository's template."""
-    from generator.model.secret_template import secrets_file, structure_findings
+    from generator.model.secret_template import path_findings, secrets_file, structure_findings
     from generator.yamlio import load_file
 
     examined = Examined(path, findings=_placement_findings(repo.repo, path))
@@ -208,6 +208,10 @@ def examine(repo: RepoSecrets, path: Path, *, default_mount: str = DEFAULT_MOUNT
     if any(f.severity is Severity.ERROR for f in structure):
         return examined
     filled = secrets_file(document, default_mount=default_mount)
+    unsafe = path_findings(filled)
+    examined.findings.extend(unsafe)
+    if unsafe:
+        return examined
     examined.secrets = filled
     examined.findings.extend(_against_template(repo.template, filled))
     examined.findings.extend(_resolve(filled, path.parent, examined.values))

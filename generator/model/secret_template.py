@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import configparser
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +34,8 @@ TEMPLATE_FILE = "values-secret.yaml.template"
 DEFAULT_MOUNT = "secret"
 DEFAULT_INI_SECTION = "default"
 
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9._@-]+")
+
 FieldKey = tuple[str, str]  # (secret name, field name)
 DocPath = tuple[str | int, ...]
 
@@ -46,10 +49,6 @@ class ValueSource:
     ini_file: str | None = None
     ini_section: str = DEFAULT_INI_SECTION
     ini_key: str | None = None
-
-    @property
-    def given(self) -> bool:
-        return bool(self.value or self.path or self.ini_file)
 
 
 @dataclass(frozen=True)
@@ -65,19 +64,9 @@ class SecretsFile:
     def secret(self, name: str) -> Secret | None:
         return next((secret for secret in self.secrets if secret.name == name), None)
 
-    def location(self, secret: str, field: str | None = None, key: str | None = None) -> Location:
-        path = self.paths.get((secret, field), ())
-        return self.document.location((*path, key) if key else path, key=True)
-
-    @property
-    def policies_used(self) -> tuple[str, ...]:
-        used = (f.vault_policy for s in self.secrets for f in s.fields)
-        return tuple(dict.fromkeys(policy for policy in used if policy))
-
-    @property
-    def literal_values(self) -> tuple[str, ...]:
-        """Every literal value in the file: what output must never show."""
-        return tuple(source.value for source in self.sources.values() if source.value)
+    def location(self, secret: str, field: str | None = None) -> Location:
+        """Where a secret (or one of its fields) starts in the file."""
+        return self.document.location(self.paths.get((secret, field), ()), key=True)
 
 
 @dataclass(frozen=True)
@@ -99,15 +88,52 @@ def load_secrets_file(
 ) -> SecretsFile:
     """Read a values-secret 2.0 file; structural problems are raised together as `SpecErrors`."""
     document = load_file(path, display or str(path))
-    errors = [f for f in structure_findings(document) if f.severity is Severity.ERROR]
+    _raise_errors(structure_findings(document))
+    loaded = secrets_file(document, default_mount=default_mount)
+    _raise_errors(path_findings(loaded))
+    return loaded
+
+
+def _raise_errors(findings: list[Finding]) -> None:
+    errors = [
+        McgError(f.message, location=Location(f.file, f.line, f.column), hint=f.hint)
+        for f in findings
+        if f.severity is Severity.ERROR
+    ]
     if errors:
-        raise SpecErrors(
-            [
-                McgError(f.message, location=Location(f.file, f.line, f.column), hint=f.hint)
-                for f in errors
-            ]
-        )
-    return secrets_file(document, default_mount=default_mount)
+        raise SpecErrors(errors)
+
+
+def path_findings(loaded: SecretsFile) -> list[Finding]:
+    """Secret names, prefixes and mounts that would not make a plain Vault path."""
+    findings = []
+    for secret in loaded.secrets:
+        for what, value in (
+            ("name", secret.name),
+            ("vaultMount", secret.mount),
+            *(("vaultPrefixes", prefix) for prefix in secret.prefixes),
+        ):
+            if not _plain_path(value):
+                where = loaded.location(secret.name)
+                findings.append(
+                    Finding(
+                        "secrets/invalid-path",
+                        Severity.ERROR,
+                        where.file,
+                        where.line,
+                        where.column,
+                        f"secret '{secret.name}': {what} {value!r} is not a plain Vault path",
+                        "use letters, digits and - _ . @ in segments separated by single '/'",
+                    )
+                )
+    return findings
+
+
+def _plain_path(value: str) -> bool:
+    segments = value.split("/")
+    return all(
+        segment not in ("", ".", "..") and _PATH_SEGMENT.fullmatch(segment) for segment in segments
+    )
 
 
 def structure_findings(document: Document) -> list[Finding]:
