@@ -102,7 +102,8 @@ def validate_repository(repo: Path, options: Options, progress: Progress = _quie
     _schemas(resources, options, outcome)
     progress("secrets hygiene")
     _hygiene(repo, outcome)
-    outcome.findings = [_source_position(f, repo) for f in outcome.findings]
+    # the same chart rendered for several groups repeats its findings: report each once
+    outcome.findings = list(dict.fromkeys(_source_position(f, repo) for f in outcome.findings))
     return outcome
 
 
@@ -196,7 +197,8 @@ def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | No
     except McgError as error:
         outcome.findings += error_findings(error, "yaml/invalid", repo)
         return None
-    findings = check_secret_template(document)
+    # The template is meant to be filled in: fields without a value are its point.
+    findings = [f for f in check_secret_template(document) if f.rule != "secrets/no-value"]
     outcome.findings += findings
     if any(f.severity is Severity.ERROR for f in findings):
         return None

@@ -21,7 +21,10 @@ _TOKENS = (
     ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
     ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
     ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
-    ("a JSON web token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
+    (
+        "a JSON web token",
+        re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+    ),
 )
 # `password: <value>` style lines whose value looks random; placeholders and templates are fine.
 _SECRET_ASSIGNMENT = re.compile(
@@ -39,12 +42,15 @@ def shannon_entropy(text: str) -> float:
 
 
 def _looks_random(value: str) -> bool:
-    if "{{" in value or value.startswith(("$", "<", "/", "http", "secret/")):
+    """Mixed-case alphanumerics of some length, or a long high-entropy token (hex, base64);
+    never a template, a reference, a path or a flow collection."""
+    if "{{" in value or value.startswith(("$", "<", "/", "[", "{", "(", "http", "secret/")):
         return False
-    classes = sum(
-        bool(re.search(pattern, value)) for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
+    entropy = shannon_entropy(value)
+    mixed = all(re.search(pattern, value) for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]"))
+    return (len(value) >= 16 and mixed and entropy >= _ENTROPY_THRESHOLD) or (
+        len(value) >= 32 and entropy >= 4.0
     )
-    return classes >= 3 and shannon_entropy(value) >= _ENTROPY_THRESHOLD
 
 
 def scan_text(file: str, text: str) -> Iterator[Finding]:
@@ -53,7 +59,11 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
         match = _PRIVATE_KEY.search(line)
         if match:
             yield Finding(
-                "secrets/plaintext-value", Severity.ERROR, file, number, match.start() + 1,
+                "secrets/plaintext-value",
+                Severity.ERROR,
+                file,
+                number,
+                match.start() + 1,
                 "a private key is committed in plain text",
                 "move it to your values-secret file and read it through an ExternalSecret; "
                 "rotate the key, it is in the git history",
@@ -63,7 +73,11 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
             token = pattern.search(line)
             if token:
                 yield Finding(
-                    "secrets/plaintext-value", Severity.ERROR, file, number, token.start() + 1,
+                    "secrets/plaintext-value",
+                    Severity.ERROR,
+                    file,
+                    number,
+                    token.start() + 1,
                     f"{what} is committed in plain text",
                     "move it to Vault (values-secret file) and revoke it",
                 )
@@ -72,7 +86,10 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
             assignment = _SECRET_ASSIGNMENT.match(line)
             if assignment and _looks_random(assignment.group("value")):
                 yield Finding(
-                    "secrets/plaintext-value", Severity.WARNING, file, number,
+                    "secrets/plaintext-value",
+                    Severity.WARNING,
+                    file,
+                    number,
                     assignment.start("value") + 1,
                     f"'{assignment.group('key')}' holds what looks like a real secret value",
                     "keep secret values in Vault; if this is not a secret, ignore this rule "
@@ -94,7 +111,11 @@ def scan_files(root: Path, files: Iterable[Path]) -> list[Finding]:
 
 
 def _is_values_secret(name: str) -> bool:
-    return name.startswith("values-secret") and name.endswith((".yaml", ".yml")) and name != TEMPLATE_NAME
+    return (
+        name.startswith("values-secret")
+        and name.endswith((".yaml", ".yml"))
+        and name != TEMPLATE_NAME
+    )
 
 
 def committed_secret_files(root: Path) -> list[Finding]:
@@ -104,11 +125,18 @@ def committed_secret_files(root: Path) -> list[Finding]:
         relative = path.relative_to(root)
         if ".git" in relative.parts or not path.is_file() or not _is_values_secret(path.name):
             continue
-        findings.append(Finding(
-            "secrets/values-secret-committed", Severity.ERROR, relative.as_posix(), 0, 0,
-            f"{relative.as_posix()} holds secret values and must not be in the repository",
-            "move it to ~/values-secret-<pattern>.yaml; if it was committed, rotate its secrets",
-        ))
+        findings.append(
+            Finding(
+                "secrets/values-secret-committed",
+                Severity.ERROR,
+                relative.as_posix(),
+                0,
+                0,
+                f"{relative.as_posix()} holds secret values and must not be in the repository",
+                "move it to ~/values-secret-<pattern>.yaml; if it was committed, "
+                "rotate its secrets",
+            )
+        )
     return findings
 
 
@@ -120,7 +148,10 @@ def ignore_coverage(root: Path) -> list[Finding]:
     try:
         result = subprocess.run(
             ["git", "-C", str(root), "check-ignore", "--no-index", *probes],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
@@ -128,8 +159,15 @@ def ignore_coverage(root: Path) -> list[Finding]:
     missing = [probe for probe in probes if probe not in ignored]
     if not missing:
         return []
-    return [Finding(
-        "secrets/values-secret-not-ignored", Severity.WARNING, ".gitignore", 0, 0,
-        f"git does not ignore {', '.join(missing)}: a filled-in secrets file could be committed",
-        "add 'values-secret*.yaml' to .gitignore",
-    )]
+    return [
+        Finding(
+            "secrets/values-secret-not-ignored",
+            Severity.WARNING,
+            ".gitignore",
+            0,
+            0,
+            f"git does not ignore {', '.join(missing)}: a filled-in secrets file could be "
+            "committed",
+            "add 'values-secret*.yaml' to .gitignore",
+        )
+    ]

@@ -31,8 +31,15 @@ class SecretCatalogue:
 
 
 def _finding(
-    rule: str, severity: Severity, document: Document | None, path: DocPath, message: str,
-    hint: str = "", *, file: str = "", key: bool = True,
+    rule: str,
+    severity: Severity,
+    document: Document | None,
+    path: DocPath,
+    message: str,
+    hint: str = "",
+    *,
+    file: str = "",
+    key: bool = True,
 ) -> Finding:
     if document is None:
         return Finding(rule, severity, file, 0, 0, message, hint)
@@ -60,12 +67,15 @@ def check_values_links(repo: ValuesRepo) -> list[Finding]:
 def _main_group(repo: ValuesRepo) -> Iterator[Finding]:
     if repo.global_doc is None:
         return
-    if repo.hub_name not in repo.groups:
+    hub_file = repo.root / f"values-{repo.hub_name}.yaml"
+    if repo.hub_name not in repo.groups and not hub_file.is_file():
         yield _finding(
-            "links/main-group-missing", Severity.ERROR, repo.global_doc,
+            "links/main-group-missing",
+            Severity.ERROR,
+            repo.global_doc,
             ("main", "clusterGroupName"),
-            f"main.clusterGroupName is '{repo.hub_name}' but values-{repo.hub_name}.yaml is missing "
-            "or has no clusterGroup",
+            f"main.clusterGroupName is '{repo.hub_name}' but values-{repo.hub_name}.yaml is "
+            "missing",
             f"create values-{repo.hub_name}.yaml or set main.clusterGroupName to an existing group",
             key=False,
         )
@@ -75,18 +85,31 @@ def _group_name(repo: ValuesRepo, group: str, document: Document) -> Iterator[Fi
     name = repo.cluster_group(group).get("name")
     if name is not None and name != group:
         yield _finding(
-            "links/group-name-mismatch", Severity.ERROR, document, ("clusterGroup", "name"),
+            "links/group-name-mismatch",
+            Severity.ERROR,
+            document,
+            ("clusterGroup", "name"),
             f"clusterGroup.name is {name!r} but the file is values-{group}.yaml",
-            f"the operator selects values-<name>.yaml by group name: use '{group}'", key=False,
+            f"the operator selects values-<name>.yaml by group name: use '{group}'",
+            key=False,
         )
     if not names.is_dns_label(group):
-        yield _finding("names/dns-1123", Severity.ERROR, document, ("clusterGroup", "name"),
-                       f"cluster group name '{group}' is not a DNS-1123 label")
+        yield _finding(
+            "names/dns-1123",
+            Severity.ERROR,
+            document,
+            ("clusterGroup", "name"),
+            f"cluster group name '{group}' is not a DNS-1123 label",
+        )
     label = names.argocd_route_label(repo.pattern_name, group)
     if len(label) > names.ROUTE_LABEL_MAX:
         yield _finding(
-            "names/argocd-route-length", Severity.ERROR, document, ("clusterGroup", "name"),
-            f"the Argo CD route host label '{label}' of group '{group}' is {len(label)} characters; "
+            "names/argocd-route-length",
+            Severity.ERROR,
+            document,
+            ("clusterGroup", "name"),
+            f"the Argo CD route host label '{label}' of group '{group}' is {len(label)} "
+            "characters; "
             f"DNS allows {names.ROUTE_LABEL_MAX}",
             "shorten the pattern name (global.pattern) or the group name",
         )
@@ -101,32 +124,51 @@ def _applications(repo: ValuesRepo, group: str, document: Document) -> Iterator[
             continue
         name = str(body.get("name", entry.key))
         if not names.is_dns_label(name):
-            yield _finding("names/dns-1123", Severity.ERROR, document, (*entry.path, "name"),
-                           f"application name '{name}' is not a DNS-1123 label",
-                           "use lowercase letters, digits and '-'")
+            yield _finding(
+                "names/dns-1123",
+                Severity.ERROR,
+                document,
+                (*entry.path, "name"),
+                f"application name '{name}' is not a DNS-1123 label",
+                "use lowercase letters, digits and '-'",
+            )
         project_key = "argoProject" if "argoProject" in body else "project"
         project = body.get(project_key)
         if isinstance(project, str) and project not in projects:
             yield _finding(
-                "links/project-undeclared", Severity.ERROR, document, (*entry.path, project_key),
+                "links/project-undeclared",
+                Severity.ERROR,
+                document,
+                (*entry.path, project_key),
                 f"application '{name}' uses Argo CD project '{project}', which is not in "
-                "argoProjects", f"add '{project}' to clusterGroup.argoProjects", key=False,
+                "argoProjects",
+                f"add '{project}' to clusterGroup.argoProjects",
+                key=False,
             )
         namespace = body.get("namespace")
-        if isinstance(namespace, str) and not _is_template(namespace) and namespace not in namespaces:
+        if (
+            isinstance(namespace, str)
+            and not _is_template(namespace)
+            and namespace not in namespaces
+        ):
             yield _finding(
-                "links/namespace-undeclared", Severity.WARNING, document,
+                "links/namespace-undeclared",
+                Severity.WARNING,
+                document,
                 (*entry.path, "namespace"),
                 f"application '{name}' deploys to namespace '{namespace}', which the group does "
-                "not declare", f"add '{namespace}' to clusterGroup.namespaces", key=False,
+                "not declare",
+                f"add '{namespace}' to clusterGroup.namespaces",
+                key=False,
             )
         path = body.get("path")
         if isinstance(path, str) and "chart" not in body and not _is_template(path):
             yield from _app_path(repo.root, document, entry.path, name, path, body)
         for index, value_file in enumerate(body.get("extraValueFiles") or []):
             if isinstance(value_file, str):
-                yield from _value_file(repo.root, document, (*entry.path, "extraValueFiles", index),
-                                       value_file)
+                yield from _value_file(
+                    repo.root, document, (*entry.path, "extraValueFiles", index), value_file
+                )
 
 
 def _app_path(
@@ -137,18 +179,27 @@ def _app_path(
     inside = _inside(root, folder)
     if not inside or not folder.is_dir():
         yield _finding(
-            "links/app-path-missing", Severity.ERROR, document, (*path, "path"),
+            "links/app-path-missing",
+            Severity.ERROR,
+            document,
+            (*path, "path"),
             f"application '{name}' points at {chart_path}, which is not a folder in the repository",
-            "create the chart there or fix the path", key=False,
+            "create the chart there or fix the path",
+            key=False,
         )
         return
     if body.get("kustomize") or (folder / "kustomization.yaml").is_file():
         return
     if not (folder / "Chart.yaml").is_file():
         yield _finding(
-            "links/app-path-missing", Severity.WARNING, document, (*path, "path"),
+            "links/app-path-missing",
+            Severity.WARNING,
+            document,
+            (*path, "path"),
             f"application '{name}' points at {chart_path}, which has no Chart.yaml: Argo CD "
-            "applies it as plain manifests", "add a Chart.yaml or set kustomize: true", key=False,
+            "applies it as plain manifests",
+            "add a Chart.yaml or set kustomize: true",
+            key=False,
         )
 
 
@@ -161,19 +212,29 @@ def _inside(root: Path, path: Path) -> bool:
     return resolved == base or base in resolved.parents
 
 
-def _value_file(root: Path, document: Document, path: DocPath, value_file: str) -> Iterator[Finding]:
+def _value_file(
+    root: Path, document: Document, path: DocPath, value_file: str
+) -> Iterator[Finding]:
     if _is_template(value_file):
         yield _finding(
-            "chart/unchecked-value-file", Severity.INFO, document, path,
-            f"value file {value_file} is a template; its existence is not checked", key=False,
+            "chart/unchecked-value-file",
+            Severity.INFO,
+            document,
+            path,
+            f"value file {value_file} is a template; its existence is not checked",
+            key=False,
         )
         return
     target = root / value_file.removeprefix("$patternref/").lstrip("/")
     if not _inside(root, target) or not target.is_file():
         yield _finding(
-            "links/value-file-missing", Severity.WARNING, document, path,
-            f"value file {value_file} does not exist; Argo CD ignores missing value files "
-            "silently", "create it or remove the entry", key=False,
+            "links/value-file-missing",
+            Severity.WARNING,
+            document,
+            path,
+            f"value file {value_file} does not exist; Argo CD ignores missing value files silently",
+            "create it or remove the entry",
+            key=False,
         )
 
 
@@ -185,20 +246,28 @@ def _subscription_namespaces(repo: ValuesRepo, group: str, document: Document) -
             continue
         if namespace not in namespaces:
             yield _finding(
-                "links/subscription-namespace", Severity.ERROR, document,
+                "links/subscription-namespace",
+                Severity.ERROR,
+                document,
                 (*entry.path, "namespace"),
                 f"subscription '{entry.key}' installs into namespace '{namespace}', which the "
                 "group does not declare, so it gets no OperatorGroup",
-                f"add '{namespace}' to clusterGroup.namespaces", key=False,
+                f"add '{namespace}' to clusterGroup.namespaces",
+                key=False,
             )
 
 
 def _namespace_names(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
     for namespace, path in repo.namespaces(group).items():
         if not _is_template(namespace) and not names.is_dns_label(namespace):
-            yield _finding("names/dns-1123", Severity.ERROR, document, path,
-                           f"namespace '{namespace}' is not a DNS-1123 label",
-                           "use lowercase letters, digits and '-', at most 63 characters")
+            yield _finding(
+                "names/dns-1123",
+                Severity.ERROR,
+                document,
+                path,
+                f"namespace '{namespace}' is not a DNS-1123 label",
+                "use lowercase letters, digits and '-', at most 63 characters",
+            )
 
 
 def _managed_groups(repo: ValuesRepo) -> Iterator[Finding]:
@@ -211,13 +280,19 @@ def _managed_groups(repo: ValuesRepo) -> Iterator[Finding]:
         name_path = (*entry.path, "name") if "name" in entry.body else entry.path
         if name not in repo.groups:
             yield _finding(
-                "links/group-values-missing", Severity.ERROR, hub_document, name_path,
+                "links/group-values-missing",
+                Severity.ERROR,
+                hub_document,
+                name_path,
                 f"managed cluster group '{name}' has no values-{name}.yaml (with a clusterGroup)",
                 f"create values-{name}.yaml with 'clusterGroup: {{name: {name}}}'",
             )
         if len(name) > limit:
             yield _finding(
-                "names/acm-policy-length", Severity.ERROR, hub_document, name_path,
+                "names/acm-policy-length",
+                Severity.ERROR,
+                hub_document,
+                name_path,
                 f"group name '{name}' makes the ACM policy name '{names.acm_policy_name(name)}' "
                 f"plus its namespace longer than the {names.ACM_POLICY_MAX} characters ACM accepts",
                 f"use at most {limit} characters",
@@ -234,14 +309,18 @@ def check_resource_links(
 ) -> list[Finding]:
     """ExternalSecrets against the template and the secret stores; subscriptions' OperatorGroups."""
     findings: list[Finding] = []
-    stores = {(r.kind, r.name) for r in resources if r.kind in ("ClusterSecretStore", "SecretStore")}
+    stores = {
+        (r.kind, r.name) for r in resources if r.kind in ("ClusterSecretStore", "SecretStore")
+    }
     groups_with_operator_group = {r.namespace for r in resources if r.kind == "OperatorGroup"}
     namespaces_made = {r.name for r in resources if r.kind == "Namespace"}
     readable = {GLOBAL_PREFIX, group} | ({HUB_PREFIX} if is_hub else set())
     for resource in resources:
         if resource.kind == "ExternalSecret":
             findings += _external_secret(resource, readable, catalogue, stores, unrendered_charts)
-        elif resource.kind == "Subscription" and resource.api_version.startswith("operators.coreos"):
+        elif resource.kind == "Subscription" and resource.api_version.startswith(
+            "operators.coreos"
+        ):
             namespace = resource.namespace
             if (
                 namespace
@@ -249,14 +328,19 @@ def check_resource_links(
                 and namespace in namespaces_made
                 and namespace not in groups_with_operator_group
             ):
-                findings.append(Finding(
-                    "links/subscription-namespace", Severity.ERROR, resource.source,
-                    resource.line, 0,
-                    f"subscription '{resource.name}' in namespace '{namespace}' has no "
-                    f"OperatorGroup there on group '{group}': OLM will not install it",
-                    "do not exclude the namespace from OperatorGroup creation "
-                    "(operatorgroupExcludes), or create one",
-                ))
+                findings.append(
+                    Finding(
+                        "links/subscription-namespace",
+                        Severity.ERROR,
+                        resource.source,
+                        resource.line,
+                        0,
+                        f"subscription '{resource.name}' in namespace '{namespace}' has no "
+                        f"OperatorGroup there on group '{group}': OLM will not install it",
+                        "do not exclude the namespace from OperatorGroup creation "
+                        "(operatorgroupExcludes), or create one",
+                    )
+                )
     return findings
 
 
@@ -275,7 +359,10 @@ def _external_secret(
         if isinstance(name, str) and (kind, name) not in stores:
             severity = Severity.WARNING if unrendered_charts else Severity.ERROR
             yield Finding(
-                "links/secret-store-missing", severity, *where, 0,
+                "links/secret-store-missing",
+                severity,
+                *where,
+                0,
                 f"ExternalSecret '{resource.name}' reads from {kind} '{name}', which nothing "
                 f"rendered for group '{resource.group}' creates"
                 + (" (a chart that was not rendered may)" if unrendered_charts else ""),
@@ -333,7 +420,9 @@ def _remote_ref(
     if split is None or catalogue is None:
         if catalogue is None:
             yield Finding(
-                "links/external-secret-unknown", Severity.WARNING, *where,
+                "links/external-secret-unknown",
+                Severity.WARNING,
+                *where,
                 f"ExternalSecret '{resource.name}' reads {key}, but the repository has no "
                 "values-secret.yaml.template declaring it",
                 "declare the secret in values-secret.yaml.template",
@@ -343,27 +432,36 @@ def _remote_ref(
     secret = catalogue.secrets.get(name)
     if secret is None or prefix not in secret.prefixes:
         declared = (
-            f"it is declared under {', '.join(secret.prefixes)}" if secret else
-            "no secret of that name is declared"
+            f"it is declared under {', '.join(secret.prefixes)}"
+            if secret
+            else "no secret of that name is declared"
         )
         yield Finding(
-            "links/external-secret-unknown", Severity.ERROR, *where,
+            "links/external-secret-unknown",
+            Severity.ERROR,
+            *where,
             f"ExternalSecret '{resource.name}' reads {key}, which {catalogue.file} does not "
             f"provide ({declared})",
-            f"add '{prefix}' to the vaultPrefixes of '{name}'" if secret
+            f"add '{prefix}' to the vaultPrefixes of '{name}'"
+            if secret
             else f"add a secret named '{name}' to {catalogue.file}",
         )
         return
     if property_ is not None and property_ not in {field.name for field in secret.fields}:
         known = ", ".join(field.name for field in secret.fields)
         yield Finding(
-            "links/external-secret-unknown", Severity.ERROR, *where,
+            "links/external-secret-unknown",
+            Severity.ERROR,
+            *where,
             f"ExternalSecret '{resource.name}' reads property '{property_}' of {key}, which has "
-            f"no such field", f"fields of '{name}': {known}",
+            f"no such field",
+            f"fields of '{name}': {known}",
         )
     if prefix not in readable:
         yield Finding(
-            "links/external-secret-prefix", Severity.ERROR, *where,
+            "links/external-secret-prefix",
+            Severity.ERROR,
+            *where,
             f"ExternalSecret '{resource.name}' on group '{resource.group}' reads {key}, but that "
             f"group can read only the prefixes {', '.join(sorted(readable))}",
             f"put the secret under 'global' or '{resource.group}'",

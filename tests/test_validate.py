@@ -1,0 +1,317 @@
+"""`mcg-gen validate` on real repositories: clean ones pass, each planted mistake is caught with
+its exact rule, file and line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator import bundled
+from tests.conftest import PROJECT, Result
+
+EXAMPLES = sorted(path.stem for path in bundled.patterns_dir().glob("*.yaml"))
+FIXTURE = PROJECT / "tests/fixtures/reference-mcg"
+
+
+def findings_of(
+    cli: Callable[..., Result], repo: Path, *args: str
+) -> tuple[int, list[dict[str, Any]]]:
+    result = cli("validate", str(repo), "--format", "json", *args)
+    assert result.code in (0, 1), result.err
+    document = json.loads(result.out)
+    return result.code, document["findings"]
+
+
+def rules_at(findings: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
+    return {(f["rule"], f["file"], f["line"]) for f in findings}
+
+
+def line_of(path: Path, text: str, occurrence: int = 1) -> int:
+    seen = 0
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if text in line:
+            seen += 1
+            if seen == occurrence:
+                return number
+    raise AssertionError(f"{text!r} not in {path}")
+
+
+@pytest.fixture
+def mcg(example_repo: Callable[[str], Path]) -> Path:
+    return example_repo("multicloud-gitops")
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_generated_repositories_validate_clean(
+    example: str, example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    code, findings = findings_of(cli, example_repo(example))
+    assert code == 0
+    assert [f for f in findings if f["severity"] != "info"] == []
+    assert {f["rule"] for f in findings} <= {"chart/not-rendered"}
+
+
+def hand_written_reference(tmp_path: Path) -> Path:
+    """The reference layout written by hand: upstream's deprecated keys, a vendored common/."""
+    repo = tmp_path / "reference"
+    shutil.copytree(FIXTURE, repo)
+    for chart in ("clustergroup", "acm", "secretstore"):
+        shutil.copytree(bundled.charts_dir() / chart, repo / "common" / chart)
+    (repo / "values-secret.yaml.template").write_text(
+        "version: '2.0'\nsecrets:\n  - name: config-demo\n    vaultPrefixes: [global]\n"
+        "    fields:\n      - name: secret\n        onMissingValue: generate\n"
+        "        vaultPolicy: validatedPatternDefaultPolicy\n"
+    )
+    return repo
+
+
+def test_hand_written_reference_repository_validates_without_errors(
+    tmp_path: Path, cli: Any
+) -> None:
+    code, findings = findings_of(cli, hand_written_reference(tmp_path))
+    assert code == 0
+    assert {f["rule"] for f in findings if f["severity"] != "info"} <= {"values/deprecated-key"}
+    assert any(f["rule"] == "values/deprecated-key" for f in findings)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_typo_in_a_map_form_subscription(mcg: Path, cli: Any) -> None:
+    edit(
+        mcg / "values-hub.yaml",
+        "      channel: release-2.14",
+        "      catalogSource: x\n      channel: release-2.14",
+    )
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    assert (
+        "values/unknown-key",
+        "values-hub.yaml",
+        line_of(mcg / "values-hub.yaml", "catalogSource"),
+    ) in rules_at(findings)
+    [finding] = [f for f in findings if f["rule"] == "values/unknown-key"]
+    assert finding["column"] == 7
+    assert "catalogSource" in finding["message"]
+
+
+def test_typo_in_a_map_form_application(mcg: Path, cli: Any) -> None:
+    edit(mcg / "values-group-one.yaml", "      name: hello-world", "      nme: hello-world")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    line = line_of(mcg / "values-group-one.yaml", "nme: hello-world")
+    assert ("values/unknown-key", "values-group-one.yaml", line) in rules_at(findings)
+    assert "did you mean 'name'?" in [f for f in findings if f["line"] == line][0]["hint"]
+
+
+def test_external_secret_reading_an_undeclared_path(mcg: Path, cli: Any) -> None:
+    edit(mcg / "charts/all/config-demo/values.yaml", "global/config-demo", "global/config-dem0")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    [finding] = [f for f in findings if f["rule"] == "links/external-secret-unknown"]
+    assert finding["file"] == "charts/all/config-demo/templates/externalsecrets.yaml"
+    assert "secret/data/global/config-dem0" in finding["message"]
+
+
+def test_external_secret_reading_a_missing_field(mcg: Path, cli: Any) -> None:
+    edit(
+        mcg / "charts/all/config-demo/values.yaml",
+        "      - secret\n",
+        "      - secret\n      - pasword\n",
+    )
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    [finding] = [f for f in findings if f["rule"] == "links/external-secret-unknown"]
+    assert "property 'pasword'" in finding["message"]
+    assert "fields of 'config-demo': secret" in finding["hint"]
+
+
+def test_external_secret_under_a_prefix_the_group_cannot_read(mcg: Path, cli: Any) -> None:
+    edit(mcg / "values-secret.yaml.template", "      - global\n", "      - global\n      - hub\n")
+    edit(mcg / "charts/all/config-demo/values.yaml", "secret/data/global/", "secret/data/hub/")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    [finding] = [f for f in findings if f["rule"] == "links/external-secret-prefix"]
+    assert "group 'group-one'" in finding["message"]
+
+
+def test_missing_values_file_of_a_managed_group(mcg: Path, cli: Any) -> None:
+    (mcg / "values-group-one.yaml").unlink()
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    line = line_of(mcg / "values-hub.yaml", "name: group-one")
+    assert ("links/group-values-missing", "values-hub.yaml", line) in rules_at(findings)
+
+
+def test_group_name_too_long_for_acm(mcg: Path, cli: Any) -> None:
+    long_name = "factory-east-datacenter"
+    (mcg / "values-group-one.yaml").rename(mcg / f"values-{long_name}.yaml")
+    edit(mcg / f"values-{long_name}.yaml", "name: group-one", f"name: {long_name}")
+    hub = mcg / "values-hub.yaml"
+    hub.write_text(hub.read_text().replace("group-one", long_name))
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    line = line_of(hub, f"name: {long_name}")
+    assert ("names/acm-policy-length", "values-hub.yaml", line) in rules_at(findings)
+    assert any(f["rule"] == "chart/render-error" and "62" in f["message"] for f in findings)
+
+
+def test_plaintext_secrets(mcg: Path, cli: Any) -> None:
+    values = mcg / "charts/all/hello-world/values.yaml"
+    values.write_text(
+        values.read_text()
+        + "adminPassword: Xk9qW2mZ7vR4tY8pLs3N\n"
+        + "tls:\n  key: |\n    -----BEGIN RSA PRIVATE KEY-----\n    MIIB\n"
+    )
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    found = {(f["severity"], f["line"]) for f in findings if f["rule"] == "secrets/plaintext-value"}
+    assert found == {
+        ("warning", line_of(values, "adminPassword")),
+        ("error", line_of(values, "BEGIN RSA PRIVATE KEY")),
+    }
+    assert "Xk9qW2mZ7vR4tY8pLs3N" not in json.dumps(findings)
+
+
+def test_committed_values_secret_file(mcg: Path, cli: Any) -> None:
+    (mcg / "values-secret.yaml").write_text("version: '2.0'\nsecrets: []\n")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    assert ("secrets/values-secret-committed", "values-secret.yaml", 0) in rules_at(findings)
+
+
+def test_unknown_field_in_a_rendered_application(mcg: Path, cli: Any) -> None:
+    template = mcg / "charts/all/hello-world/templates/extra-app.yaml"
+    template.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: extra\n"
+        "spec:\n  project: default\n  destination:\n    server: https://kubernetes.default.svc\n"
+        "  source:\n    repoURL: https://git.example.com/x.git\n    path: x\n"
+        "    helm:\n      valueFile: values.yaml\n"
+    )
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    [finding] = [f for f in findings if f["rule"] == "schema/invalid"]
+    assert finding["file"] == "charts/all/hello-world/templates/extra-app.yaml"
+    assert "valueFile" in finding["message"]
+    assert "valueFiles" in finding["hint"]
+
+
+def test_broken_template(mcg: Path, cli: Any) -> None:
+    template = mcg / "charts/all/hello-world/templates/service.yaml"
+    edit(template, "  ports:", "  ports: {{ .Values.nope.deeper }}")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    [finding] = [f for f in findings if f["rule"] == "chart/render-error"]
+    assert finding["file"] == "charts/all/hello-world/templates/service.yaml"
+    assert finding["line"] == line_of(template, ".Values.nope.deeper")
+
+
+def test_duplicate_key(mcg: Path, cli: Any) -> None:
+    edit(mcg / "values-hub.yaml", "  name: hub\n", "  name: hub\n  name: hub\n")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    assert rules_at(findings) >= {("yaml/invalid", "values-hub.yaml", 5)}
+    assert not any(f["rule"].startswith("links/") for f in findings)
+
+
+def test_undeclared_project_and_missing_value_file(mcg: Path, cli: Any) -> None:
+    hub = mcg / "values-hub.yaml"
+    edit(
+        hub,
+        "      argoProject: hello-world",
+        "      argoProject: hello\n      extraValueFiles:\n        - /values-extra.yaml",
+    )
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    found = rules_at(findings)
+    assert (
+        "links/project-undeclared",
+        "values-hub.yaml",
+        line_of(hub, "argoProject: hello"),
+    ) in found
+    assert (
+        "links/value-file-missing",
+        "values-hub.yaml",
+        line_of(hub, "- /values-extra.yaml"),
+    ) in found
+
+
+def test_main_group_without_values_file(mcg: Path, cli: Any) -> None:
+    edit(mcg / "values-global.yaml", "clusterGroupName: hub", "clusterGroupName: hubb")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    line = line_of(mcg / "values-global.yaml", "clusterGroupName: hubb")
+    assert ("links/main-group-missing", "values-global.yaml", line) in rules_at(findings)
+
+
+def test_spec_out_of_date_is_a_warning(mcg: Path, cli: Any) -> None:
+    edit(mcg / "pattern.yaml", "release-2.14", "release-2.15")
+    code, findings = findings_of(cli, mcg)
+    assert code == 0
+    assert [f["rule"] for f in findings if f["severity"] == "warning"] == ["spec/out-of-date"]
+    assert cli("validate", str(mcg), "--strict", "--format", "json").code == 1
+
+
+def test_select_and_ignore(mcg: Path, cli: Any) -> None:
+    edit(mcg / "pattern.yaml", "release-2.14", "release-2.15")
+    _, only_links = findings_of(cli, mcg, "--select", "links")
+    assert only_links == []
+    _, ignored = findings_of(cli, mcg, "--ignore", "spec/out-of-date,chart")
+    assert ignored == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit", "sarif", "github"])
+def test_every_format_reports_the_same_failure(fmt: str, mcg: Path, cli: Any) -> None:
+    edit(mcg / "values-hub.yaml", "  name: hub\n", "  name: hub\n  nmae: x\n")
+    result = cli("validate", str(mcg), "--format", fmt)
+    assert result.code == 1
+    assert "values/unknown-key" in result.out
+    assert "values-hub.yaml" in result.out
+
+
+def test_not_a_repository_is_a_usage_error(tmp_path: Path, cli: Any) -> None:
+    result = cli("validate", str(tmp_path))
+    assert result.code == 2
+    assert "is not a pattern repository" in result.err
+
+
+def test_text_output_shows_the_line_and_a_summary(mcg: Path, cli: Any) -> None:
+    edit(mcg / "values-hub.yaml", "  name: hub\n", "  name: hub\n  nmae: x\n")
+    result = cli("validate", str(mcg))
+    assert "values-hub.yaml:5:3: error values/unknown-key" in result.out
+    assert "    5 |   nmae: x" in result.out
+    assert result.out.rstrip().splitlines()[-1].startswith("1 error")
+    assert "\033[" not in result.out
+
+
+def test_remote_chart_rendered_from_a_local_copy(mcg: Path, tmp_path: Path, cli: Any) -> None:
+    charts = tmp_path / "charts"
+    (charts / "hashicorp-vault/templates").mkdir(parents=True)
+    (charts / "hashicorp-vault/Chart.yaml").write_text(
+        "apiVersion: v2\nname: hashicorp-vault\nversion: 0.1.0\n"
+    )
+    (charts / "hashicorp-vault/templates/cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vault\ndata:\n  pattern: {{ .Values.global.pattern }}\n  bad: {{ .Values.nope.x }}\n"
+    )
+    code, findings = findings_of(cli, mcg, "--chart-dir", str(charts))
+    assert code == 1
+    assert not any(
+        f["rule"] == "chart/not-rendered" and "hashicorp-vault" in f["message"] for f in findings
+    )
+    [error] = [f for f in findings if f["rule"] == "chart/render-error"]
+    assert "hashicorp-vault" in error["message"]
+
+
+def test_findings_do_not_depend_on_yaml_library_details(mcg: Path) -> None:
+    """The generated values files are plain YAML 1.1/1.2-safe documents."""
+    for path in mcg.glob("values-*.yaml"):
+        assert yaml.safe_load(path.read_text()) is not None
