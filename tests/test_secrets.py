@@ -241,6 +241,23 @@ def test_check_structural_errors_do_not_show_values(cli: Cli, repo: Path, home: 
     assert_no_values_shown(result)
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [f"value: !{PLANTED[1]}", f"value: {PLANTED[1]}: x", f"value: *{PLANTED[1]}"],
+)
+def test_yaml_errors_in_the_file_do_not_show_values(
+    cli: Cli, repo: Path, home: Path, broken: str
+) -> None:
+    path = write_filled(home)
+    text = path.read_text(encoding="utf-8").replace(f"value: {PLANTED[1]}", broken)
+    assert broken in text
+    path.write_text(text, encoding="utf-8")
+    result = cli("secrets", "check", str(repo))
+    assert result.code == 1
+    assert f"{path}:" in result.err and "invalid YAML here" in result.err
+    assert_no_values_shown(result)
+
+
 def test_check_warns_about_where_the_file_is_kept(cli: Cli, repo: Path, home: Path) -> None:
     inside = write_filled(repo, name="values-secret.yaml")
     result = cli("secrets", "check", str(repo), "--values-secret", str(inside))

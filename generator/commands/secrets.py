@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from generator.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, Location, McgError, UsageError
+from generator.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, McgError, UsageError
 from generator.findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -199,10 +199,9 @@ def values_secret_path(given: Path | None, pattern: str) -> Path:
 def examine(repo: RepoSecrets, path: Path, *, default_mount: str = DEFAULT_MOUNT) -> Examined:
     """Check the filled-in file at `path` against the repository's template."""
     from generator.model.secret_template import path_findings, secrets_file, structure_findings
-    from generator.yamlio import load_file
 
     examined = Examined(path, findings=_placement_findings(repo.repo, path))
-    document = load_file(path, str(path))
+    document = _parse_quietly(path)
     structure = [f for f in structure_findings(document) if f.rule != "secrets/no-value"]
     examined.findings.extend(structure)
     if any(f.severity is Severity.ERROR for f in structure):
@@ -217,6 +216,23 @@ def examine(repo: RepoSecrets, path: Path, *, default_mount: str = DEFAULT_MOUNT
     examined.findings.extend(_resolve(filled, path.parent, examined.values))
     examined.findings.sort(key=Finding.sort_key)
     return examined
+
+
+def _parse_quietly(path: Path) -> Any:
+    """The file's YAML document; a syntax error names only its position, as the parser's own
+    message may quote part of a value (an unquoted `!x` value is read as a tag, for instance)."""
+    from generator.yamlio import YamlError, load_file
+
+    try:
+        return load_file(path, str(path))
+    except YamlError as error:
+        if error.location is None or not error.location.line:
+            raise  # size, encoding: nothing from the content
+        raise McgError(
+            "invalid YAML here (the parser's message is not shown: it may quote a value)",
+            location=error.location,
+            hint="quote values that start with ! & * % @ or ` or that contain ': ' or ' #'",
+        ) from None
 
 
 def _placement_findings(repo: Path, path: Path) -> list[Finding]:
@@ -412,11 +428,15 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
 
 
 def _print_findings(findings: list[Finding], out: TextIO) -> None:
+    """One line per finding and its hint. Not the shared text reporter: it quotes the source
+    line of each finding, which here would show secret values."""
+    from generator.report import printable, where
+
     for finding in findings:
-        where = str(Location(finding.file, finding.line, finding.column))
-        print(f"{where}: {finding.severity.value}: {finding.message} [{finding.rule}]", file=out)
+        head = f"{finding.severity.value}: {finding.message} [{finding.rule}]"
+        print(printable(f"{where(finding)}: {head}" if finding.file else head), file=out)
         if finding.hint:
-            print(f"  hint: {finding.hint}", file=out)
+            print(f"  hint: {printable(finding.hint)}", file=out)
 
 
 def run_check(args: argparse.Namespace) -> int:
