@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import bundled
+from generator import bundled, vault
+from generator.errors import McgError
 from tests.conftest import PROJECT, Result
 from tests.openbao import OpenBao, fresh_openbao, openbao
 
@@ -597,3 +598,36 @@ def _written_paths(client: Any, mount: str) -> list[str]:
             keys = []
         found += [f"{prefix}/{key}" for key in keys]
     return found
+
+
+def test_a_generated_repository_from_template_to_vault(
+    cli: Cli,
+    example_repo: Callable[[str], Path],
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_openbao: OpenBao,
+) -> None:
+    """The walk-through of the README: copy the template, fill it in, check, init, load."""
+    repo = example_repo("industrial-edge")
+    filled = yaml.safe_load((repo / "values-secret.yaml.template").read_text(encoding="utf-8"))
+    s3, git = filled["secrets"]
+    s3["fields"][0]["value"] = PLANTED[0]
+    git["fields"][0]["value"] = PLANTED[1]
+    (home / ".ssh").mkdir()
+    (home / ".ssh" / "id_ed25519").write_text(PEM, encoding="utf-8")
+    write_filled(home, filled, name="values-secret-industrial-edge.yaml")
+
+    checked = cli("secrets", "check", str(repo))
+    assert checked.code == 0, checked
+    use_vault(monkeypatch, fresh_openbao)
+    loaded = init_and_load(cli, repo)
+    assert "2 created, 0 updated, 0 unchanged" in loaded.out
+    assert_no_values_shown(checked)
+    assert_no_values_shown(loaded)
+
+    hub = fresh_openbao.client(fresh_openbao.token_with_policies("datacenter-secret"))
+    stored = vault.read_secret(hub, "secret", "hub", "git-token")
+    assert stored == {"token": PLANTED[1], "ssh-key": PEM}
+    factory = fresh_openbao.client(fresh_openbao.token_with_policies("factory-east-secret"))
+    with pytest.raises(McgError, match="permission denied"):
+        vault.read_secret(factory, "secret", "hub", "s3-credentials")
