@@ -35,7 +35,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mcg-gen",
-        description="Generate, render, validate and feed secrets to Multicloud GitOps repositories.",
+        description="Generate, render, validate and feed secrets to Multicloud GitOps "
+        "repositories.",
         epilog="Run 'mcg-gen COMMAND --help' for a command's options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"mcg-gen {__version__}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -14,7 +14,10 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True)
 class Finding:
-    """`rule` is a stable id such as `values/unknown-key`; line and column are 1-based, 0 if unknown."""
+    """`rule` is a stable id such as `values/unknown-key`.
+
+    Line and column are 1-based, 0 when unknown.
+    """
 
     rule: str
     severity: Severity

@@ -1,4 +1,5 @@
-"""Reading YAML safely, with positions, the way Helm reads values files; writing it deterministically.
+"""Reading YAML safely, with positions, the way Helm reads values files; writing it
+deterministically.
 
 Decision on YAML versions: values files are consumed by Helm, whose parser follows YAML 1.1
 (`yes`/`on` are booleans, `0755` is octal). We read with PyYAML's safe resolver, which follows the
@@ -57,7 +58,7 @@ class Document:
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
     def location(self, path: Path_, *, key: bool = False) -> Location:
-        """The closest known position of `path` (its key when `key` is set), walking up if needed."""
+        """The closest known position of `path` (its key when `key` is set), else of its parent."""
         table = self.key_positions if key else self.positions
         probe = tuple(path)
         while probe:

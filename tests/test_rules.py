@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Callable
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +15,7 @@ from generator.rules import all_rules, layer_of, rule, similar
 from tests.conftest import Result
 
 LAYERS = ("yaml", "spec", "values", "secrets", "chart", "schema", "links", "names")
-RULE_LITERAL = re.compile(r'"((?:%s)/[a-z0-9]+(?:-[a-z0-9]+)*)"' % "|".join(LAYERS))
+RULE_LITERAL = re.compile(rf'"((?:{"|".join(LAYERS)})/[a-z0-9]+(?:-[a-z0-9]+)*)"')
 
 
 def emitted_rule_ids() -> set[str]:

@@ -110,7 +110,7 @@ def test_typo_in_a_map_form_application(mcg: Path, cli: Any) -> None:
     assert code == 1
     line = line_of(mcg / "values-group-one.yaml", "nme: hello-world")
     assert ("values/unknown-key", "values-group-one.yaml", line) in rules_at(findings)
-    assert "did you mean 'name'?" in [f for f in findings if f["line"] == line][0]["hint"]
+    assert "did you mean 'name'?" in next(f for f in findings if f["line"] == line)["hint"]
 
 
 def test_external_secret_reading_an_undeclared_path(mcg: Path, cli: Any) -> None:
@@ -300,7 +300,8 @@ def test_remote_chart_rendered_from_a_local_copy(mcg: Path, tmp_path: Path, cli:
         "apiVersion: v2\nname: hashicorp-vault\nversion: 0.1.0\n"
     )
     (charts / "hashicorp-vault/templates/cm.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vault\ndata:\n  pattern: {{ .Values.global.pattern }}\n  bad: {{ .Values.nope.x }}\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vault\ndata:\n"
+        "  pattern: {{ .Values.global.pattern }}\n  bad: {{ .Values.nope.x }}\n"
     )
     code, findings = findings_of(cli, mcg, "--chart-dir", str(charts))
     assert code == 1
