@@ -211,13 +211,13 @@ def test_check_reports_each_problem_where_it_is_without_showing_values(
     result = cli("secrets", "check", str(repo))
     assert result.code == 1
     for rule, where in (
-        ("secrets/missing-secret", f"{path}:1:1"),
-        ("secrets/missing-field", "secret 'db' lacks the template's field 'password'"),
-        ("secrets/unknown-field", "field 'extra' of secret 'db'"),
-        ("secrets/unknown-secret", "secret 'typo'"),
-        ("secrets/unreadable", "edge-cert.ca: cannot read"),
-        ("secrets/unreadable", "edge-cert.pem: "),
-        ("secrets/no-value", "shared-pin.pin has no value"),
+        ("values-secret/missing-secret", f"{path}:1:1"),
+        ("values-secret/missing-field", "secret 'db' lacks the template's field 'password'"),
+        ("values-secret/unknown-field", "field 'extra' of secret 'db'"),
+        ("values-secret/unknown-secret", "secret 'typo'"),
+        ("values-secret/unreadable", "edge-cert.ca: cannot read"),
+        ("values-secret/unreadable", "edge-cert.pem: "),
+        ("values-secret/no-value", "shared-pin.pin has no value"),
     ):
         line = next(
             line for line in result.out.splitlines() if f"[{rule}]" in line and where in line
@@ -263,7 +263,7 @@ def test_check_warns_about_where_the_file_is_kept(cli: Cli, repo: Path, home: Pa
     inside = write_filled(repo, name="values-secret.yaml")
     result = cli("secrets", "check", str(repo), "--values-secret", str(inside))
     assert result.code == 1
-    assert "[secrets/file-in-repo]" in result.out
+    assert "[values-secret/file-in-repo]" in result.out
 
     write_filled(home)  # the files its paths name
     folder = home / "dotfiles"
@@ -273,8 +273,11 @@ def test_check_warns_about_where_the_file_is_kept(cli: Cli, repo: Path, home: Pa
     subprocess.run(["git", "-C", str(folder), "add", "secrets.yaml"], check=True)
     result = cli("secrets", "check", str(repo), "--values-secret", str(tracked))
     assert result.code == 0, result
-    assert "[secrets/file-tracked]" in result.out
-    assert "(mode 644) [secrets/file-mode]" in result.out and f"chmod 600 {tracked}" in result.out
+    assert "[values-secret/file-tracked]" in result.out
+    assert (
+        "(mode 644) [values-secret/file-mode]" in result.out
+        and f"chmod 600 {tracked}" in result.out
+    )
 
 
 def test_check_without_a_file_says_how_to_make_one(cli: Cli, repo: Path, home: Path) -> None:
@@ -425,7 +428,7 @@ def test_load_refuses_a_file_with_problems_and_writes_nothing(
     mount = openbao.new_kv_mount()
     result = cli("secrets", "load", str(repo), "--mount", mount)
     assert "1 problem(s) above; nothing was loaded" in one_error_line(result)
-    assert "[secrets/unreadable]" in result.err
+    assert "[values-secret/unreadable]" in result.err
     assert all(read(openbao, mount, path) is None for path in PATHS)
 
 

@@ -242,7 +242,7 @@ def _placement_findings(repo: Path, path: Path) -> list[Finding]:
     if path.resolve().is_relative_to(repo.resolve()):
         findings.append(
             Finding(
-                "secrets/file-in-repo",
+                "values-secret/file-in-repo",
                 Severity.ERROR,
                 where,
                 0,
@@ -254,7 +254,7 @@ def _placement_findings(repo: Path, path: Path) -> list[Finding]:
     if _tracked_by_git(path):
         findings.append(
             Finding(
-                "secrets/file-tracked",
+                "values-secret/file-tracked",
                 Severity.WARNING,
                 where,
                 0,
@@ -267,7 +267,7 @@ def _placement_findings(repo: Path, path: Path) -> list[Finding]:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         findings.append(
             Finding(
-                "secrets/file-mode",
+                "values-secret/file-mode",
                 Severity.WARNING,
                 where,
                 0,
@@ -314,7 +314,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
             findings.append(
                 _at(
                     filled,
-                    "secrets/missing-secret",
+                    "values-secret/missing-secret",
                     Severity.ERROR,
                     f"secret '{wanted.name}' of the template is missing",
                     "copy it from values-secret.yaml.template and fill it in",
@@ -325,7 +325,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
         findings.extend(
             _at(
                 filled,
-                "secrets/missing-field",
+                "values-secret/missing-field",
                 Severity.ERROR,
                 f"secret '{wanted.name}' lacks the template's field '{spec.name}'",
                 "copy the field from values-secret.yaml.template and fill it in",
@@ -338,7 +338,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
             findings.append(
                 _at(
                     filled,
-                    "secrets/prefixes-differ",
+                    "values-secret/prefixes-differ",
                     Severity.WARNING,
                     f"secret '{wanted.name}' goes to {', '.join(given.prefixes)}, the template "
                     f"says {', '.join(wanted.prefixes)}",
@@ -352,7 +352,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
             findings.append(
                 _at(
                     filled,
-                    "secrets/unknown-secret",
+                    "values-secret/unknown-secret",
                     Severity.ERROR,
                     f"secret '{given.name}' is not in the repository's template",
                     "remove it, or add it to the pattern first (a typo in its name?)",
@@ -364,7 +364,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
         findings.extend(
             _at(
                 filled,
-                "secrets/unknown-field",
+                "values-secret/unknown-field",
                 Severity.ERROR,
                 f"field '{spec.name}' of secret '{given.name}' is not in the template",
                 "remove it, or add it to the pattern first (a typo in its name?)",
@@ -392,7 +392,7 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
                 findings.append(
                     _at(
                         filled,
-                        "secrets/unreadable",
+                        "values-secret/unreadable",
                         Severity.ERROR,
                         f"{where}: {error.message}",
                         error.hint,
@@ -406,7 +406,7 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
                 findings.append(
                     _at(
                         filled,
-                        "secrets/will-prompt",
+                        "values-secret/will-prompt",
                         Severity.WARNING,
                         f"{where} has no value: 'secrets load' will ask for it",
                         "fill in 'value' to load without questions",
@@ -417,7 +417,7 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
                 findings.append(
                     _at(
                         filled,
-                        "secrets/no-value",
+                        "values-secret/no-value",
                         Severity.ERROR,
                         f"{where} has no value, path or ini_file",
                         "fill it in, or make it 'onMissingValue: generate' with a vaultPolicy",

@@ -117,7 +117,7 @@ def path_findings(loaded: SecretsFile) -> list[Finding]:
                 where = loaded.location(secret.name)
                 findings.append(
                     Finding(
-                        "secrets/invalid-path",
+                        "values-secret/invalid-path",
                         Severity.ERROR,
                         where.file,
                         where.line,
