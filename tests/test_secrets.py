@@ -496,6 +496,14 @@ def test_load_failures_are_one_line_and_write_nothing(
     assert_no_values_shown(result)
 
 
+def test_init_with_a_token_that_may_not_configure_vault(
+    cli: Cli, repo: Path, monkeypatch: pytest.MonkeyPatch, openbao: OpenBao
+) -> None:
+    use_vault(monkeypatch, openbao, openbao.token_with_policies("default"))
+    line = one_error_line(cli("secrets", "init", str(repo)))
+    assert "permission denied by Vault to list the secrets engines" in line
+
+
 def test_load_into_a_sealed_vault_says_to_unseal(
     cli: Cli, repo: Path, home: Path, monkeypatch: pytest.MonkeyPatch, fresh_openbao: OpenBao
 ) -> None:
