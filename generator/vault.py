@@ -194,8 +194,15 @@ def allows(granted: set[str], needed: str) -> bool:
 
 
 def read_secret(client: Client, mount: str, prefix: str, name: str) -> dict[str, Any] | None:
-    """The current data of secret `name` under `prefix`, or None when there is none (or it was
-    deleted)."""
+    """The current data of secret `name` under `prefix`, or None when there is none (or its
+    latest version was deleted)."""
+    return read_versioned(client, mount, prefix, name)[0]
+
+
+def read_versioned(
+    client: Client, mount: str, prefix: str, name: str
+) -> tuple[dict[str, Any] | None, int]:
+    """The current data and its KV version (0 when the secret never existed)."""
     answer = _attempt(
         client,
         f"read {vault_path(mount, prefix, name)}",
@@ -204,21 +211,36 @@ def read_secret(client: Client, mount: str, prefix: str, name: str) -> dict[str,
         ),
         (_hvac_errors().InvalidPath,),
     )
-    data = (answer or {}).get("data") or {}
-    found: dict[str, Any] | None = data.get("data")
-    return found
+    body = (answer or {}).get("data") or {}
+    version = int((body.get("metadata") or {}).get("version") or 0)
+    return body.get("data"), version
 
 
 def write_secret(
-    client: Client, mount: str, prefix: str, name: str, data: Mapping[str, str]
+    client: Client,
+    mount: str,
+    prefix: str,
+    name: str,
+    data: Mapping[str, str],
+    *,
+    version: int | None = None,
 ) -> None:
-    _attempt(
-        client,
-        f"write {vault_path(mount, prefix, name)}",
-        lambda: client.secrets.kv.v2.create_or_update_secret(
-            path=f"{prefix}/{name}", secret=dict(data), mount_point=mount
-        ),
-    )
+    """Store `data` as a new version; with `version`, only if that is still the current one
+    (check-and-set: 0 means the secret must not exist yet)."""
+    try:
+        _attempt(
+            client,
+            f"write {vault_path(mount, prefix, name)}",
+            lambda: client.secrets.kv.v2.create_or_update_secret(
+                path=f"{prefix}/{name}", secret=dict(data), mount_point=mount, cas=version
+            ),
+        )
+    except McgError as error:
+        if "check-and-set" not in error.message or version is None:
+            raise
+        raise McgError(
+            f"{vault_path(mount, prefix, name)} changed while loading: run the load again"
+        ) from None
 
 
 def generate_password(client: Client, policy: str) -> str:
@@ -353,6 +375,7 @@ class SecretWrite:
     data: Mapping[str, str]
     change: Change
     fields_changed: tuple[str, ...]
+    version: int  # the KV version the plan saw; the write checks it is still current
 
     @property
     def api_path(self) -> str:
@@ -376,10 +399,11 @@ def plan_load(
     for secret, prefix in targets:
         if not allows(granted[secret.vault_path(prefix)], "read"):
             raise _denied("read", secret.vault_path(prefix))
-    existing = {
-        (secret.name, prefix): read_secret(client, secret.mount, prefix, secret.name)
+    versioned = {
+        (secret.name, prefix): read_versioned(client, secret.mount, prefix, secret.name)
         for secret, prefix in targets
     }
+    existing = {key: data for key, (data, _version) in versioned.items()}
     for secret, prefix in targets:
         needed = "create" if existing[(secret.name, prefix)] is None else "update"
         if not allows(granted[secret.vault_path(prefix)], needed):
@@ -399,7 +423,8 @@ def plan_load(
                 or ""
                 for field in secret.fields
             }
-            writes.append(_write(secret, prefix, wanted, current))
+            version = versioned[(secret.name, prefix)][1]
+            writes.append(_write(secret, prefix, wanted, current, version))
     return writes
 
 
@@ -435,7 +460,11 @@ def _generated_values(
 
 
 def _write(
-    secret: Secret, prefix: str, wanted: dict[str, str], current: dict[str, Any] | None
+    secret: Secret,
+    prefix: str,
+    wanted: dict[str, str],
+    current: dict[str, Any] | None,
+    version: int,
 ) -> SecretWrite:
     before = current or {}
     changed = tuple(
@@ -443,12 +472,14 @@ def _write(
     )
     change = Change.UPDATED if changed else Change.UNCHANGED
     change = Change.CREATED if current is None else change
-    return SecretWrite(secret.mount, prefix, secret.name, wanted, change, changed)
+    return SecretWrite(secret.mount, prefix, secret.name, wanted, change, changed, version)
 
 
 def apply_load(client: Client, writes: Sequence[SecretWrite]) -> Iterator[SecretWrite]:
     """Write each planned change, one whole secret at a time, yielding each once it is stored."""
     for write in writes:
         if write.change is not Change.UNCHANGED:
-            write_secret(client, write.mount, write.prefix, write.name, write.data)
+            write_secret(
+                client, write.mount, write.prefix, write.name, write.data, version=write.version
+            )
         yield write

@@ -180,3 +180,29 @@ def not_vault() -> Iterator[str]:
 def test_connect_recognises_something_that_is_not_vault(not_vault: str) -> None:
     with pytest.raises(McgError, match="does not answer like Vault"):
         vault.connect(not_vault, "token")
+
+
+def test_writes_check_the_version_the_plan_saw(openbao: OpenBao, mount: str) -> None:
+    client = openbao.client()
+    client.secrets.kv.v2.configure(cas_required=True, mount_point=mount)  # every write needs cas
+    secret = Secret("db", (SecretField("a", "required"),), ("hub", "edge"), mount=mount)
+    list(vault.apply_load(client, vault.plan_load(client, [secret], {("db", "a"): "1"})))
+    assert vault.read_secret(client, mount, "edge", "db") == {"a": "1"}
+
+    plan = vault.plan_load(client, [secret], {("db", "a"): "2"})
+    vault.write_secret(client, mount, "hub", "db", {"a": "by someone else"}, version=1)
+    with pytest.raises(McgError, match=f"^{mount}/data/hub/db changed while loading: run"):
+        list(vault.apply_load(client, plan))
+    assert vault.read_secret(client, mount, "hub", "db") == {"a": "by someone else"}
+
+
+def test_a_deleted_secret_is_loaded_again(openbao: OpenBao, mount: str) -> None:
+    client = openbao.client()
+    secret = Secret("db", (SecretField("a", "required"),), ("hub",), mount=mount)
+    list(vault.apply_load(client, vault.plan_load(client, [secret], {("db", "a"): "1"})))
+    client.secrets.kv.v2.delete_latest_version_of_secret(path="hub/db", mount_point=mount)
+    assert vault.read_secret(client, mount, "hub", "db") is None
+    plan = vault.plan_load(client, [secret], {("db", "a"): "1"})
+    assert [(w.change, w.version) for w in plan] == [(vault.Change.CREATED, 1)]
+    list(vault.apply_load(client, plan))
+    assert vault.read_secret(client, mount, "hub", "db") == {"a": "1"}

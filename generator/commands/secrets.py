@@ -158,7 +158,9 @@ def _add_vault_options(parser: argparse.ArgumentParser) -> None:
         help="KV version 2 mount of secrets without a vaultMount (default: secret)",
     )
     parser.add_argument(
-        "--ca-cert", metavar="FILE", help="CA bundle to verify Vault's TLS certificate"
+        "--ca-cert",
+        metavar="FILE",
+        help="CA bundle to verify Vault's TLS certificate (default: $VAULT_CACERT)",
     )
     parser.add_argument(
         "--skip-verify",
