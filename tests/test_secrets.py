@@ -228,6 +228,16 @@ def test_check_reports_each_problem_where_it_is_without_showing_values(
     assert_no_values_shown(result)
 
 
+def test_check_refuses_a_file_for_another_backing_store(cli: Cli, repo: Path, home: Path) -> None:
+    data = filled_data()
+    data["secrets"] = [s for s in data["secrets"] if s["name"] in ("hub-only", "edge-cert")]
+    data["backingStore"] = "kubernetes"
+    path = write_filled(home, data)
+    result = cli("secrets", "check", str(repo))
+    assert result.code == 1
+    assert f"{path}:1:1: error: the file is for the 'kubernetes' backing store" in result.out
+
+
 def test_check_structural_errors_do_not_show_values(cli: Cli, repo: Path, home: Path) -> None:
     data = filled_data()
     data["secrets"][0]["fields"][0]["path"] = "~/cert.pem"  # value and path together

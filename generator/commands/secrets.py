@@ -214,6 +214,7 @@ def examine(repo: RepoSecrets, path: Path, *, default_mount: str = DEFAULT_MOUNT
     if unsafe:
         return examined
     examined.secrets = filled
+    examined.findings.extend(_backend_findings(filled))
     examined.findings.extend(_against_template(repo.template, filled))
     examined.findings.extend(_resolve(filled, path.parent, examined.values))
     examined.findings.sort(key=Finding.sort_key)
@@ -306,6 +307,24 @@ def _at(
 ) -> Finding:
     where = filled.location(secret, field_name) if secret else filled.document.location(())
     return Finding(rule, severity, where.file, where.line, where.column, message, hint)
+
+
+def _backend_findings(filled: SecretsFile) -> list[Finding]:
+    backend = filled.document.data.get("backingStore", "vault")
+    if backend == "vault":
+        return []
+    where = filled.document.location(("backingStore",), key=True)
+    return [
+        Finding(
+            "values-secret/not-vault",
+            Severity.ERROR,
+            where.file,
+            where.line,
+            where.column,
+            f"the file is for the '{backend}' backing store; 'mcg-gen secrets' loads into Vault",
+            "remove backingStore (Vault is the default) or load it with the pattern's own tooling",
+        )
+    ]
 
 
 def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Finding]:
