@@ -29,15 +29,7 @@ MAX_NODES = 1_000_000
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_SCALAR_TAGS = {
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:timestamp",
-    "tag:yaml.org,2002:binary",
-}
+_STR = "tag:yaml.org,2002:str"
 _MAP_TAGS = {"tag:yaml.org,2002:map"}
 _SEQ_TAGS = {"tag:yaml.org,2002:seq"}
 
@@ -80,7 +72,13 @@ class _Builder:
         self.nodes = 0
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.key_positions: dict[Path_, tuple[int, int]] = {}
-        self.constructor = yaml.SafeLoader("")
+        constructor = yaml.SafeLoader("")
+        self.constructors = {
+            "tag:yaml.org,2002:int": constructor.construct_yaml_int,
+            "tag:yaml.org,2002:float": constructor.construct_yaml_float,
+            "tag:yaml.org,2002:bool": constructor.construct_yaml_bool,
+            "tag:yaml.org,2002:null": constructor.construct_yaml_null,
+        }
 
     def fail(self, node: yaml.Node, message: str, hint: str = "") -> YamlError:
         mark = node.start_mark
@@ -118,14 +116,18 @@ class _Builder:
         raise self.fail(node, "unsupported YAML node")  # pragma: no cover
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag not in _SCALAR_TAGS:
-            raise self.unsupported_tag(node)
-        if node.tag == "tag:yaml.org,2002:timestamp":
+        tag = node.tag
+        if tag == _STR:  # most scalars: no constructor round trip
             return node.value
-        if node.tag == "tag:yaml.org,2002:binary":
+        if tag == "tag:yaml.org,2002:timestamp":
+            return node.value
+        if tag == "tag:yaml.org,2002:binary":
             raise self.fail(node, "binary values are not supported here")
+        construct = self.constructors.get(tag)
+        if construct is None:
+            raise self.unsupported_tag(node)
         try:
-            return self.constructor.construct_object(node, deep=True)
+            return construct(node)
         except (yaml.YAMLError, ValueError) as error:
             raise self.fail(node, f"invalid scalar: {error}") from None
 
@@ -189,11 +191,14 @@ def _compose_all(text: str, file: str) -> Iterator[yaml.Node]:
 
 
 def parse_documents(text: str, file: str, *, positions: bool = True) -> list[Document]:
-    """All documents in `text`; `file` names it in errors."""
+    """All documents in `text`; `file` names it in errors. Without `positions`, only where each
+    document starts is kept."""
     documents = []
     for node in _compose_all(text, file):
         builder = _Builder(file, positions)
         data = builder.build(node, (), 0)
+        if not positions:
+            builder.positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
         documents.append(Document(file, data, builder.positions, builder.key_positions))
     return documents
 
@@ -219,6 +224,12 @@ def read_text(path: Path, display: str | None = None, *, max_bytes: int = MAX_FI
         raw = path.read_bytes()
     except OSError as error:
         raise McgError(f"cannot read file: {error.strerror}", location=Location(name)) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise YamlError(
+            "file is UTF-16, not UTF-8",
+            location=Location(name),
+            hint="save it as UTF-8 (Helm and Argo CD read values files as UTF-8)",
+        )
     if b"\x00" in raw:
         raise YamlError("file is binary (contains NUL bytes), not YAML", location=Location(name))
     try:
