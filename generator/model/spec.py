@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import unicodedata
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,7 @@ from generator.model.pattern import (
     Secret,
     SecretField,
 )
-from generator.schema_messages import describe
+from generator.schema_messages import SchemaProblem, describe
 from generator.yamlio import Document, load_file, parse_document
 
 SPEC_FILE = "pattern.yaml"
@@ -84,9 +85,43 @@ def build_pattern(document: Document) -> Pattern:
         problems.raise_if_any()
     for error in _validator().iter_errors(data):
         for problem in describe(error):
-            problems.add(problem.path, problem.message, problem.hint, key=problem.at_key)
+            message, hint = _readable(problem, data)
+            problems.add(problem.path, message, hint, key=problem.at_key)
     problems.raise_if_any()
     return _Resolver(data, problems).pattern()
+
+
+_SHOWN_CHARS = 40
+
+
+def _value_at(data: Any, path: PathT) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _readable(problem: SchemaProblem, data: Any) -> tuple[str, str]:
+    """The problem's message and hint, with a long text shortened and an invisible or look-alike
+    character named: a name with a Cyrillic 'o' reads as valid unless the message says why not."""
+    text = problem.path[-1] if problem.at_key and problem.path else _value_at(data, problem.path)
+    message, hint = problem.message, problem.hint
+    if not isinstance(text, str):
+        return message, hint
+    if len(text) > _SHOWN_CHARS:
+        short = f"{text[:_SHOWN_CHARS]}... ({len(text):,} characters)"
+        message = message.replace(repr(text), repr(short)).replace(text, short)
+    odd = next((ch for ch in text if not (ch.isascii() and ch.isprintable())), None)
+    if odd is not None and problem.kind == "invalid":
+        name = unicodedata.name(odd, "a control character")
+        note = (
+            f"it contains U+{ord(odd):04X} ({name}) at character {text.index(odd) + 1}, "
+            "which is not a plain ASCII character"
+        )
+        hint = f"{note}. {hint}" if hint else note
+    return message, hint
 
 
 def _merge_defaults(
