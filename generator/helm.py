@@ -96,6 +96,10 @@ def _serve() -> None:
         try:
             if operation == "render":
                 chart = helm_python.Chart.load(chart_dir)
+                missing = _missing_dependencies(chart)
+                if missing:
+                    answers.send(("error", "MissingDependencies", "\n".join(missing)))
+                    continue
                 chart.validate_schema(values)
                 answer: Any = chart.render(values, is_install=True, **options)
             else:
@@ -105,6 +109,19 @@ def _serve() -> None:
             answers.send(("error", type(error).__name__, str(error.detail)))
         except Exception as error:  # reported to the parent, never allowed to end the loop
             answers.send(("error", type(error).__name__, str(error)))
+
+
+def _missing_dependencies(chart: Any) -> list[str]:
+    """Dependencies Chart.yaml declares that the chart's charts/ folder does not hold, as
+    "name (repository)". Helm's `template` refuses to render without them, and mcg-gen never
+    downloads anything, so the repository must carry them."""
+    loaded = {str(dependency.get("name")) for dependency in chart.dependencies}
+    declared = chart.metadata.get("dependencies") or []
+    return [
+        f"{entry.get('name')} ({entry.get('repository') or 'no repository'})"
+        for entry in declared
+        if isinstance(entry, dict) and str(entry.get("name")) not in loaded
+    ]
 
 
 def _worker_pythonpath() -> str:
@@ -245,7 +262,7 @@ class HelmWorker:
             if not template.endswith((".yaml", ".yml", ".json")):
                 continue  # NOTES.txt and friends are messages, not manifests
             display = str(chart_dir / template)
-            for document in yamlio.parse_documents(rendered[path], display):
+            for document in yamlio.parse_documents(rendered[path], display, positions=False):
                 if document.data is None:
                     continue
                 if not isinstance(document.data, dict):
@@ -295,6 +312,14 @@ def _helm_error(chart_dir: Path, kind: str, detail: str) -> HelmError:
             f"values do not match the schema of chart {chart_dir.name!r}: {text}",
             location=Location(str(chart_dir / "values.schema.json")),
             hint="fix the values named in the message",
+        )
+    if kind == "MissingDependencies":
+        return HelmError(
+            f"chart {chart_dir.name!r} depends on charts it does not contain: "
+            + ", ".join(detail.splitlines()),
+            location=Location(str(chart_dir / "Chart.yaml")),
+            hint="mcg-gen never downloads dependencies: vendor them into the chart's charts/ "
+            "folder (helm dependency build), or remove them from Chart.yaml",
         )
     match = _TEMPLATE_POSITION.search(text)
     if kind == "HelmRenderError" and match:
