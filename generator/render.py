@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -104,6 +105,7 @@ class ChartRender:
     error: McgError | None = None
     chart_dir: Path | None = None
     values: Mapping[str, Any] | None = None
+    value_files: tuple[Path, ...] = ()  # read to render it
 
 
 def render_charts(
@@ -158,7 +160,8 @@ def render_charts(
             spec = app.body.get("spec") or {}
             namespace = str((spec.get("destination") or {}).get("namespace") or app.namespace)
             in_repo = source_root if chart.resolve().is_relative_to(repo) else None
-            app_values = _app_values(repo, in_repo, source, app, namespace)
+            read: list[Path] = []
+            app_values = _app_values(repo, in_repo, source, app, namespace, read)
             release = str((source.get("helm") or {}).get("releaseName") or app.name)
             rendered = helm.render(chart, app_values, release=release, namespace=namespace)
         except McgError as error:
@@ -173,6 +176,7 @@ def render_charts(
             ],
             chart_dir=chart,
             values=app_values,
+            value_files=tuple(read),
         )
 
 
@@ -241,6 +245,8 @@ def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:
             location=Location(str(repo)),
             hint=f"groups in this repository: {', '.join(known) or 'none'}",
         )
+    for name in ("values-global.yaml", group_file.name):
+        _inside(repo, name, Location(name))  # a symlink must not make us read outside
     global_doc = yamlio.load_file(repo / "values-global.yaml", "values-global.yaml")
     group_doc = yamlio.load_file(group_file, group_file.name)
     for document in (global_doc, group_doc):
@@ -395,9 +401,16 @@ def _inside(repo: Path, relative: str, where: Location) -> Path | None:
 
 
 def _app_values(
-    repo: Path, chart_path: str | None, source: dict[str, Any], app: Resource, namespace: str
+    repo: Path,
+    chart_path: str | None,
+    source: dict[str, Any],
+    app: Resource,
+    namespace: str,
+    read: list[Path] | None = None,
 ) -> dict[str, Any]:
-    """The values Argo CD gives the chart: value files in order, inline values, parameters."""
+    """The values Argo CD gives the chart: value files in order, inline values, parameters.
+
+    Every value file read is appended to `read`."""
     helm_options = source.get("helm") or {}
     where = Location(app.source, app.line)
     values: dict[str, Any] = {}
@@ -405,10 +418,9 @@ def _app_values(
         path = _value_file(repo, chart_path, str(entry), where)
         if path is None:
             continue  # ignoreMissingValueFiles, as every application of the chart sets
-        document = yamlio.load_file(path, str(path.relative_to(repo)))
-        if document.data is not None and not isinstance(document.data, dict):
-            raise McgError("a values file must be a mapping", location=document.location(()))
-        values = merge_values(values, document.data or {})
+        if read is not None:
+            read.append(path)
+        values = merge_values(values, _values_file_data(path, str(path.relative_to(repo))))
     if helm_options.get("values"):
         inline = yamlio.parse_document(str(helm_options["values"]), f"{app.source} (helm.values)")
         if isinstance(inline.data, dict):
@@ -431,6 +443,22 @@ def _app_values(
         value = text if parameter.get("forceString") else parse_set_value(text)
         set_parameter(values, str(parameter["name"]), value)
     return values
+
+
+def _values_file_data(path: Path, display: str) -> dict[str, Any]:
+    """A value file's mapping; parsed once per content (many applications share the same files).
+
+    Callers must not modify the result: `merge_values` copies what it takes."""
+    stat = path.stat()
+    return _parsed_values(path, display, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_values(path: Path, display: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    document = yamlio.load_file(path, display, positions=False)
+    if document.data is not None and not isinstance(document.data, dict):
+        raise McgError("a values file must be a mapping", location=Location(display))
+    return document.data or {}
 
 
 def _value_file(repo: Path, chart_path: str | None, entry: str, where: Location) -> Path | None:
