@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import McgError
+from generator.errors import Location, McgError
 from generator.model.names import is_dns_label
 from generator.model.pattern import ClusterGroup
 from generator.yamlio import Document, load_file
@@ -155,6 +155,17 @@ def group_files(root: Path) -> Iterator[tuple[str, Path]]:
             yield name, path
 
 
+def _load_inside(root: Path, path: Path) -> Document:
+    """Load a values file of the repository, refusing a symlink whose target is outside it."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise McgError(
+            f"{path.name} is a symlink that leaves the pattern repository",
+            location=Location(path.name),
+            hint="Argo CD refuses such files; keep values files inside the repository",
+        )
+    return load_file(path, path.name)
+
+
 def load_values_repo(root: Path) -> ValuesRepo:
     """Every values file of the repository; unreadable ones are recorded in `errors`."""
     global_doc: Document | None = None
@@ -162,13 +173,13 @@ def load_values_repo(root: Path) -> ValuesRepo:
     global_path = root / GLOBAL_FILE
     if global_path.is_file():
         try:
-            global_doc = load_file(global_path, GLOBAL_FILE)
+            global_doc = _load_inside(root, global_path)
         except McgError as error:
             errors.append(error)
     repo = ValuesRepo(root, global_doc, errors=errors)
     for name, path in group_files(root):
         try:
-            document = load_file(path, path.name)
+            document = _load_inside(root, path)
         except McgError as error:
             errors.append(error)
             continue
