@@ -147,40 +147,62 @@ def check_inside(repo: Path, relative: str) -> Path:
     return target
 
 
+def _decide(current: str | None, desired: str, recorded: str | None, force: bool) -> Action:
+    """What to do with one generated file, from content hashes: on disk, wanted, last written."""
+    if current is None:
+        return Action.CREATE
+    if current == desired:
+        return Action.UNCHANGED
+    if recorded is not None and current == recorded:
+        return Action.UPDATE
+    return Action.OVERWRITE if force else Action.CONFLICT
+
+
+def _decide_stale(current: str, recorded: str) -> Action:
+    """What to do with a file mcg-gen wrote before but no longer generates."""
+    return Action.DELETE if current == recorded else Action.ORPHAN
+
+
 def make_plan(repo: Path, desired: Mapping[str, bytes], *, force: bool = False) -> Plan:
     previous = read_state(repo)
     plan = Plan()
     for relative, content in desired.items():
         current = _read_existing(check_inside(repo, relative))
         recorded = previous.get(relative)
-        if current is None:
-            plan.changes.append(Change(relative, Action.CREATE, content))
-            plan.state[relative] = digest(content)
-        elif current == content:
-            plan.changes.append(Change(relative, Action.UNCHANGED, content, current))
-            plan.state[relative] = digest(content)
-        elif recorded is not None and digest(current) == recorded:
-            plan.changes.append(Change(relative, Action.UPDATE, content, current))
-            plan.state[relative] = digest(content)
-        elif force:
-            plan.changes.append(Change(relative, Action.OVERWRITE, content, current))
-            plan.state[relative] = digest(content)
-        else:
-            plan.changes.append(Change(relative, Action.CONFLICT, content, current))
-            # keep what we last wrote: the file stays "edited" until the user resolves it
-            plan.state[relative] = recorded or digest(content)
+        wanted = digest(content)
+        action = _decide(None if current is None else digest(current), wanted, recorded, force)
+        plan.changes.append(Change(relative, action, content, current))
+        # a conflict keeps what we last wrote: the file stays "edited" until the user resolves it
+        plan.state[relative] = (recorded or wanted) if action is Action.CONFLICT else wanted
     for relative, recorded in previous.items():
         if relative in desired:
             continue
         current = _read_existing(check_inside(repo, relative))
-        if current is None:
-            continue
-        if digest(current) == recorded:
-            plan.changes.append(Change(relative, Action.DELETE, None, current))
-        else:
-            plan.changes.append(Change(relative, Action.ORPHAN, None, current))
+        if current is not None:
+            action = _decide_stale(digest(current), recorded)
+            plan.changes.append(Change(relative, action, None, current))
     plan.changes.sort(key=lambda change: change.path)
     return plan
+
+
+def out_of_date(repo: Path, desired: Mapping[str, str]) -> list[str]:
+    """Paths `generate` would create, update or remove, given the wanted hashes of its files
+    (edited files are the user's and do not count)."""
+    previous = read_state(repo)
+    stale = []
+    for relative, wanted in desired.items():
+        existing = _read_existing(check_inside(repo, relative))
+        current = None if existing is None else digest(existing)
+        if _decide(current, wanted, previous.get(relative), False) in (
+            Action.CREATE,
+            Action.UPDATE,
+        ):
+            stale.append(relative)
+    for relative, recorded in previous.items():
+        existing = None if relative in desired else _read_existing(check_inside(repo, relative))
+        if existing is not None and _decide_stale(digest(existing), recorded) is Action.DELETE:
+            stale.append(relative)
+    return sorted(stale)
 
 
 @contextlib.contextmanager

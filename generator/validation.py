@@ -10,11 +10,16 @@ leaves a finding and the other layers go on.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator import cache
 from generator.checks import hygiene, links
 from generator.errors import McgError, SpecErrors, UsageError
 from generator.findings import Finding, Severity
@@ -23,12 +28,16 @@ from generator.model.values import GLOBAL_FILE, ValuesRepo, load_values_repo
 from generator.render import Facts
 
 if TYPE_CHECKING:
+    from generator.checks.kube_schemas import SchemaRegistry
     from generator.helm import HelmWorker
+    from generator.yamlio import Document
 
 SPEC_FILE = "pattern.yaml"
 TEMPLATE_FILE = "values-secret.yaml.template"
 
 Progress = Callable[[str], None]
+MAX_WORKERS = 8
+PARALLEL_FROM = 4  # fewer groups render faster in this process than worker start-up costs
 
 
 @dataclass(frozen=True)
@@ -82,26 +91,27 @@ def _relative(file: str, root: Path) -> str:
     return file
 
 
-def validate_repository(repo: Path, options: Options, progress: Progress = _quiet) -> Outcome:
+def validate_repository(
+    repo: Path, options: Options, progress: Progress = _quiet, *, use_cache: bool = True
+) -> Outcome:
     if not (repo / GLOBAL_FILE).is_file() and not (repo / SPEC_FILE).is_file():
         raise UsageError(
             f"{repo} is not a pattern repository: it has neither {GLOBAL_FILE} nor {SPEC_FILE}",
             hint="run it in (or point it at) a Validated Patterns repository",
         )
     outcome = Outcome()
+    store = cache.Cache(repo, enabled=use_cache)
     progress("spec and values files")
-    _spec(repo, outcome)
+    _spec(repo, outcome, store)
     values = load_values_repo(repo)
     for error in values.errors:
         outcome.findings += error_findings(error, "yaml/invalid", repo)
-    _values_files(repo, values, outcome)
+    _values_files(repo, values, outcome, store)
     catalogue = _secret_template(repo, outcome)
     outcome.findings += links.check_values_links(values)
-    resources = _charts(repo, values, catalogue, options, outcome, progress)
-    progress(f"schemas of {len(resources)} resources")
-    _schemas(resources, options, outcome)
+    _charts(repo, values, catalogue, options, outcome, progress, store)
     progress("secrets hygiene")
-    _hygiene(repo, outcome)
+    _hygiene(repo, outcome, store)
     # the same chart rendered for several groups repeats its findings: report each once
     outcome.findings = list(dict.fromkeys(_source_position(f, repo) for f in outcome.findings))
     return outcome
@@ -116,29 +126,25 @@ def _source_position(finding: Finding, repo: Path) -> Finding:
     return dataclasses.replace(finding, file=file)
 
 
-def _spec(repo: Path, outcome: Outcome) -> None:
+def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
+    """pattern.yaml's own problems, and whether the generated files still follow from it."""
     spec = repo / SPEC_FILE
     if not spec.is_file():
         return
-    from generator.model.spec import load_spec
-    from generator.yamlio import YamlError
-
     outcome.files.add(SPEC_FILE)
-    try:
-        pattern = load_spec(spec, SPEC_FILE)
-    except YamlError as error:
-        outcome.findings += error_findings(error, "yaml/invalid", repo)
-        return
-    except McgError as error:
-        outcome.findings += error_findings(error, "spec/invalid", repo)
+    key = cache.key_of("spec", cache.file_digest(spec), _bundled_digest())
+    cached = store.get("spec", key)
+    if cached is None:
+        cached = _check_spec(repo, spec)
+        store.put("spec", key, cached, ())
+    outcome.findings += cache.findings_from_json(cached["findings"])
+    if cached["desired"] is None:
         return
     from generator import state
-    from generator.emit.repo import plan_files
 
-    plan = state.make_plan(repo, plan_files(pattern))
-    stale = plan.by_action(state.Action.CREATE, state.Action.UPDATE, state.Action.DELETE)
+    stale = state.out_of_date(repo, cached["desired"])
     if stale:
-        shown = ", ".join(change.path for change in stale[:3])
+        shown = ", ".join(stale[:3])
         more = f" and {len(stale) - 3} more" if len(stale) > 3 else ""
         outcome.findings.append(
             Finding(
@@ -153,6 +159,29 @@ def _spec(repo: Path, outcome: Outcome) -> None:
         )
 
 
+def _check_spec(repo: Path, spec: Path) -> dict[str, Any]:
+    """Findings of the spec, and the hashes of the files it generates (None when it is invalid)."""
+    from generator import state
+    from generator.emit.repo import plan_files
+    from generator.model.spec import load_spec
+    from generator.yamlio import YamlError
+
+    try:
+        pattern = load_spec(spec, SPEC_FILE)
+    except YamlError as error:
+        return {
+            "findings": cache.findings_to_json(error_findings(error, "yaml/invalid", repo)),
+            "desired": None,
+        }
+    except McgError as error:
+        return {
+            "findings": cache.findings_to_json(error_findings(error, "spec/invalid", repo)),
+            "desired": None,
+        }
+    desired = {path: state.digest(content) for path, content in plan_files(pattern).items()}
+    return {"findings": [], "desired": desired}
+
+
 def _other_values_files(repo: Path, values: ValuesRepo) -> Iterable[Path]:
     """Value files that are neither global nor a group's: platform or version overrides."""
     known = {GLOBAL_FILE, *(document.file for document in values.groups.values())}
@@ -161,26 +190,44 @@ def _other_values_files(repo: Path, values: ValuesRepo) -> Iterable[Path]:
             yield path
 
 
-def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome) -> None:
-    from generator.checks.values import check_values_file
+def _cached(
+    store: cache.Cache, name: str, key: str, compute: Callable[[], list[Finding]]
+) -> list[Finding]:
+    cached = store.get(name, key)
+    if cached is not None:
+        return cache.findings_from_json(cached["findings"])
+    findings = compute()
+    store.put(name, key, {"findings": cache.findings_to_json(findings)}, ())
+    return findings
+
+
+def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache.Cache) -> None:
+    from generator.checks.values import ValuesKind, check_values_file
     from generator.yamlio import load_file
 
+    def check(name: str, kind: ValuesKind, document: Document | None) -> None:
+        outcome.files.add(name)
+        key = cache.key_of("values", kind, store.digest(str(repo / name)), _bundled_digest())
+
+        def compute() -> list[Finding]:
+            loaded = document
+            if loaded is None:
+                try:
+                    loaded = load_file(repo / name, name)
+                except McgError as error:
+                    return error_findings(error, "yaml/invalid", repo)
+            return check_values_file(loaded, kind) if isinstance(loaded.data, dict) else []
+
+        outcome.findings += _cached(store, f"values:{name}", key, compute)
+
     if values.global_doc is not None:
-        outcome.files.add(GLOBAL_FILE)
-        outcome.findings += check_values_file(values.global_doc, "global")
+        check(GLOBAL_FILE, "global", values.global_doc)
     for document in values.groups.values():
-        outcome.files.add(document.file)
-        outcome.findings += check_values_file(document, "group")
+        check(document.file, "group", document)
+    reported = {error.location.file for error in values.errors if error.location}
     for path in _other_values_files(repo, values):
-        outcome.files.add(path.name)
-        try:
-            document = load_file(path, path.name)
-        except McgError as error:
-            if not any(f.file == path.name for f in outcome.findings):
-                outcome.findings += error_findings(error, "yaml/invalid", repo)
-            continue
-        if isinstance(document.data, dict):
-            outcome.findings += check_values_file(document, "override")
+        if path.name not in reported:
+            check(path.name, "override", None)
 
 
 def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
@@ -206,6 +253,143 @@ def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | No
     return links.SecretCatalogue(TEMPLATE_FILE, {s.name: s for s in loaded.secrets})
 
 
+@dataclass
+class GroupResult:
+    """What rendering and checking one cluster group found (picklable, cacheable)."""
+
+    findings: list[Finding]
+    resources: int
+    charts: list[tuple[str, str]]  # (label, chart folder) of every chart rendered
+    inputs: list[str]  # files and folders the result depends on besides the values files
+
+
+def check_group(
+    repo: Path,
+    values: ValuesRepo,
+    group: str,
+    catalogue: links.SecretCatalogue | None,
+    options: Options,
+) -> GroupResult:
+    """Render one group with real Helm and check what it gets: schemas and resource links."""
+    from generator.checks.resources import validate_resources
+    from generator.helm import HelmCrashError, HelmWorker
+    from generator.render import render_charts
+
+    findings: list[Finding] = []
+    resources: list[Resource] = []
+    charts: dict[str, str] = {}
+    inputs: set[str] = set()
+    with HelmWorker() as helm:
+        try:
+            renders = list(
+                render_charts(
+                    repo,
+                    group,
+                    options.facts,
+                    apps=True,
+                    helm=helm,
+                    chart_dirs=options.chart_dirs,
+                )
+            )
+        except McgError as error:
+            return GroupResult(error_findings(error, "chart/render-error", repo), 0, [], [])
+    for rendered in renders:
+        if rendered.chart_dir is not None:
+            inputs.add(str(rendered.chart_dir))
+        inputs.update(str(path) for path in rendered.value_files)
+        if rendered.error is not None:
+            crashed = isinstance(rendered.error, HelmCrashError)
+            rule = "chart/render-crash" if crashed else "chart/render-error"
+            findings += error_findings(rendered.error, rule, repo)
+            chart_folder = repo / rendered.chart
+            if chart_folder.is_dir():
+                inputs.add(str(chart_folder))
+            continue
+        resources += rendered.resources
+        if rendered.chart_dir is not None:
+            charts.setdefault(str(rendered.chart_dir), rendered.chart)
+    unrendered = _unrendered_remote(values, resources, options.chart_dirs)
+    findings += unrendered
+    findings += links.check_resource_links(
+        group, group == values.hub_name, resources, catalogue, unrendered_charts=bool(unrendered)
+    )
+    findings += validate_resources(resources, _registry(options))
+    return GroupResult(
+        findings,
+        len(resources),
+        [(label, folder) for folder, label in charts.items()],
+        sorted(inputs),
+    )
+
+
+@functools.cache
+def _registry_for(version: str | None, locations: tuple[Path, ...]) -> SchemaRegistry:
+    from generator.checks.kube_schemas import SchemaRegistry
+
+    return SchemaRegistry(version, locations)
+
+
+def _registry(options: Options) -> SchemaRegistry:
+    return _registry_for(options.kubernetes_version, options.schema_locations)
+
+
+def _group_key(repo: Path, group: str, options: Options) -> str:
+    """Everything a group's result depends on, besides the charts and value files it read."""
+    return cache.key_of(
+        "group",
+        group,
+        cache.file_digest(repo / GLOBAL_FILE),
+        cache.file_digest(repo / f"values-{group}.yaml"),
+        cache.file_digest(repo / TEMPLATE_FILE),
+        dataclasses.asdict(options.facts),
+        options.kubernetes_version,
+        [cache.tree_digest(folder) for folder in options.schema_locations],
+        [cache.tree_digest(folder) for folder in options.chart_dirs],
+        _bundled_digest(),
+    )
+
+
+@functools.cache
+def _bundled_digest() -> str:
+    """The charts and schemas shipped with mcg-gen (they change without a version bump in a
+    development checkout)."""
+    from generator import bundled
+
+    return cache.key_of(
+        cache.tree_digest(bundled.charts_dir()), cache.tree_digest(bundled.schemas_dir())
+    )
+
+
+def _run_groups(
+    repo: Path,
+    values: ValuesRepo,
+    groups: list[str],
+    catalogue: links.SecretCatalogue | None,
+    options: Options,
+    progress: Progress,
+) -> dict[str, GroupResult]:
+    """Check the groups, in parallel worker processes when there are several and cores to spare."""
+    workers = min(len(groups), os.cpu_count() or 1, MAX_WORKERS)
+    results: dict[str, GroupResult] = {}
+    if workers < 2 or len(groups) < PARALLEL_FROM:
+        for index, group in enumerate(groups, start=1):
+            progress(f"rendering group {group} ({index}/{len(groups)})")
+            results[group] = check_group(repo, values, group, catalogue, options)
+        return results
+    # fork is safe: this process never loads the Helm library, only its worker processes do
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {
+            pool.submit(check_group, repo, values, group, catalogue, options): group
+            for group in groups
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            group = futures[future]
+            progress(f"rendered group {group} ({done}/{len(groups)})")
+            results[group] = future.result()
+    return results
+
+
 def _charts(
     repo: Path,
     values: ValuesRepo,
@@ -213,56 +397,64 @@ def _charts(
     options: Options,
     outcome: Outcome,
     progress: Progress,
-) -> list[Resource]:
-    from generator.helm import HelmCrashError, HelmWorker
-    from generator.render import render_charts
-
-    resources: list[Resource] = []
-    linted: set[Path] = set()
-    with HelmWorker() as helm:
-        for index, group in enumerate(values.groups, start=1):
-            progress(f"rendering group {group} ({index}/{len(values.groups)})")
-            group_resources: list[Resource] = []
-            try:
-                renders = list(
-                    render_charts(
-                        repo,
-                        group,
-                        options.facts,
-                        apps=True,
-                        helm=helm,
-                        chart_dirs=options.chart_dirs,
-                    )
-                )
-            except McgError as error:
-                outcome.findings += error_findings(error, "chart/render-error", repo)
-                continue
-            for rendered in renders:
-                if rendered.error is not None:
-                    rule = (
-                        "chart/render-crash"
-                        if isinstance(rendered.error, HelmCrashError)
-                        else "chart/render-error"
-                    )
-                    outcome.findings += error_findings(rendered.error, rule, repo)
-                    continue
-                group_resources += rendered.resources
-                if options.lint and rendered.chart_dir and rendered.chart_dir not in linted:
-                    linted.add(rendered.chart_dir)
-                    outcome.findings += _lint(
-                        helm, rendered.chart, rendered.chart_dir, rendered.values or {}
-                    )
-            unrendered = _unrendered_remote(values, group_resources, options.chart_dirs)
-            outcome.findings += unrendered
-            outcome.findings += links.check_resource_links(
-                group,
-                group == values.hub_name,
-                group_resources,
-                catalogue,
-                unrendered_charts=bool(unrendered),
+    store: cache.Cache,
+) -> None:
+    results: dict[str, GroupResult] = {}
+    keys = {group: _group_key(repo, group, options) for group in values.groups}
+    for group, key in keys.items():
+        cached = store.get(f"group:{group}", key)
+        if cached is not None:
+            results[group] = GroupResult(
+                cache.findings_from_json(cached["findings"]),
+                int(cached["resources"]),
+                [(str(label), str(folder)) for label, folder in cached["charts"]],
+                list(cached["inputs"]),
             )
-            resources += group_resources
-    return resources
+    missing = [group for group in values.groups if group not in results]
+    for group, result in _run_groups(repo, values, missing, catalogue, options, progress).items():
+        results[group] = result
+        store.put(
+            f"group:{group}",
+            keys[group],
+            {
+                "findings": cache.findings_to_json(result.findings),
+                "resources": result.resources,
+                "charts": result.charts,
+                "inputs": result.inputs,
+            },
+            result.inputs,
+        )
+    charts: dict[str, str] = {}
+    for group in values.groups:
+        outcome.findings += results[group].findings
+        outcome.resources += results[group].resources
+        for label, folder in results[group].charts:
+            charts.setdefault(folder, label)
+    if options.lint:
+        progress(f"linting {len(charts)} charts")
+        outcome.findings += _lint_charts(charts, store)
+
+
+def _lint_charts(charts: Mapping[str, str], store: cache.Cache) -> list[Finding]:
+    """helm lint of every chart rendered, once each; results cached by the chart's content."""
+    from generator.helm import HelmWorker
+
+    findings: list[Finding] = []
+    pending: dict[str, tuple[str, str]] = {}
+    for folder, label in sorted(charts.items()):
+        key = cache.key_of("lint", label, store.digest(folder))
+        cached = store.get(f"lint:{folder}", key)
+        if cached is None:
+            pending[folder] = (label, key)
+        else:
+            findings += cache.findings_from_json(cached["findings"])
+    if pending:
+        with HelmWorker() as helm:
+            for folder, (label, key) in pending.items():
+                found = _lint(helm, label, Path(folder))
+                store.put(f"lint:{folder}", key, {"findings": cache.findings_to_json(found)}, ())
+                findings += found
+    return findings
 
 
 def _application_location(values: ValuesRepo, group: str, name: str) -> tuple[str, int, int]:
@@ -300,19 +492,19 @@ def _unrendered_remote(
     return findings
 
 
-def _lint(
-    helm: HelmWorker, chart: str, chart_dir: Path, values: Mapping[str, Any]
-) -> list[Finding]:
+def _lint(helm: HelmWorker, chart: str, chart_dir: Path) -> list[Finding]:
+    """helm lint with the chart's own values. Template errors are left to rendering, which uses
+    the real values; what remains is the chart's structure: metadata, values, schema, YAML."""
     findings = []
     try:
-        messages = helm.lint(chart_dir, values)
+        messages = helm.lint(chart_dir, {})
     except McgError:
-        return []  # the render of the same chart reports it
+        return []  # rendering the same chart reports it
     for message in messages:
         if message.severity not in ("warning", "error"):
             continue
-        if message.severity == "error" and "executing" in message.message:
-            continue  # template errors: rendering with the real values is the judge
+        if "executing" in message.message or "nil pointer" in message.message:
+            continue
         findings.append(
             Finding(
                 "chart/lint",
@@ -327,29 +519,18 @@ def _lint(
     return findings
 
 
-def _schemas(resources: list[Resource], options: Options, outcome: Outcome) -> None:
-    from generator.checks.kube_schemas import SchemaRegistry
-    from generator.checks.resources import validate_resources
-
-    registry = SchemaRegistry(options.kubernetes_version, options.schema_locations)
-    outcome.findings += validate_resources(resources, registry)
-    outcome.resources += len(resources)
-
-
-def _hygiene(repo: Path, outcome: Outcome) -> None:
+def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
     outcome.findings += hygiene.committed_secret_files(repo)
     outcome.findings += hygiene.ignore_coverage(repo)
-    scanned = [repo / name for name in outcome.files if (repo / name).is_file()]
-    scanned += (
-        [
+    scanned = [repo / name for name in sorted(outcome.files) if (repo / name).is_file()]
+    if (repo / "charts").is_dir():
+        scanned += [
             path
             for path in sorted((repo / "charts").rglob("*"))
             if path.is_file() and path.suffix in (".yaml", ".yml", ".tpl", ".json")
         ]
-        if (repo / "charts").is_dir()
-        else []
-    )
-    outcome.findings += hygiene.scan_files(repo, scanned)
+    key = cache.key_of("hygiene", [(str(path), store.digest(str(path))) for path in scanned])
+    outcome.findings += _cached(store, "hygiene", key, lambda: hygiene.scan_files(repo, scanned))
 
 
 def select_findings(

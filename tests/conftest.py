@@ -18,6 +18,12 @@ SHARED = PROJECT.parent / "shared"
 REFERENCE = SHARED / "reference"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the validation cache of the tests out of the user's ~/.cache."""
+    os.environ["MCG_GEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("mcg-gen-cache"))
+
+
 @dataclass
 class Result:
     code: int

@@ -86,6 +86,11 @@ def register(subparsers: Any) -> None:
         help="local copies of remote charts, as DIR/<chart>/Chart.yaml",
     )
     parser.add_argument("--no-lint", action="store_true", help="skip helm lint")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ignore and do not update the result cache (~/.cache/mcg-gen)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     add_fact_arguments(parser)
     parser.set_defaults(run=run)
@@ -109,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         lint=not args.no_lint,
     )
     progress = _progress(args.quiet)
-    outcome = validate_repository(repo, options, progress)
+    outcome = validate_repository(repo, options, progress, use_cache=not args.no_cache)
     if not args.quiet and sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     findings = select_findings(outcome.findings, args.select, args.ignore)
