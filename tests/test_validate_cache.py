@@ -1,0 +1,122 @@
+"""The validation cache never hides a change, and parallel rendering finds what serial does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import cache, validation
+from tests.conftest import Result
+
+
+def findings_of(cli: Callable[..., Result], repo: Path, *args: str) -> list[dict[str, Any]]:
+    result = cli("validate", str(repo), "--format", "json", *args)
+    assert result.code in (0, 1), result.err
+    findings: list[dict[str, Any]] = json.loads(result.out)["findings"]
+    return findings
+
+
+def errors(findings: list[dict[str, Any]]) -> set[str]:
+    return {f["rule"] for f in findings if f["severity"] == "error"}
+
+
+@pytest.fixture
+def repo(
+    example_repo: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    monkeypatch.setenv("MCG_GEN_CACHE_DIR", str(tmp_path / "cache"))
+    return example_repo("multicloud-gitops")
+
+
+def test_second_run_is_served_from_the_cache(repo: Path, cli: Any, tmp_path: Path) -> None:
+    first = findings_of(cli, repo)
+    entries = list((tmp_path / "cache").rglob("*.json"))
+    assert entries, "the first run stores its results"
+    mtimes = {path: path.stat().st_mtime_ns for path in entries}
+    assert findings_of(cli, repo) == first
+    assert {path: path.stat().st_mtime_ns for path in entries} == mtimes  # nothing recomputed
+
+
+def test_no_cache_neither_reads_nor_writes(repo: Path, cli: Any, tmp_path: Path) -> None:
+    findings_of(cli, repo, "--no-cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_chart_edit_invalidates_the_groups_that_render_it(repo: Path, cli: Any) -> None:
+    assert errors(findings_of(cli, repo)) == set()
+    template = repo / "charts/all/hello-world/templates/service.yaml"
+    template.write_text(template.read_text().replace("  ports:", "  ports: {{ .Values.nope.x }}"))
+    assert "chart/render-error" in errors(findings_of(cli, repo))
+
+
+def test_value_file_edit_invalidates(repo: Path, cli: Any) -> None:
+    hub = repo / "values-hub.yaml"
+    hub.write_text(
+        hub.read_text().replace(
+            "      path: charts/all/hello-world\n",
+            "      path: charts/all/hello-world\n      extraValueFiles:\n        - /extra.yaml\n",
+            1,
+        )
+    )
+    (repo / "extra.yaml").write_text("replicas: 2\n")
+    assert errors(findings_of(cli, repo)) == set()
+    (repo / "extra.yaml").write_text("replicas: many\n")  # breaks the chart's values schema
+    assert "chart/render-error" in errors(findings_of(cli, repo))
+
+
+def test_global_values_edit_invalidates_every_group(repo: Path, cli: Any) -> None:
+    assert errors(findings_of(cli, repo)) == set()
+    global_values = repo / "values-global.yaml"
+    global_values.write_text(global_values.read_text() + "  extraParameters: oops\n")
+    assert errors(findings_of(cli, repo))
+
+
+def test_spec_edit_is_seen(repo: Path, cli: Any) -> None:
+    assert findings_of(cli, repo, "--select", "spec") == []
+    spec = repo / "pattern.yaml"
+    spec.write_text(spec.read_text().replace("apps: [config-demo, hello-world]", "apps: [nope]", 1))
+    assert [f["rule"] for f in findings_of(cli, repo, "--select", "spec")] == ["spec/invalid"]
+
+
+def test_corrupt_cache_entries_are_ignored(repo: Path, cli: Any, tmp_path: Path) -> None:
+    first = findings_of(cli, repo)
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        entry.write_text("{not json")
+    assert findings_of(cli, repo) == first
+
+
+def test_parallel_and_serial_rendering_agree(
+    tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    groups = "".join(f"  - name: edge-{i}\n    apps: [web, api]\n" for i in range(4))
+    spec.write_text(
+        "name: wide\ngit:\n  repoURL: https://git.example.com/wide.git\n"
+        "hub:\n  apps: [web]\ngroups:\n"
+        + groups
+        + "apps:\n  web:\n    secrets: [token]\n  api: {}\n"
+        "secrets:\n  token:\n    fields:\n      value: generate\n"
+    )
+    repo = tmp_path / "wide"
+    assert cli("new", "wide", "--spec", str(spec), "--output", str(repo), "--no-git").code == 0
+    template = repo / "charts/all/api/templates/service.yaml"
+    template.write_text(template.read_text().replace("  ports:", "  ports: {{ .Values.nope.x }}"))
+    parallel = findings_of(cli, repo, "--no-cache")
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 1000)
+    serial = findings_of(cli, repo, "--no-cache")
+    assert parallel == serial
+    assert "chart/render-error" in errors(serial)
+
+
+def test_cache_location_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("MCG_GEN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.cache_root() == tmp_path / "xdg" / "mcg-gen"
+    monkeypatch.setenv("MCG_GEN_CACHE_DIR", str(tmp_path / "explicit"))
+    assert cache.repository_cache(tmp_path).parent == tmp_path / "explicit"
