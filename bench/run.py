@@ -1,0 +1,551 @@
+"""mcg-gen's benchmarks: is it fast enough to run on every commit?
+
+    cd <project> && python -m bench.run [--sizes reference,medium,large] [--quick]
+
+For each size (the bundled Multicloud GitOps reference pattern and synthetic patterns, see
+bench/synthetic.py) it measures, through the CLI in child processes: `mcg-gen generate`;
+`mcg-gen validate` cold (the repository's .mcg-gen/cache and the bench's own cache folders,
+$MCG_GEN_CACHE_DIR and $XDG_CACHE_HOME, removed first), warm (again, nothing changed) and after
+one group's values file changed; the peak RSS of those runs. In this process, on the same
+repository: the resource-schema layer's throughput on the rendered resources (one core), and two
+peers on the same input: `kubernetes-validate --strict` on a sample of the rendered built-in
+resources (it has no schemas for custom resources), and `check-jsonschema` on the merged values
+files against the published clustergroup schema, as upstream CI does (only when ../shared is
+present). Also `mcg-gen --version` start-up and `mcg-gen generate` of 100 groups x 50 apps.
+
+Prints a Markdown table with the targets next to the measurements and writes the raw numbers to
+bench/results/<time>.json. --quick runs the reference and a small pattern only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.synthetic import (
+    PROJECT,
+    REFERENCE,
+    Size,
+    create_repo,
+    mcg_gen_command,
+    mcg_gen_env,
+)
+
+SIZES = {
+    "reference": REFERENCE,
+    "small": Size("small", groups=3, apps_per_group=5, resources_per_app=7),
+    "medium": Size("medium", groups=10, apps_per_group=20, resources_per_app=7),
+    "large": Size("large", groups=30, apps_per_group=30, resources_per_app=7),
+}
+DEFAULT_SIZES = ("reference", "medium", "large")
+QUICK_SIZES = ("reference", "small")
+GENERATE_ONLY = Size("generate-100x50", groups=100, apps_per_group=50)
+
+REFERENCE_DATA = PROJECT.parent / "shared" / "reference"
+CLUSTERGROUP_SCHEMA = REFERENCE_DATA / "validatedpatterns" / "clustergroup.values.schema.json"
+RESULTS = PROJECT / "bench" / "results"
+STARTUP_RUNS = 7
+KUBERNETES_VALIDATE_SAMPLE = 300
+RSS_SAMPLE_SECONDS = 0.05
+# Where mcg-gen keeps validation results: the bench points both at its own temporary folder.
+CACHE_VARIABLES = ("MCG_GEN_CACHE_DIR", "XDG_CACHE_HOME")
+
+
+# ---------------------------------------------------------------------------------------------
+# Child processes: wall time, exit status, peak memory
+
+
+@dataclass
+class ChildRun:
+    seconds: float
+    returncode: int
+    stdout: str
+    stderr: str
+    max_rss_mb: float  # largest single process: the child or a process it waited for
+    tree_rss_mb: float  # largest sum over the child and its descendants, sampled
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of `root` and every descendant, from /proc."""
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended while we looked
+        parents[int(entry.name)] = int(fields[1])
+        rss[int(entry.name)] = int(fields[21]) * page_kb
+    tree = {root}
+    grown = True
+    while grown:
+        before = len(tree)
+        tree |= {pid for pid, parent in parents.items() if parent in tree}
+        grown = len(tree) > before
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
+    """Run `command` to completion, measuring it without a shell or /usr/bin/time."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        peak_tree = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_tree
+            while not done.wait(RSS_SAMPLE_SECONDS):
+                peak_tree = max(peak_tree, _tree_rss_kb(child.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return ChildRun(
+            seconds,
+            child.returncode,
+            out.read(),
+            err.read(),
+            usage.ru_maxrss / 1024,
+            peak_tree / 1024,
+        )
+
+
+def mcg_gen(*args: str) -> ChildRun:
+    run = run_child([*mcg_gen_command(), *args], env=mcg_gen_env())
+    if run.returncode not in (0, 1):
+        raise RuntimeError(f"mcg-gen {' '.join(args)} exited {run.returncode}:\n{run.stderr}")
+    return run
+
+
+def median_seconds(command: Sequence[str], runs: int, env: dict[str, str] | None = None) -> float:
+    return statistics.median(run_child(command, env).seconds for _ in range(runs))
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements of one size
+
+
+@dataclass
+class SizeResult:
+    size: str
+    description: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _validate(repo: Path) -> tuple[ChildRun, dict[str, Any]]:
+    run = mcg_gen("validate", "--quiet", "--format", "json", str(repo))
+    summary: dict[str, Any] = json.loads(run.stdout)["summary"]
+    return run, summary
+
+
+def clear_caches(repo: Path) -> None:
+    """Forget every validation result: in the repository and in the bench's cache folder."""
+    shutil.rmtree(repo / ".mcg-gen" / "cache", ignore_errors=True)
+    for variable in CACHE_VARIABLES:
+        shutil.rmtree(os.environ[variable], ignore_errors=True)
+
+
+def measure_validate(repo: Path, result: SizeResult) -> None:
+    clear_caches(repo)
+    cold, summary = _validate(repo)
+    warm, _ = _validate(repo)
+    changed_file = repo / f"values-{_managed_group(repo)}.yaml"
+    with changed_file.open("a", encoding="utf-8") as values:
+        values.write("# touched by bench/run.py\n")
+    changed, _ = _validate(repo)
+    runs = (cold, warm, changed)
+    result.values.update(
+        resources=summary["resources"],
+        findings={key: summary[key] for key in ("errors", "warnings", "info")},
+        validate_cold_s=cold.seconds,
+        validate_warm_s=warm.seconds,
+        validate_changed_s=changed.seconds,
+        changed_file=changed_file.name,
+        peak_rss_process_mb=max(run.max_rss_mb for run in runs),
+        peak_rss_tree_mb=max(run.tree_rss_mb for run in runs),
+    )
+
+
+def group_names_of(repo: Path) -> list[str]:
+    from generator.model.values import load_values_repo
+
+    return list(load_values_repo(repo).groups)
+
+
+def _managed_group(repo: Path) -> str:
+    """A managed group (the hub only when there is none): the usual edit."""
+    from generator.model.values import load_values_repo
+
+    values = load_values_repo(repo)
+    managed = [group for group in values.groups if group != values.hub_name]
+    return (managed or [values.hub_name])[-1]
+
+
+def render_resources(repo: Path) -> list[Any]:
+    """Every group's resources, as `mcg-gen render --apps` renders them."""
+    from generator.render import Facts, render_group
+
+    resources = []
+    for group in group_names_of(repo):
+        resources += render_group(repo, group, Facts(), apps=True)
+    return resources
+
+
+def write_sample(resources: Sequence[Any], folder: Path) -> list[str]:
+    """One file per resource, as `mcg-gen render --output-dir` writes them."""
+    from generator.yamlio import dump_yaml
+
+    folder.mkdir()
+    files = []
+    for index, resource in enumerate(resources):
+        path = folder / f"{index:05d}-{resource.kind.lower()}.yaml"
+        path.write_text(dump_yaml(resource.body), encoding="utf-8")
+        files.append(str(path))
+    return files
+
+
+def measure_schema_layer(repo: Path, work: Path, result: SizeResult) -> None:
+    from generator.checks.kube_schemas import SchemaRegistry
+    from generator.checks.resources import validate_resources
+
+    resources = render_resources(repo)
+    registry = SchemaRegistry()
+    start = time.perf_counter()
+    findings = validate_resources(resources, registry)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    validate_resources(resources, registry)
+    steady = time.perf_counter() - start
+
+    # kubernetes-validate knows built-in kinds only: compare on a sample of those
+    builtin = [r for r in resources if "." not in r.api_version.partition("/")[0]]
+    step = max(1, len(builtin) // KUBERNETES_VALIDATE_SAMPLE)
+    sample = builtin[::step][:KUBERNETES_VALIDATE_SAMPLE]
+    start = time.perf_counter()
+    validate_resources(sample, registry)
+    ours_sample = time.perf_counter() - start
+    files = write_sample(sample, work / "sample")
+    theirs, passed = _peer_seconds("kubernetes-validate", ["--strict", "--quiet", *files])
+    result.values.update(
+        schema_resources=len(resources),
+        schema_findings=len(findings),
+        schema_first_pass_s=first,
+        schema_rate=len(resources) / steady,
+        schema_rate_with_setup=len(resources) / first,
+        kv_sample=len(sample),
+        kv_passed=passed,
+        kv_rate=len(sample) / theirs if theirs else None,
+        kv_ratio=theirs / ours_sample if theirs else None,
+    )
+
+
+def _peer_seconds(tool: str, args: list[str]) -> tuple[float | None, bool | None]:
+    """The tool's time on `args` less its own start-up (`--version`), and whether it found no
+    problem; (None, None) when it is not installed."""
+    executable = shutil.which(tool) or str(Path(sys.executable).with_name(tool))
+    if not Path(executable).is_file():
+        return None, None
+    startup = median_seconds([executable, "--version"], 3)
+    run = run_child([executable, *args])
+    return max(run.seconds - startup, 1e-9), run.returncode == 0
+
+
+def measure_values_peer(repo: Path, work: Path, result: SizeResult) -> None:
+    """check-jsonschema on global+group values merged per group (upstream CI's input), against
+    our values layer on the same files."""
+    if not CLUSTERGROUP_SCHEMA.is_file():
+        result.values["cj_skipped"] = f"{CLUSTERGROUP_SCHEMA} absent"
+        return
+    from generator.checks.values import check_values_file
+    from generator.model.values import load_values_repo
+    from generator.render import merge_values
+    from generator.yamlio import dump_yaml
+
+    start = time.perf_counter()
+    values = load_values_repo(repo)
+    if values.global_doc is not None:
+        check_values_file(values.global_doc, "global")
+    for document in values.groups.values():
+        check_values_file(document, "group")
+    ours = time.perf_counter() - start
+
+    merged = work / "merged-values"
+    merged.mkdir()
+    base = values.global_doc.data if values.global_doc else {}
+    for group, document in values.groups.items():
+        text = dump_yaml(merge_values(base, document.data))
+        (merged / f"values-{group}.yaml").write_text(text, encoding="utf-8")
+    files = sorted(str(path) for path in merged.iterdir())
+    arguments = ["--schemafile", str(CLUSTERGROUP_SCHEMA), *files]
+    theirs, passed = _peer_seconds("check-jsonschema", arguments)
+    result.values.update(
+        values_files=len(files),
+        values_ours_s=ours,
+        cj_s=theirs,
+        cj_passed=passed,
+        cj_ratio=theirs / ours if theirs else None,
+    )
+
+
+def measure_size(size: Size, work: Path) -> SizeResult:
+    result = SizeResult(size.name, size.describe())
+    repo = work / "repo"
+    result.values["generate_s"] = create_repo(size, repo)
+    print(f"  {size.name}: generated, validating...", file=sys.stderr)
+    measure_validate(repo, result)
+    print(f"  {size.name}: schema layer and peers...", file=sys.stderr)
+    measure_schema_layer(repo, work, result)
+    measure_values_peer(repo, work, result)
+    return result
+
+
+def measure_startup() -> dict[str, float]:
+    startup = {
+        "python -m generator": median_seconds(
+            [*mcg_gen_command(), "--version"], STARTUP_RUNS, mcg_gen_env()
+        )
+    }
+    script = Path(sys.executable).with_name("mcg-gen")
+    if script.is_file():
+        startup["mcg-gen"] = median_seconds([str(script), "--version"], STARTUP_RUNS)
+    return startup
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    commit = _git("rev-parse", "--short", "HEAD")
+    if commit and _git("status", "--porcelain", "--", "generator", "schemas", "charts"):
+        commit += " + uncommitted changes"
+    return {
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "mcg_gen_commit": commit or "unknown",
+    }
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(PROJECT), *args], capture_output=True, text=True, check=False
+    ).stdout.strip()
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    key: str
+    show: Callable[[Any], str]
+    target: str = ""
+    ok: Callable[[str, Any], bool] | None = None  # (size, value) -> meets the target
+
+
+def _s(value: Any) -> str:
+    return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.0f} ms"
+
+
+def _rate(value: Any) -> str:
+    return f"{value:,.0f}/s"
+
+
+def _ratio(value: Any) -> str:
+    return f"{value:.1f}x"
+
+
+def _mb(value: Any) -> str:
+    return f"{value:.0f} MB"
+
+
+ROWS = [
+    Row("rendered resources", "resources", lambda v: f"{v:,}"),
+    Row("`mcg-gen generate` (fresh repository)", "generate_s", _s),
+    Row(
+        "`mcg-gen validate`, cold",
+        "validate_cold_s",
+        _s,
+        "≤ 2 s reference, ≤ 10 s large",
+        lambda size, v: v <= (2 if size == "reference" else 10),
+    ),
+    Row("`mcg-gen validate`, warm", "validate_warm_s", _s, "≤ 0.5 s", lambda _, v: v <= 0.5),
+    Row(
+        "`mcg-gen validate`, one values file changed",
+        "validate_changed_s",
+        _s,
+        "≤ 3 s",
+        lambda _, v: v <= 3,
+    ),
+    Row(
+        "peak RSS, largest process",
+        "peak_rss_process_mb",
+        _mb,
+        "≤ 500 MB",
+        lambda _, v: v <= 500,
+    ),
+    Row("peak RSS, whole process tree (sampled)", "peak_rss_tree_mb", _mb),
+    Row(
+        "schema layer, resources/s on 1 core",
+        "schema_rate",
+        _rate,
+        "≥ 10,000/s",
+        lambda _, v: v >= 10_000,
+    ),
+    Row("schema layer incl. schema loading", "schema_rate_with_setup", _rate),
+    Row("kubernetes-validate --strict, resources/s (sample)", "kv_rate", _rate),
+    Row(
+        "schema layer vs kubernetes-validate (same sample)",
+        "kv_ratio",
+        _ratio,
+        "≥ 10x",
+        lambda _, v: v >= 10,
+    ),
+    Row("values layer (ours, in process)", "values_ours_s", _s),
+    Row("check-jsonschema, clustergroup schema", "cj_s", _s),
+    Row("check-jsonschema time / ours", "cj_ratio", _ratio),
+]
+
+
+def _cell(row: Row, result: SizeResult) -> str:
+    value = result.values.get(row.key)
+    if value is None:
+        return "n/a"
+    text = row.show(value)
+    if row.ok is not None:
+        text += " ✓" if row.ok(result.size, value) else " ✗"
+    return text
+
+
+def markdown(
+    results: list[SizeResult], startup: dict[str, float], generate_only: float | None
+) -> str:
+    header = ["", "target", *(f"{r.size}" for r in results)]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        "| size | | " + " | ".join(r.description for r in results) + " |",
+    ]
+    for row in ROWS:
+        if all(r.values.get(row.key) is None for r in results):
+            continue
+        cells = [row.label, row.target, *(_cell(row, r) for r in results)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for command, seconds in startup.items():
+        mark = "✓" if seconds <= 0.15 else "✗"
+        lines.append(
+            f"- start-up, `{command} --version` (median of {STARTUP_RUNS}): "
+            f"{seconds * 1000:.0f} ms {mark} (target ≤ 150 ms)"
+        )
+    if generate_only is not None:
+        mark = "✓" if generate_only <= 3 else "✗"
+        lines.append(
+            f"- `mcg-gen generate`, {GENERATE_ONLY.describe()}, fresh repository: "
+            f"{generate_only:.2f} s {mark} (target ≤ 3 s)"
+        )
+    kv = next((r.values for r in results if r.values.get("kv_sample")), None)
+    if kv:
+        lines.append(
+            f"- kubernetes-validate has no schemas for custom resources: both tools are timed on "
+            f"the same sample of up to {KUBERNETES_VALIDATE_SAMPLE} rendered built-in resources "
+            "(ConfigMaps, Deployments, Services, Namespaces...), its start-up subtracted."
+        )
+    if any(r.values.get("cj_s") is not None for r in results):
+        lines.append(
+            "- check-jsonschema checks values-global.yaml merged with each group's file against "
+            "the published clustergroup schema (upstream CI), its start-up subtracted; ours is "
+            "the values layer in process (load, check every values file with our schemas)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join((__doc__ or "").splitlines()[1:]),
+    )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(DEFAULT_SIZES),
+        help=f"comma-separated, of {', '.join(SIZES)} (default: %(default)s)",
+    )
+    parser.add_argument("--quick", action="store_true", help="only: " + ", ".join(QUICK_SIZES))
+    args = parser.parse_args(argv)
+    names = QUICK_SIZES if args.quick else [n.strip() for n in args.sizes.split(",") if n.strip()]
+    unknown = [name for name in names if name not in SIZES]
+    if unknown:
+        parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mcg-gen-bench-") as temporary:
+        root = Path(temporary)
+        for variable in CACHE_VARIABLES:
+            os.environ[variable] = str(root / variable.lower())
+        print("start-up...", file=sys.stderr)
+        startup = measure_startup()
+        for name in names:
+            print(f"{name}...", file=sys.stderr)
+            (root / name).mkdir()
+            results.append(measure_size(SIZES[name], root / name))
+        generate_only = None
+        if not args.quick:
+            print(f"{GENERATE_ONLY.name}...", file=sys.stderr)
+            generate_only = create_repo(GENERATE_ONLY, root / GENERATE_ONLY.name)
+
+    info = machine()
+    report = {
+        "machine": info,
+        "startup_s": startup,
+        "generate_100x50_s": generate_only,
+        "sizes": [{"size": r.size, "description": r.description, **r.values} for r in results],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    output = RESULTS / f"{stamp}.json"
+    output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+    print(
+        f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
+        f"mcg-gen {info['mcg_gen_commit']}\n"
+    )
+    print(markdown(results, startup, generate_only))
+    print(f"raw numbers: {output.relative_to(PROJECT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
