@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -376,8 +377,10 @@ def _run_groups(
             progress(f"rendering group {group} ({index}/{len(groups)})")
             results[group] = check_group(repo, values, group, catalogue, options)
         return results
-    # fork is safe: this process never loads the Helm library, only its worker processes do
-    context = multiprocessing.get_context("fork")
+    # fork is cheap and safe while this process has not loaded the Helm library (only Helm
+    # worker processes do); the library is not fork-safe, so fall back to spawn if it is loaded
+    method = "spawn" if "helm_python" in sys.modules else "fork"
+    context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {
             pool.submit(check_group, repo, values, group, catalogue, options): group

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
+from tests.openbao import fresh_openbao, openbao, tls_openbao  # noqa: F401  (shared fixtures)
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"

@@ -24,9 +24,7 @@ import yaml
 from generator import bundled, vault
 from generator.errors import McgError
 from tests.conftest import PROJECT, Result
-from tests.openbao import OpenBao, fresh_openbao, openbao
-
-__all__ = ["fresh_openbao", "openbao"]  # fixtures, used by name
+from tests.openbao import OpenBao
 
 PATTERN = "shop"
 PEM = (

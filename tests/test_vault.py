@@ -12,9 +12,7 @@ import pytest
 from generator import vault
 from generator.errors import McgError
 from generator.model.pattern import Secret, SecretField
-from tests.openbao import OpenBao, fresh_openbao, openbao, tls_openbao
-
-__all__ = ["fresh_openbao", "openbao", "tls_openbao"]  # fixtures, used by name
+from tests.openbao import OpenBao
 
 PIN_POLICY = 'length = 8\nrule "charset" {\n  charset = "0123456789"\n  min-chars = 8\n}\n'
 

@@ -14,7 +14,7 @@ HEADER = """\
 # The secrets of pattern {name}, in the Validated Patterns values-secret format 2.0.
 # Copy it OUTSIDE the repository and fill it in, then load it into Vault:
 #   cp values-secret.yaml.template ~/values-secret-{name}.yaml
-#   mcg-gen secrets check && mcg-gen secrets load
+#   mcg-gen secrets check && mcg-gen secrets init && mcg-gen secrets load
 # Never commit a file with real values: .gitignore keeps values-secret*.yaml out.
 """
 
