@@ -14,7 +14,17 @@ from generator.findings import Severity
 from generator.rules import all_rules, layer_of, rule, similar
 from tests.conftest import Result
 
-LAYERS = ("yaml", "spec", "values", "secrets", "chart", "schema", "links", "names")
+LAYERS = (
+    "values-secret",
+    "yaml",
+    "spec",
+    "values",
+    "secrets",
+    "chart",
+    "schema",
+    "links",
+    "names",
+)
 RULE_LITERAL = re.compile(rf'"((?:{"|".join(LAYERS)})/[a-z0-9]+(?:-[a-z0-9]+)*)"')
 
 
@@ -39,7 +49,7 @@ def test_the_catalogue_covers_every_rule_of_the_checks_and_of_validate() -> None
 def test_every_rule_is_explained() -> None:
     for rule_id, entry in all_rules().items():
         assert entry.id == rule_id
-        assert re.fullmatch(r"[a-z]+/[a-z0-9]+(-[a-z0-9]+)*", rule_id), rule_id
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)?/[a-z0-9]+(-[a-z0-9]+)*", rule_id), rule_id
         assert isinstance(entry.severity, Severity)
         assert entry.summary and "\n" not in entry.summary, rule_id
         assert len(entry.explanation) > 2 * len(entry.summary), rule_id
