@@ -404,7 +404,8 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
     "values-secret/unknown-field": (
         _W,
         "your secret has a field the template does not declare",
-        "No ExternalSecret reads this field; it is often a typo of a declared field. Remove or rename it.",
+        "No ExternalSecret reads this field, so its value is loaded into Vault for nobody; it "
+        "is often a typo of a declared field, whose value is then missing. Remove or rename it.",
     ),
     "values-secret/unreadable": (
         _E,
