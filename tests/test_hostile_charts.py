@@ -1,0 +1,308 @@
+"""Validating or rendering an untrusted repository is safe: its charts cannot read files outside
+the repository, reach the network, use a kubeconfig, run Helm plugins, download dependencies, or
+hang or kill `mcg-gen`; a chart that crashes Helm becomes a finding."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import Result, tree
+from tests.test_hostile_inputs import base_spec, run_limited
+
+SECRET_TEXT = "outside-secret-4f1c9a"
+APP_CHART = "charts/all/hello-world"
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pristine")
+    spec = folder / "spec.yaml"
+    spec.write_text(base_spec())
+    target = folder / "demo"
+    result = run_limited("new", "demo", "--spec", str(spec), "--output", str(target), "--no-git")
+    assert result.code == 0, result.err
+    return target
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder next to the repository holding something a chart must never see."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.txt").write_text(SECRET_TEXT)
+    return folder
+
+
+@pytest.fixture
+def repo(pristine: Path, tmp_path: Path, outside: Path) -> Path:
+    copy = tmp_path / "repo"
+    shutil.copytree(pristine, copy, symlinks=True)
+    return copy
+
+
+def add_template(repo: Path, name: str, body: str, chart: str = APP_CHART) -> None:
+    (repo / chart / "templates" / name).write_text(body)
+
+
+def config_map(name: str, data: dict[str, str]) -> str:
+    lines = "".join(f"  {key}: {value}\n" for key, value in data.items())
+    return (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+        f"  namespace: hello-world\ndata:\n{lines}"
+    )
+
+
+def validate(repo: Path, env: dict[str, str] | None = None) -> tuple[Result, list[dict[str, Any]]]:
+    result = run_limited("validate", str(repo), "--format", "json", env=env)
+    assert result.code in (0, 1), result.err
+    assert "Traceback" not in result.err
+    return result, json.loads(result.out)["findings"]
+
+
+def rendered_config_map(repo: Path, name: str, env: dict[str, str] | None = None) -> Any:
+    result = run_limited("render", str(repo), "--group", "hub", "--apps", env=env)
+    assert result.code == 0, result.err
+    [found] = [
+        document
+        for document in yaml.safe_load_all(result.out)
+        if document["kind"] == "ConfigMap" and document["metadata"]["name"] == name
+    ]
+    return found["data"]
+
+
+def test_templates_cannot_read_files_outside_the_chart(repo: Path, outside: Path) -> None:
+    add_template(
+        repo,
+        "peek.yaml",
+        config_map(
+            "peek",
+            {
+                "climb": '{{ .Files.Get "../../../../outside/secret.txt" | quote }}',
+                "absolute": f'{{{{ .Files.Get "{outside}/secret.txt" | quote }}}}',
+                "glob": '{{ len (.Files.Glob "../**") | quote }}',
+                "own": '{{ .Files.Get "own.txt" | quote }}',
+            },
+        ),
+    )
+    (repo / APP_CHART / "own.txt").write_text("mine")
+    data = rendered_config_map(repo, "peek")
+    assert data["climb"] == data["absolute"] == ""
+    assert data["glob"] == "0"
+    assert data["own"] == "mine"  # a chart's own files are readable: the probe works
+    result, _ = validate(repo)
+    assert SECRET_TEXT not in result.out
+
+
+def test_templates_cannot_resolve_host_names(repo: Path) -> None:
+    """`localhost` resolves without a network; Helm answers "" only when DNS is switched off."""
+    add_template(repo, "dns.yaml", config_map("dns", {"host": '{{ getHostByName "localhost" }}'}))
+    assert rendered_config_map(repo, "dns") == {"host": None}
+
+
+@contextlib.contextmanager
+def tripwire_fifo(path: Path) -> Iterator[list[str]]:
+    """A named pipe at `path`; what is yielded receives "opened" if anything opened it to read
+    while the block ran (opening a pipe to read waits for a writer, which this is)."""
+    os.mkfifo(path)
+    done = threading.Event()
+    events: list[str] = []
+
+    def writer() -> None:
+        with open(path, "w") as handle:  # returns once a reader has opened the pipe
+            if not done.is_set():
+                events.append("opened")
+                handle.write("apiVersion: v1\nkind: Config\n")
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        yield events
+    finally:
+        done.set()
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))  # lets the writer go
+        thread.join(timeout=10)
+
+
+def test_no_kubeconfig_is_ever_read_and_lookup_finds_nothing(repo: Path, tmp_path: Path) -> None:
+    add_template(
+        repo,
+        "lookup.yaml",
+        config_map("lookup", {"found": '{{ lookup "v1" "Namespace" "" "" | toJson | quote }}'}),
+    )
+    home = tmp_path / "home"
+    (home / ".kube").mkdir(parents=True)
+    env = {"KUBECONFIG": str(tmp_path / "kubeconfig"), "HOME": str(home)}
+    with (
+        tripwire_fifo(tmp_path / "kubeconfig") as explicit,
+        tripwire_fifo(home / ".kube" / "config") as default,
+    ):
+        assert rendered_config_map(repo, "lookup", env) == {"found": "{}"}
+        validate(repo, env)
+    assert explicit == default == []
+
+
+def served_requests() -> tuple[http.server.HTTPServer, list[str]]:
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, requests
+
+
+def test_remote_dependencies_are_a_finding_never_a_download(repo: Path, tmp_path: Path) -> None:
+    server, requests = served_requests()
+    marker = tmp_path / "plugin-ran"
+    plugins = tmp_path / "plugins" / "evil"
+    plugins.mkdir(parents=True)
+    (plugins / "plugin.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "evil",
+                "version": "0.1.0",
+                "command": f"touch {marker}",
+                "downloaders": [{"command": f"touch {marker}", "protocols": ["evil"]}],
+                "hooks": {"install": f"touch {marker}"},
+            }
+        )
+    )
+    chart = repo / APP_CHART / "Chart.yaml"
+    metadata = yaml.safe_load(chart.read_text())
+    metadata["dependencies"] = [
+        {
+            "name": "redis",
+            "version": "1.0.0",
+            "repository": f"http://127.0.0.1:{server.server_port}/c",
+        },
+        {"name": "other", "version": "1.0.0", "repository": "evil://charts"},
+    ]
+    chart.write_text(yaml.safe_dump(metadata))
+    env = {"HELM_PLUGINS": str(tmp_path / "plugins")}
+    try:
+        result, findings = validate(repo, env)
+        rendered = run_limited("render", str(repo), "--group", "hub", "--apps", env=env)
+    finally:
+        server.shutdown()
+    assert result.code == 1
+    [finding] = [f for f in findings if f["rule"] == "chart/render-error"]
+    assert finding["file"] == f"{APP_CHART}/Chart.yaml"
+    assert "redis (http://127.0.0.1" in finding["message"]
+    assert "other (evil://charts)" in finding["message"]
+    assert "never downloads" in finding["hint"]
+    assert rendered.code == 1
+    assert "depends on charts it does not contain" in rendered.err
+    assert requests == []
+    assert not marker.exists()
+
+
+def test_a_vendored_dependency_is_rendered(repo: Path) -> None:
+    chart = repo / APP_CHART
+    subchart = chart / "charts" / "sub"
+    (subchart / "templates").mkdir(parents=True)
+    (subchart / "Chart.yaml").write_text("apiVersion: v2\nname: sub\nversion: 1.0.0\n")
+    (subchart / "templates" / "cm.yaml").write_text(config_map("from-sub", {"a": "b"}))
+    metadata = yaml.safe_load((chart / "Chart.yaml").read_text())
+    metadata["dependencies"] = [{"name": "sub", "version": "1.0.0", "repository": "file://x"}]
+    (chart / "Chart.yaml").write_text(yaml.safe_dump(metadata))
+    assert rendered_config_map(repo, "from-sub") == {"a": "b"}
+
+
+def test_a_chart_that_crashes_helm_is_a_finding_and_the_rest_is_validated(repo: Path) -> None:
+    # on the hub only: each crash costs the worker seconds and gigabytes before Go gives up
+    add_template(
+        repo,
+        "loop.yaml",
+        '{{ if eq .Values.global.localClusterDomain "apps.hub.example.com" }}'
+        "x: {{ tpl .Values.loop . }}{{ end }}\n",
+    )
+    values = repo / APP_CHART / "values.yaml"
+    values.write_text(values.read_text() + 'loop: "{{ tpl .Values.loop . }}"\n')
+    result, findings = validate(repo)
+    assert result.code == 1
+    [crash] = [f for f in findings if f["severity"] == "error"]
+    assert crash["rule"] == "chart/render-crash"
+    assert crash["file"] == APP_CHART
+    assert "crashed while rendering chart 'hello-world'" in crash["message"]
+    assert "recurses without end" in crash["hint"]
+    assert json.loads(result.out)["summary"]["resources"] > 50  # every other chart was checked
+    rendered = run_limited("render", str(repo), "--group", "hub", "--apps")
+    assert rendered.code == 1
+    assert rendered.err.startswith(f"mcg-gen: error: {repo / APP_CHART}: Helm crashed")
+    assert "Traceback" not in rendered.err
+
+
+def test_a_symlinked_chart_folder_is_refused(repo: Path, outside: Path) -> None:
+    add_template(repo, "peek.yaml", config_map("peek", {"s": '{{ .Files.Get "../secret.txt" }}'}))
+    shutil.move(repo / APP_CHART, outside / "chart")
+    (repo / APP_CHART).symlink_to(outside / "chart")
+    before = tree(outside)
+    generated = run_limited("validate", str(repo), "--format", "json")
+    assert generated.code == 1
+    assert generated.err == (
+        f"mcg-gen: error: {APP_CHART}/.helmignore would be written outside the repository (a "
+        "folder on its path is a symbolic link pointing elsewhere)\n  hint: remove the link\n"
+    )
+    (repo / "pattern.yaml").unlink()  # hand-written: validate gets to render the charts
+    result, findings = validate(repo)
+    errors = [f for f in findings if f["rule"] == "chart/render-error"]
+    assert {f["message"] for f in errors} == {
+        f"path '{APP_CHART}' is a symlink that leaves the pattern repository"
+    }
+    rendered = run_limited("render", str(repo), "--group", "hub", "--apps")
+    assert rendered.code == 1
+    assert f"path '{APP_CHART}' is a symlink that leaves the pattern repository" in rendered.err
+    assert SECRET_TEXT not in result.out + rendered.out + rendered.err + generated.out
+    assert tree(outside) == before
+
+
+def test_a_symlink_inside_a_chart_pointing_out_is_refused(repo: Path, outside: Path) -> None:
+    (repo / APP_CHART / "templates" / "stolen.yaml").symlink_to(outside / "secret.txt")
+    result, findings = validate(repo)
+    [error] = [f for f in findings if f["rule"] == "chart/render-error"]
+    # validation names it by its absolute path (it resolves the link before relativising)
+    assert error["file"].endswith(f"{APP_CHART}/templates/stolen.yaml")
+    assert "symlink that leaves the chart" in error["message"]
+    assert SECRET_TEXT not in result.out
+
+
+@pytest.mark.parametrize("with_spec", [True, False], ids=["generated", "hand-written"])
+def test_a_symlinked_values_file_is_refused(repo: Path, outside: Path, with_spec: bool) -> None:
+    (outside / "values.yaml").write_text(f"clusterGroup:\n  name: hub\n  x: {SECRET_TEXT}\n")
+    (repo / "values-hub.yaml").unlink()
+    (repo / "values-hub.yaml").symlink_to(outside / "values.yaml")
+    if not with_spec:
+        (repo / "pattern.yaml").unlink()
+    result = run_limited("validate", str(repo), "--format", "json")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert SECRET_TEXT not in result.out + result.err
+    if with_spec:
+        assert "values-hub.yaml: refusing to write through a symbolic link" in result.err
+    else:
+        findings = json.loads(result.out)["findings"]
+        assert {"values-hub.yaml is a symlink that leaves the pattern repository"} <= {
+            f["message"] for f in findings
+        }
+    rendered = run_limited("render", str(repo), "--group", "hub")
+    assert rendered.code == 1
+    assert "'values-hub.yaml' is a symlink that leaves the pattern repository" in rendered.err
+    assert SECRET_TEXT not in rendered.out + rendered.err
