@@ -363,12 +363,15 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
     "values-secret/file-in-repo": (
         _E,
         "your values-secret file is inside the repository",
-        "'mcg-gen secrets check' refuses a filled-in secrets file that lives in the pattern repository: one 'git add' and the secrets are in the history for good. Keep it in your home folder, e.g. ~/values-secret-<pattern>.yaml.",
+        "'mcg-gen secrets check' refuses a filled-in secrets file that lives in the pattern "
+        "repository: one 'git add' and the secrets are in the history for good. Keep it in your "
+        "home folder, e.g. ~/values-secret-<pattern>.yaml.",
     ),
     "values-secret/file-tracked": (
         _W,
         "your values-secret file is tracked by git",
-        "The secrets file is known to git, so its values are (or will be) in a commit. Remove it from the repository with 'git rm --cached', move it out, and rotate every secret it held.",
+        "The secrets file is known to git, so its values are (or will be) in a commit. Remove it "
+        "from the repository with 'git rm --cached', move it out, and rotate every secret it held.",
     ),
     "values-secret/file-mode": (
         _W,
@@ -379,27 +382,35 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
     "values-secret/not-vault": (
         _E,
         "the secrets file is meant for another backing store",
-        "The file sets backingStore to something other than vault, so 'mcg-gen secrets' would load it into the wrong place. Set backingStore: vault or remove the key.",
+        "The file sets backingStore to something other than vault, so 'mcg-gen secrets' would load"
+        " it into the wrong place. Set backingStore: vault or remove the key.",
     ),
     "values-secret/missing-secret": (
         _E,
         "a secret the template declares is missing from your file",
-        "The repository's values-secret.yaml.template declares this secret and an app reads it through an ExternalSecret; without it the app's Kubernetes Secret stays empty. Add it to your file (copy its entry from the template).",
+        "The repository's values-secret.yaml.template declares this secret and an app reads it "
+        "through an ExternalSecret; without it the app's Kubernetes Secret stays empty. Add it to "
+        "your file (copy its entry from the template).",
     ),
     "values-secret/missing-field": (
         _E,
         "a field the template declares is missing from your secret",
-        "ExternalSecrets read each field of the template as a property of the Vault secret; a missing one leaves the app without it. Add the field, with a value, a path, or onMissingValue: generate.",
+        "ExternalSecrets read each field of the template as a property of the Vault secret; a "
+        "missing one leaves the app without it. Add the field, with a value, a path, or "
+        "onMissingValue: generate.",
     ),
     "values-secret/prefixes-differ": (
         _W,
         "your secret is stored under other Vault prefixes than the template says",
-        "The template's vaultPrefixes decide which cluster groups can read the secret; a different list in your file puts it where the ExternalSecrets do not look, or where too many clusters can read it. Use the template's prefixes.",
+        "The template's vaultPrefixes decide which cluster groups can read the secret; a different"
+        " list in your file puts it where the ExternalSecrets do not look, or where too many "
+        "clusters can read it. Use the template's prefixes.",
     ),
     "values-secret/unknown-secret": (
         _W,
         "your file has a secret the template does not declare",
-        "Nothing in the repository reads it, so loading it only adds clutter to Vault; it is often a renamed or misspelt secret. Remove it or declare it in the template.",
+        "Nothing in the repository reads it, so loading it only adds clutter to Vault; it is often"
+        " a renamed or misspelt secret. Remove it or declare it in the template.",
     ),
     "values-secret/unknown-field": (
         _W,
@@ -410,22 +421,29 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
     "values-secret/unreadable": (
         _E,
         "a file the secret reads cannot be read",
-        "A field's path or ini_file does not exist, is not readable, lacks the ini section or key, or is binary without base64: true. 'secrets load' would fail on it; fix the path or the file.",
+        "A field's path or ini_file does not exist, is not readable, lacks the ini section or key,"
+        " or is binary without base64: true. 'secrets load' would fail on it; fix the path or the "
+        "file.",
     ),
     "values-secret/will-prompt": (
         _W,
         "a field will be asked for when loading",
-        "The field has no value and onMissingValue: prompt, so 'mcg-gen secrets load' asks for it on the terminal, and fails without one (in CI). Put the value in the file to load unattended.",
+        "The field has no value and onMissingValue: prompt, so 'mcg-gen secrets load' asks for it "
+        "on the terminal, and fails without one (in CI). Put the value in the file to load "
+        "unattended.",
     ),
     "values-secret/no-value": (
         _E,
         "a field has no value, path or ini_file",
-        "The field cannot be loaded: give it a value, a path or an ini_file, or make it generated with onMissingValue: generate and a vaultPolicy.",
+        "The field cannot be loaded: give it a value, a path or an ini_file, or make it generated "
+        "with onMissingValue: generate and a vaultPolicy.",
     ),
     "values-secret/invalid-path": (
         _E,
         "a secret or prefix name would make an unsafe Vault path",
-        "Secret names and vault prefixes become path segments in Vault; empty segments, '..' or slashes in the wrong place would write elsewhere than intended. Use plain names (letters, digits, '-', '_', '.').",
+        "Secret names and vault prefixes become path segments in Vault; empty segments, '..' or "
+        "slashes in the wrong place would write elsewhere than intended. Use plain names (letters,"
+        " digits, '-', '_', '.').",
     ),
 }
 
