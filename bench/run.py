@@ -1,6 +1,6 @@
 """mcg-gen's benchmarks: is it fast enough to run on every commit?
 
-    cd <project> && python -m bench.run [--sizes reference,medium,large] [--quick]
+    cd <project> && python -m bench.run [--sizes reference,medium,large] [--quick] [--repeat N]
 
 For each size (the bundled Multicloud GitOps reference pattern and synthetic patterns, see
 bench/synthetic.py) it measures, through the CLI in child processes: `mcg-gen generate`;
@@ -58,6 +58,7 @@ REFERENCE_DATA = PROJECT.parent / "shared" / "reference"
 CLUSTERGROUP_SCHEMA = REFERENCE_DATA / "validatedpatterns" / "clustergroup.values.schema.json"
 RESULTS = PROJECT / "bench" / "results"
 STARTUP_RUNS = 7
+PEER_STARTUP_RUNS = 3
 KUBERNETES_VALIDATE_SAMPLE = 300
 RSS_SAMPLE_SECONDS = 0.05
 # Where mcg-gen keeps validation results: the bench points both at its own temporary folder.
@@ -169,21 +170,28 @@ def clear_caches(repo: Path) -> None:
         shutil.rmtree(os.environ[variable], ignore_errors=True)
 
 
-def measure_validate(repo: Path, result: SizeResult) -> None:
-    clear_caches(repo)
-    cold, summary = _validate(repo)
-    warm, _ = _validate(repo)
+def measure_validate(repo: Path, result: SizeResult, repeat: int) -> None:
+    """Cold, warm, one values file changed: `repeat` times each, medians kept."""
     changed_file = repo / f"values-{_managed_group(repo)}.yaml"
-    with changed_file.open("a", encoding="utf-8") as values:
-        values.write("# touched by bench/run.py\n")
-    changed, _ = _validate(repo)
-    runs = (cold, warm, changed)
+    cold: list[ChildRun] = []
+    warm: list[ChildRun] = []
+    changed: list[ChildRun] = []
+    for _ in range(repeat):
+        clear_caches(repo)
+        run, summary = _validate(repo)
+        cold.append(run)
+        warm.append(_validate(repo)[0])
+        with changed_file.open("a", encoding="utf-8") as values:
+            values.write("# touched by bench/run.py\n")
+        changed.append(_validate(repo)[0])
+    runs = cold + warm + changed
     result.values.update(
         resources=summary["resources"],
         findings={key: summary[key] for key in ("errors", "warnings", "info")},
-        validate_cold_s=cold.seconds,
-        validate_warm_s=warm.seconds,
-        validate_changed_s=changed.seconds,
+        validate_cold_s=statistics.median(run.seconds for run in cold),
+        validate_warm_s=statistics.median(run.seconds for run in warm),
+        validate_changed_s=statistics.median(run.seconds for run in changed),
+        validate_runs=repeat,
         changed_file=changed_file.name,
         peak_rss_process_mb=max(run.max_rss_mb for run in runs),
         peak_rss_tree_mb=max(run.tree_rss_mb for run in runs),
@@ -249,7 +257,8 @@ def measure_schema_layer(repo: Path, work: Path, result: SizeResult) -> None:
     validate_resources(sample, registry)
     ours_sample = time.perf_counter() - start
     files = write_sample(sample, work / "sample")
-    theirs, passed = _peer_seconds("kubernetes-validate", ["--strict", "--quiet", *files])
+    # one run: it takes seconds (it builds a validator per resource)
+    theirs, passed = _peer_seconds("kubernetes-validate", ["--strict", "--quiet", *files], 1)
     result.values.update(
         schema_resources=len(resources),
         schema_findings=len(findings),
@@ -263,15 +272,16 @@ def measure_schema_layer(repo: Path, work: Path, result: SizeResult) -> None:
     )
 
 
-def _peer_seconds(tool: str, args: list[str]) -> tuple[float | None, bool | None]:
-    """The tool's time on `args` less its own start-up (`--version`), and whether it found no
-    problem; (None, None) when it is not installed."""
+def _peer_seconds(tool: str, args: list[str], runs: int) -> tuple[float | None, bool | None]:
+    """The tool's median time on `args` less its median start-up (`--version`), and whether it
+    found no problem; (None, None) when it is not installed."""
     executable = shutil.which(tool) or str(Path(sys.executable).with_name(tool))
     if not Path(executable).is_file():
         return None, None
-    startup = median_seconds([executable, "--version"], 3)
-    run = run_child([executable, *args])
-    return max(run.seconds - startup, 1e-9), run.returncode == 0
+    startup = median_seconds([executable, "--version"], PEER_STARTUP_RUNS)
+    measured = [run_child([executable, *args]) for _ in range(runs)]
+    seconds = statistics.median(run.seconds for run in measured)
+    return max(seconds - startup, 1e-9), all(run.returncode == 0 for run in measured)
 
 
 def measure_values_peer(repo: Path, work: Path, result: SizeResult) -> None:
@@ -301,7 +311,7 @@ def measure_values_peer(repo: Path, work: Path, result: SizeResult) -> None:
         (merged / f"values-{group}.yaml").write_text(text, encoding="utf-8")
     files = sorted(str(path) for path in merged.iterdir())
     arguments = ["--schemafile", str(CLUSTERGROUP_SCHEMA), *files]
-    theirs, passed = _peer_seconds("check-jsonschema", arguments)
+    theirs, passed = _peer_seconds("check-jsonschema", arguments, PEER_STARTUP_RUNS)
     result.values.update(
         values_files=len(files),
         values_ours_s=ours,
@@ -311,15 +321,19 @@ def measure_values_peer(repo: Path, work: Path, result: SizeResult) -> None:
     )
 
 
-def measure_size(size: Size, work: Path) -> SizeResult:
+def measure_size(size: Size, work: Path, repeat: int) -> SizeResult:
     result = SizeResult(size.name, size.describe())
     repo = work / "repo"
     result.values["generate_s"] = create_repo(size, repo)
     print(f"  {size.name}: generated, validating...", file=sys.stderr)
-    measure_validate(repo, result)
+    measure_validate(repo, result, repeat)
     print(f"  {size.name}: schema layer and peers...", file=sys.stderr)
     measure_schema_layer(repo, work, result)
     measure_values_peer(repo, work, result)
+    verdicts = {True: "pass", False: "FAIL", None: "n/a"}
+    result.values["peer_verdicts"] = " / ".join(
+        verdicts[result.values.get(key)] for key in ("kv_passed", "cj_passed")
+    )
     return result
 
 
@@ -391,8 +405,13 @@ def _mb(value: Any) -> str:
     return f"{value:.0f} MB"
 
 
+def _findings(value: Any) -> str:
+    return f"{value['errors']} / {value['warnings']} / {value['info']}"
+
+
 ROWS = [
     Row("rendered resources", "resources", lambda v: f"{v:,}"),
+    Row("mcg-gen findings: errors / warnings / info", "findings", _findings),
     Row("`mcg-gen generate` (fresh repository)", "generate_s", _s),
     Row(
         "`mcg-gen validate`, cold",
@@ -436,6 +455,7 @@ ROWS = [
     Row("values layer (ours, in process)", "values_ours_s", _s),
     Row("check-jsonschema, clustergroup schema", "cj_s", _s),
     Row("check-jsonschema time / ours", "cj_ratio", _ratio),
+    Row("peers' verdicts: kubernetes-validate / check-jsonschema", "peer_verdicts", str),
 ]
 
 
@@ -459,7 +479,7 @@ def markdown(
         "| size | | " + " | ".join(r.description for r in results) + " |",
     ]
     for row in ROWS:
-        if all(r.values.get(row.key) is None for r in results):
+        if all(_cell(row, r) == "n/a" for r in results):
             continue
         cells = [row.label, row.target, *(_cell(row, r) for r in results)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -476,6 +496,9 @@ def markdown(
             f"- `mcg-gen generate`, {GENERATE_ONLY.describe()}, fresh repository: "
             f"{generate_only:.2f} s {mark} (target ≤ 3 s)"
         )
+    repeats = {r.values.get("validate_runs", 1) for r in results}
+    if repeats != {1}:
+        lines.append(f"- `mcg-gen validate` times are medians of {max(repeats)} runs.")
     kv = next((r.values for r in results if r.values.get("kv_sample")), None)
     if kv:
         lines.append(
@@ -504,8 +527,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"comma-separated, of {', '.join(SIZES)} (default: %(default)s)",
     )
     parser.add_argument("--quick", action="store_true", help="only: " + ", ".join(QUICK_SIZES))
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="validate cold, warm and changed N times each and keep the medians (default 1)",
+    )
     args = parser.parse_args(argv)
     names = QUICK_SIZES if args.quick else [n.strip() for n in args.sizes.split(",") if n.strip()]
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     unknown = [name for name in names if name not in SIZES]
     if unknown:
         parser.error(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
@@ -520,7 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in names:
             print(f"{name}...", file=sys.stderr)
             (root / name).mkdir()
-            results.append(measure_size(SIZES[name], root / name))
+            results.append(measure_size(SIZES[name], root / name, args.repeat))
         generate_only = None
         if not args.quick:
             print(f"{GENERATE_ONLY.name}...", file=sys.stderr)
