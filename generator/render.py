@@ -271,7 +271,7 @@ def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:
     values.setdefault("global", {})
     if not isinstance(values["global"], dict):
         raise McgError("global must be a mapping", location=global_doc.location(("global",)))
-    values["global"].update(_global_facts(values, group, facts))
+    values["global"].update(injected_globals(values, group, facts))
     return values
 
 
@@ -287,7 +287,8 @@ def _known_groups(repo: Path) -> Iterator[str]:
                 yield name
 
 
-def _global_facts(values: dict[str, Any], group: str, facts: Facts) -> dict[str, str]:
+def injected_globals(values: dict[str, Any], group: str, facts: Facts) -> dict[str, str]:
+    """The `global.*` values the patterns operator injects for a cluster of `group`."""
     main = _mapping(values.get("main"))
     git = _mapping(main.get("git"))
     hub_group = str(main.get("clusterGroupName") or DEFAULT_HUB_GROUP)

@@ -109,13 +109,22 @@ def validate_repository(
         outcome.findings += error_findings(error, "yaml/invalid", repo)
     _values_files(repo, values, outcome, store)
     catalogue = _secret_template(repo, outcome)
-    outcome.findings += links.check_values_links(values)
+    outcome.findings += links.check_values_links(values, _injected_globals(values, options))
     _charts(repo, values, catalogue, options, outcome, progress, store)
     progress("secrets hygiene")
     _hygiene(repo, outcome, store)
     # the same chart rendered for several groups repeats its findings: report each once
     outcome.findings = list(dict.fromkeys(_source_position(f, repo) for f in outcome.findings))
     return outcome
+
+
+def _injected_globals(values: ValuesRepo, options: Options) -> dict[str, dict[str, str]]:
+    """Per group, the `global.*` facts the operator would inject (for templated value files)."""
+    from generator.render import injected_globals
+
+    declared = values.global_values.get("global")
+    merged = {**values.global_values, "global": declared if isinstance(declared, dict) else {}}
+    return {group: injected_globals(merged, group, options.facts) for group in values.groups}
 
 
 def _source_position(finding: Finding, repo: Path) -> Finding:

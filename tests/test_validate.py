@@ -316,3 +316,18 @@ def test_findings_do_not_depend_on_yaml_library_details(mcg: Path) -> None:
     """The generated values files are plain YAML 1.1/1.2-safe documents."""
     for path in mcg.glob("values-*.yaml"):
         assert yaml.safe_load(path.read_text()) is not None
+
+
+def test_templated_value_files_are_expanded_with_the_facts(tmp_path: Path, cli: Any) -> None:
+    repo = hand_written_reference(tmp_path)
+    hub = repo / "values-hub.yaml"
+    line = line_of(hub, "values-{{ $.Values.global.clusterPlatform }}.yaml")
+    _, on_aws = findings_of(cli, repo)
+    assert not any(f["line"] == line and f["file"] == "values-hub.yaml" for f in on_aws)
+    _, on_azure = findings_of(cli, repo, "--platform", "Azure")
+    [missing] = [f for f in on_azure if f["rule"] == "links/value-file-missing"]
+    assert (missing["file"], missing["line"]) == ("values-hub.yaml", line)
+    assert "/overrides/values-Azure.yaml" in missing["message"]
+    edit(hub, "{{ $.Values.global.clusterPlatform }}", "{{ .Values.site.region }}")
+    _, unknown = findings_of(cli, repo)
+    assert ("chart/unchecked-value-file", "values-hub.yaml", line) in rules_at(unknown)

@@ -6,6 +6,7 @@ secret template through the model's `Secret`s, and the rendered resources of eac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,13 +52,20 @@ def _is_template(value: str) -> bool:
     return "{{" in value
 
 
-def check_values_links(repo: ValuesRepo) -> list[Finding]:
-    """Value files, groups, projects, namespaces and names, from the values files alone."""
+def check_values_links(
+    repo: ValuesRepo, injected: Mapping[str, Mapping[str, str]] | None = None
+) -> list[Finding]:
+    """Value files, groups, projects, namespaces and names, from the values files alone.
+
+    `injected` holds, per group, the `global.*` facts used to expand templated value-file paths.
+    """
     findings: list[Finding] = []
     findings += _main_group(repo)
     for group, document in repo.groups.items():
+        facts = (injected or {}).get(group, {})
         findings += _group_name(repo, group, document)
-        findings += _applications(repo, group, document)
+        findings += _applications(repo, group, document, facts)
+        findings += _shared_value_files(repo, group, document, facts)
         findings += _subscription_namespaces(repo, group, document)
         findings += _namespace_names(repo, group, document)
     findings += _managed_groups(repo)
@@ -115,7 +123,9 @@ def _group_name(repo: ValuesRepo, group: str, document: Document) -> Iterator[Fi
         )
 
 
-def _applications(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
+def _applications(
+    repo: ValuesRepo, group: str, document: Document, facts: Mapping[str, str]
+) -> Iterator[Finding]:
     projects = repo.projects(group) | {ARGO_DEFAULT_PROJECT}
     namespaces = repo.namespaces(group)
     for entry in repo.entries(group, "applications"):
@@ -167,7 +177,10 @@ def _applications(repo: ValuesRepo, group: str, document: Document) -> Iterator[
         for index, value_file in enumerate(body.get("extraValueFiles") or []):
             if isinstance(value_file, str):
                 yield from _value_file(
-                    repo.root, document, (*entry.path, "extraValueFiles", index), value_file
+                    repo.root,
+                    document,
+                    (*entry.path, "extraValueFiles", index),
+                    _expand(value_file, group, facts),
                 )
 
 
@@ -212,6 +225,34 @@ def _inside(root: Path, path: Path) -> bool:
     return resolved == base or base in resolved.parents
 
 
+_TEMPLATE_VALUE = re.compile(
+    r"\{\{-?\s*\$?\.Values\.(global\.[A-Za-z]+|clusterGroup\.name)\s*-?\}\}"
+)
+
+
+def _expand(value_file: str, group: str, facts: Mapping[str, str]) -> str:
+    """A value-file path with `{{ $.Values.global.X }}` and `{{ .Values.clusterGroup.name }}`
+    replaced from the facts; anything else stays a template."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "clusterGroup.name":
+            return group
+        return facts.get(name.removeprefix("global."), match.group(0))
+
+    return _TEMPLATE_VALUE.sub(replace, value_file)
+
+
+def _shared_value_files(
+    repo: ValuesRepo, group: str, document: Document, facts: Mapping[str, str]
+) -> Iterator[Finding]:
+    shared = repo.cluster_group(group).get("sharedValueFiles")
+    for index, value_file in enumerate(shared if isinstance(shared, list) else []):
+        if isinstance(value_file, str):
+            path = ("clusterGroup", "sharedValueFiles", index)
+            yield from _value_file(repo.root, document, path, _expand(value_file, group, facts))
+
+
 def _value_file(
     root: Path, document: Document, path: DocPath, value_file: str
 ) -> Iterator[Finding]:
@@ -221,7 +262,9 @@ def _value_file(
             Severity.INFO,
             document,
             path,
-            f"value file {value_file} is a template; its existence is not checked",
+            f"value file {value_file} is a template that cannot be expanded offline; its "
+            "existence is not checked",
+            "pass the cluster facts it uses (--facts FILE)",
             key=False,
         )
         return
@@ -232,7 +275,8 @@ def _value_file(
             Severity.WARNING,
             document,
             path,
-            f"value file {value_file} does not exist; Argo CD ignores missing value files silently",
+            f"value file {value_file} does not exist (with the cluster facts given); Argo CD "
+            "ignores missing value files silently",
             "create it or remove the entry",
             key=False,
         )
