@@ -133,6 +133,38 @@ def _read_existing(path: Path) -> bytes | None:
         raise McgError(f"cannot read: {error.strerror}", location=Location(str(path))) from None
 
 
+def _check_writable_path(repo: Path, relative: str, target: Path) -> None:
+    """Refuse, before anything is written, what would make a move into place fail after the
+    commit point: a folder (or device, pipe) where a file goes, a file where a folder goes."""
+    if target.exists() and not target.is_symlink() and not target.is_file():
+        raise McgError(
+            "this is a folder or special file, but mcg-gen writes a file here",
+            location=Location(relative),
+            hint="move it out of the way and run the command again",
+        )
+    folder = target.parent
+    while folder != repo and not folder.is_dir():
+        if folder.exists() or folder.is_symlink():
+            raise McgError(
+                f"this is a file, but mcg-gen needs a folder here for {relative}",
+                location=Location(folder.relative_to(repo).as_posix()),
+                hint="move it out of the way and run the command again",
+            )
+        folder = folder.parent
+    if target.is_file() and not os.access(target, os.W_OK):
+        raise McgError(
+            "this file is read-only, so mcg-gen leaves it alone",
+            location=Location(relative),
+            hint="make it writable (chmod u+w) and run the command again",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise McgError(
+            f"mcg-gen cannot write here: the folder {folder} is read-only",
+            location=Location(relative),
+            hint="make it writable (chmod u+w) and run the command again",
+        )
+
+
 def check_inside(repo: Path, relative: str) -> Path:
     """The absolute path of `relative`, refusing anything that resolves outside the repository."""
     target = repo / relative
@@ -265,6 +297,8 @@ def apply_plan(repo: Path, plan: Plan, *, fail_after: int | None = None) -> Path
     `fail_after` raises an OSError after staging that many files; tests use it to prove that a
     failure before the commit point leaves the repository as it was.
     """
+    for change in plan.writes + plan.deletes:
+        _check_writable_path(repo, change.path, repo / change.path)
     state_dir = repo / STATE_DIR
     staging = state_dir / _STAGING
     shutil.rmtree(staging, ignore_errors=True)
