@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from generator.errors import EXIT_INVALID, EXIT_OK, UsageError
+from generator.errors import EXIT_INVALID, EXIT_OK, Location, McgError, UsageError
 from generator.model.spec import SPEC_FILE
 
 EPILOG = """\
@@ -68,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
 
     pattern = load_spec(spec, SPEC_FILE)
     write = not (args.dry_run or args.check)
-    changed = generate(repo, pattern, write=write, force=args.force, show_diff=args.diff)
+    try:
+        changed = generate(repo, pattern, write=write, force=args.force, show_diff=args.diff)
+    except OSError as error:
+        raise _write_failure(repo, error) from None
     if args.check and changed:
         print(
             "mcg-gen: the repository is not up to date with pattern.yaml; run 'mcg-gen generate'",
@@ -76,6 +79,28 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INVALID
     return EXIT_OK
+
+
+def _write_failure(repo: Path, error: OSError) -> McgError:
+    """An OS error while writing, as the user should read it: what failed, and what state the
+    repository is in (unchanged, or to be completed by the next run)."""
+    from generator.state import STATE_DIR
+
+    where = " ".join(str(name) for name in (error.filename, error.filename2) if name)
+    journal = repo / STATE_DIR / "journal.json"
+    if journal.exists():
+        hint = (
+            "the run stopped after its commit point: fix the cause and run 'mcg-gen generate' "
+            "again to finish it"
+        )
+    else:
+        hint = "nothing was changed; fix the cause and run the command again"
+    return McgError(
+        f"cannot write the repository: {error.strerror or error}"
+        + (f" ({where})" if where else ""),
+        location=Location(str(repo)),
+        hint=hint,
+    )
 
 
 def generate(
