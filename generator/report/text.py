@@ -56,7 +56,12 @@ def _finding_lines(finding: Finding, source: list[str] | None, paint: Paint) -> 
     if place:
         head = f"{printable(place)}: {head}"
     lines = [head]
-    if source is not None and 0 < finding.line <= len(source):
+    # the line of a plaintext secret holds the secret: never copy it into logs
+    if (
+        source is not None
+        and finding.rule != "secrets/plaintext-value"
+        and 0 < finding.line <= len(source)
+    ):
         lines += _excerpt(source[finding.line - 1], finding.line, finding.column, paint)
     if finding.hint:
         lines.append(f"    {paint('hint:', _BOLD)} {printable(finding.hint)}")
