@@ -49,7 +49,7 @@ FINDINGS = (
     ),
     Finding("values/deprecated-key", WARNING, "values-hub.yaml", 5, 0, "deprecated is deprecated"),
     Finding("yaml/invalid", ERROR, "values-hub.yaml", 5, 2, "a tab\nnext line\x1b[31m red\x00"),
-    Finding("secrets/plaintext-value", ERROR, "values-hub.yaml", 6, 17, "a token in plain text"),
+    Finding("values/invalid", ERROR, "values-hub.yaml", 6, 17, "a token in plain text"),
     Finding("values/invalid", ERROR, "values-hub.yaml", 7, 250, "too long"),
     Finding(
         "secrets/no-value",
@@ -119,7 +119,7 @@ def test_text_caret_allows_for_tabs_and_wide_characters(repo: Path) -> None:
     lines = render(report(repo), "text").splitlines()
     at = lines.index("values-hub.yaml:5:2: error yaml/invalid a tab\\nnext line\\x1b[31m red\\x00")
     assert lines[at + 1 : at + 3] == ["    5 |     deprecated: yes", "      |     ^"]
-    at = lines.index("values-hub.yaml:6:17: error secrets/plaintext-value a token in plain text")
+    at = lines.index("values-hub.yaml:6:17: error values/invalid a token in plain text")
     source, caret = lines[at + 1], lines[at + 2]
     # Column 17 is the 't' of "token", after two characters that take two terminal columns each.
     assert source == '    6 |   secret: "密码-✓-token"'
