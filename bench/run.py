@@ -1,6 +1,6 @@
 """mcg-gen's benchmarks: is it fast enough to run on every commit?
 
-    cd <project> && python -m bench.run [--sizes reference,medium,...] [--quick] [--repeat N]
+    cd <project> && python -m bench.run [--sizes NAMES] [--quick] [--repeat N] [--profile]
 
 For each size (the bundled Multicloud GitOps reference pattern and synthetic patterns, see
 bench/synthetic.py) it measures, through the CLI in child processes: `mcg-gen generate`;
@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import pstats
 import shutil
 import statistics
 import subprocess
@@ -60,6 +61,7 @@ REFERENCE_DATA = PROJECT.parent / "shared" / "reference"
 CLUSTERGROUP_SCHEMA = REFERENCE_DATA / "validatedpatterns" / "clustergroup.values.schema.json"
 RESULTS = PROJECT / "bench" / "results"
 STARTUP_RUNS = 7
+PROFILE_TOP = 15
 PEER_RUNS = 5  # check-jsonschema's work is small next to its start-up: take medians
 KUBERNETES_VALIDATE_SAMPLE = 300
 RSS_SAMPLE_SECONDS = 0.05
@@ -326,12 +328,32 @@ def measure_values_peer(repo: Path, work: Path, result: SizeResult) -> None:
     )
 
 
-def measure_size(size: Size, work: Path, repeat: int) -> SizeResult:
+def profile_cold_validate(repo: Path, output: Path) -> list[tuple[float, str]]:
+    """The costliest functions of mcg-gen's own code in a cold `mcg-gen validate`, by cumulative
+    seconds (main process only: work done in worker processes shows as waiting)."""
+    clear_caches(repo)
+    command = [sys.executable, "-m", "cProfile", "-o", str(output), "-m", "generator"]
+    run = run_child([*command, "validate", "--quiet", str(repo)], env=mcg_gen_env())
+    if run.returncode not in (0, 1):
+        raise RuntimeError(f"profiled mcg-gen validate exited {run.returncode}:\n{run.stderr}")
+    costs = [
+        (cumulative, f"{file.rpartition('/generator/')[2]}:{line} {function}")
+        for (file, line, function), (_, _, _, cumulative, _) in pstats.Stats(
+            str(output)
+        ).stats.items()  # type: ignore[attr-defined]
+        if "/generator/" in file
+    ]
+    return sorted(costs, reverse=True)[:PROFILE_TOP]
+
+
+def measure_size(size: Size, work: Path, repeat: int, profile: bool) -> SizeResult:
     result = SizeResult(size.name, size.describe())
     repo = work / "repo"
     result.values["generate_s"] = create_repo(size, repo)
     print(f"  {size.name}: generated, validating...", file=sys.stderr)
     measure_validate(repo, result, repeat)
+    if profile:
+        result.values["profile"] = profile_cold_validate(repo, work / "validate.prof")
     print(f"  {size.name}: schema layer and peers...", file=sys.stderr)
     measure_schema_layer(repo, work, result)
     measure_values_peer(repo, work, result)
@@ -520,7 +542,23 @@ def markdown(
             "the published clustergroup schema (upstream CI), its start-up subtracted; ours is "
             "the values layer in process (load, check every values file with our schemas)."
         )
+    for result in results:
+        if result.values.get("profile"):
+            lines += _profile_table(result)
     return "\n".join(lines) + "\n"
+
+
+def _profile_table(result: SizeResult) -> list[str]:
+    lines = [
+        "",
+        f"Cold `mcg-gen validate` of {result.size} under cProfile: mcg-gen's costliest functions "
+        "by cumulative time (main process; work in worker processes shows as waiting).",
+        "",
+        "| cumulative | function |",
+        "|---|---|",
+    ]
+    lines += [f"| {seconds:.2f} s | `{where}` |" for seconds, where in result.values["profile"]]
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -542,6 +580,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=1,
         metavar="N",
         help="validate cold, warm and changed N times each and keep the medians (default 1)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile one cold validate per size (cProfile) and list its costliest steps",
     )
     args = parser.parse_args(argv)
     names = QUICK_SIZES if args.quick else [n.strip() for n in args.sizes.split(",") if n.strip()]
@@ -565,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 generate_only = create_repo(GENERATE_ONLY, root / name)
                 continue
             (root / name).mkdir()
-            results.append(measure_size(SIZES[name], root / name, args.repeat))
+            results.append(measure_size(SIZES[name], root / name, args.repeat, args.profile))
 
     info = machine()
     report = {
