@@ -40,10 +40,13 @@ def render(report: Report, *, color: bool = False) -> str:
     paint: Paint = _ansi if color else _plain
     blocks: list[str] = []
     for file, findings in groupby(report.sorted_findings(), key=lambda finding: finding.file):
+        in_file = list(findings)
         lines = _source_lines(report.repo, file)
+        # a line holding a plaintext secret is never copied into terminals and CI logs
+        hidden = {f.line for f in in_file if f.rule == "secrets/plaintext-value"}
         block: list[str] = []
-        for finding in findings:
-            block += _finding_lines(finding, lines, paint)
+        for finding in in_file:
+            block += _finding_lines(finding, None if finding.line in hidden else lines, paint)
         blocks.append("\n".join(block) + "\n")
     blocks.append(paint(summary_line(report), _BOLD) + "\n")
     return "\n".join(blocks)
@@ -56,12 +59,7 @@ def _finding_lines(finding: Finding, source: list[str] | None, paint: Paint) -> 
     if place:
         head = f"{printable(place)}: {head}"
     lines = [head]
-    # the line of a plaintext secret holds the secret: never copy it into logs
-    if (
-        source is not None
-        and finding.rule != "secrets/plaintext-value"
-        and 0 < finding.line <= len(source)
-    ):
+    if source is not None and 0 < finding.line <= len(source):
         lines += _excerpt(source[finding.line - 1], finding.line, finding.column, paint)
     if finding.hint:
         lines.append(f"    {paint('hint:', _BOLD)} {printable(finding.hint)}")
