@@ -33,6 +33,7 @@ _SECRET_ASSIGNMENT = re.compile(
     re.IGNORECASE,
 )
 _ENTROPY_THRESHOLD = 3.5
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 def shannon_entropy(text: str) -> float:
@@ -48,8 +49,12 @@ def _looks_random(value: str) -> bool:
         return False
     entropy = shannon_entropy(value)
     mixed = all(re.search(pattern, value) for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]"))
-    return (len(value) >= 16 and mixed and entropy >= _ENTROPY_THRESHOLD) or (
-        len(value) >= 32 and entropy >= 4.0
+    # hex carries at most 4 bits a character: long random hex never reaches the general bar
+    random_hex = len(value) >= 32 and _HEX.fullmatch(value) is not None and entropy >= 3.0
+    return (
+        (len(value) >= 16 and mixed and entropy >= _ENTROPY_THRESHOLD)
+        or (len(value) >= 32 and entropy >= 4.0)
+        or random_hex
     )
 
 
