@@ -1,0 +1,260 @@
+"""Properties over many inputs (hypothesis): any valid spec gives a repository that validates
+clean and regenerates identically; any mutation of a valid values file gives findings or a
+clear error, never a crash."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.checks.links import check_values_links
+from generator.checks.values import check_values_file
+from generator.cli import main
+from generator.emit.repo import plan_files
+from generator.errors import McgError
+from generator.model.spec import parse_spec
+from generator.model.values import load_values_repo
+from generator.yamlio import parse_document
+from tests.test_hostile_inputs import base_spec, run_limited
+
+PLATFORM_NAMES = {"acm", "vault", "external-secrets", "secret-store", "hub", "common"}
+label = st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z0-9]{1,3})?", fullmatch=True).filter(
+    lambda name: name not in PLATFORM_NAMES
+)
+text = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30
+)
+helm_value = st.one_of(text, st.integers(-1000, 1000), st.booleans())
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid pattern spec: names within the rules, every app, secret and operator used."""
+    names = draw(st.lists(label, min_size=3, max_size=12, unique=True))
+    pattern, names = names[0], names[1:]
+    apps = names[: draw(st.integers(1, min(4, len(names) - 1)))]
+    rest = names[len(apps) :]
+    groups = rest[: draw(st.integers(0, min(2, len(rest))))]
+    rest = rest[len(groups) :]
+    secrets = rest[: draw(st.integers(0, min(2, len(rest))))]
+    operators = rest[len(secrets) :][: draw(st.integers(0, 2))]
+
+    app_specs: dict[str, Any] = {}
+    for app in apps:
+        body: dict[str, Any] = {}
+        if secrets and draw(st.booleans()):
+            body["secrets"] = draw(st.lists(st.sampled_from(secrets), min_size=1, unique=True))
+        if draw(st.booleans()):
+            keys = st.from_regex(r"[a-z][a-zA-Z0-9]{0,6}", fullmatch=True)
+            body["overrides"] = draw(st.dictionaries(keys, helm_value, min_size=1, max_size=3))
+        app_specs[app] = body
+    for secret in secrets:  # each secret is read by some app
+        if not any(secret in body.get("secrets", []) for body in app_specs.values()):
+            app_specs[apps[0]].setdefault("secrets", []).append(secret)
+
+    group_specs = [
+        {
+            "name": group,
+            "apps": draw(st.lists(st.sampled_from(apps), unique=True)),
+            "operators": draw(st.lists(st.sampled_from(operators), unique=True))
+            if operators
+            else [],
+        }
+        for group in groups
+    ]
+    used = {app for group in group_specs for app in group["apps"]}
+    hub_apps = draw(st.lists(st.sampled_from(apps), unique=True))
+    hub_apps += [app for app in apps if app not in used and app not in hub_apps]
+    spec: dict[str, Any] = {
+        "name": pattern,
+        "description": draw(text),
+        "git": {"repoURL": f"https://git.example.com/{pattern}.git"},
+        "hub": {"apps": hub_apps, "operators": operators},
+        "groups": group_specs,
+        "apps": app_specs,
+    }
+    if operators:
+        spec["operators"] = {op: {"channel": draw(label)} for op in operators}
+    if secrets:
+        sources = st.sampled_from(["generate", "prompt", "required"])
+        fields = st.dictionaries(
+            st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), sources, min_size=1, max_size=3
+        )
+        spec["secrets"] = {
+            secret: {"description": draw(text), "fields": draw(fields)} for secret in secrets
+        }
+    return spec
+
+
+@settings(max_examples=60, deadline=None)
+@given(specs())
+def test_every_generated_spec_is_accepted_and_emits_parseable_deterministic_files(
+    spec: dict[str, Any],
+) -> None:
+    text_ = yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
+    pattern = parse_spec(text_)
+    files = plan_files(pattern)
+    assert files == plan_files(parse_spec(text_))
+    for name, content in files.items():
+        if name.endswith((".yaml", ".yml")) and "/templates/" not in name:
+            parse_document(content.decode(), name)  # our own reader accepts what we wrote
+    assert not any(name.startswith(("/", "..")) for name in files)
+
+
+def findings(repo: Path) -> list[dict[str, Any]]:
+    result = run_limited("validate", str(repo), "--format", "json")
+    assert result.code in (0, 1), result.err
+    assert "Traceback" not in result.err
+    document: list[dict[str, Any]] = json.loads(result.out)["findings"]
+    return document
+
+
+@settings(max_examples=5, deadline=None)
+@given(specs())
+def test_any_valid_spec_validates_clean_and_regenerates_identically(
+    spec: dict[str, Any],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "spec.yaml"
+        source.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False))
+        repo = Path(folder) / "repo"
+        result = run_limited("new", spec["name"], "--spec", str(source), "--output", str(repo))
+        assert result.code == 0, result.err
+        serious = [f for f in findings(repo) if f["severity"] != "info"]
+        assert serious == [], spec
+        check = run_limited("generate", str(repo), "--check")
+        assert check.code == 0, check.out + check.err
+
+
+# --- mutations of a valid values file --------------------------------------------------------
+
+Path_ = tuple[Any, ...]
+
+
+def paths_of(node: Any, prefix: Path_ = ()) -> list[Path_]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += paths_of(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += paths_of(value, (*prefix, index))
+    return found
+
+
+def parent_and_key(data: Any, path: Path_) -> tuple[Any, Any]:
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    return node, path[-1]
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text)
+values_anything = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def mutated(draw: st.DrawFn, original: dict[str, Any]) -> dict[str, Any]:
+    """`original` with 1-3 random edits: a key deleted, inserted or renamed, a value retyped."""
+    data = json.loads(json.dumps(original))
+    for _ in range(draw(st.integers(1, 3))):
+        paths = [p for p in paths_of(data) if p]
+        if not paths:
+            data[draw(st.text(max_size=12))] = draw(values_anything)
+            continue
+        path = draw(st.sampled_from(paths))
+        parent, key = parent_and_key(data, path)
+        operation = draw(st.sampled_from(["delete", "insert", "retype", "rename"]))
+        if operation == "delete":
+            del parent[key]
+        elif operation == "retype":
+            parent[key] = draw(values_anything)
+        elif operation == "insert" and isinstance(parent, dict):
+            parent[draw(st.text(max_size=12))] = draw(values_anything)
+        elif operation == "insert":
+            parent.insert(key, draw(values_anything))
+        elif isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=12))] = parent.pop(key)
+    return data
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pristine")
+    spec = folder / "spec.yaml"
+    spec.write_text(base_spec())
+    target = folder / "demo"
+    result = run_limited("new", "demo", "--spec", str(spec), "--output", str(target), "--no-git")
+    assert result.code == 0, result.err
+    return target
+
+
+def hub_values(repo: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((repo / "values-hub.yaml").read_text())
+    return data
+
+
+def write_mutation(repo: Path, data: dict[str, Any]) -> None:
+    (repo / "values-hub.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_values_checks_survive_any_mutation(pristine: Path, data: st.DataObject) -> None:
+    """The in-process checks of one values file and of the links between files."""
+    changed = data.draw(mutated(hub_values(pristine)))
+    with tempfile.TemporaryDirectory() as folder:
+        repo = Path(folder) / "repo"
+        shutil.copytree(pristine, repo)
+        write_mutation(repo, changed)
+        try:
+            document = parse_document((repo / "values-hub.yaml").read_text(), "values-hub.yaml")
+        except McgError:
+            return  # e.g. a key PyYAML writes but YAML 1.1 reads back as a duplicate
+        check_values_file(document, "group")
+        check_values_links(load_values_repo(repo))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_render_survives_any_mutation(
+    pristine: Path, data: st.DataObject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    changed = data.draw(mutated(hub_values(pristine)))
+    with tempfile.TemporaryDirectory() as folder:
+        repo = Path(folder) / "repo"
+        shutil.copytree(pristine, repo)
+        write_mutation(repo, changed)
+        code = main(["render", str(repo), "--group", "hub", "--apps"])
+        assert code in (0, 1)
+        if code == 1:
+            assert capsys.readouterr().err.startswith("mcg-gen: error: ")
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_validate_survives_any_mutation(pristine: Path, data: st.DataObject) -> None:
+    changed = data.draw(mutated(hub_values(pristine)))
+    with tempfile.TemporaryDirectory() as folder:
+        repo = Path(folder) / "repo"
+        shutil.copytree(pristine, repo)
+        write_mutation(repo, changed)
+        findings(repo)
