@@ -306,3 +306,49 @@ def test_a_symlinked_values_file_is_refused(repo: Path, outside: Path, with_spec
     assert rendered.code == 1
     assert "'values-hub.yaml' is a symlink that leaves the pattern repository" in rendered.err
     assert SECRET_TEXT not in rendered.out + rendered.err
+
+
+ESCAPING = [
+    pytest.param("path", "../../outside", "path '../../outside' leaves", id="app-path-dotdot"),
+    pytest.param("path", "charts/../../../x", "'charts/../../../x' leaves", id="app-path-hidden"),
+    pytest.param("path", "/etc", "points at 'etc', which is not a chart", id="app-path-absolute"),
+    pytest.param(
+        "extraValueFiles", "/../../../etc/passwd", "'../../../etc/passwd' leaves", id="values-root"
+    ),
+    pytest.param(
+        "extraValueFiles",
+        "$patternref/../../etc/hosts",
+        "'../../etc/hosts' leaves",
+        id="values-ref",
+    ),
+    pytest.param(
+        "extraValueFiles",
+        "../../../../../etc/hosts",
+        "'charts/all/hello-world/../../../../../etc/hosts' leaves",
+        id="values-chart-relative",
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), ESCAPING)
+def test_application_paths_that_leave_the_repository(
+    repo: Path, key: str, value: str, message: str
+) -> None:
+    """Hand-written values files (no pattern.yaml to regenerate them from)."""
+    (repo / "pattern.yaml").unlink()
+    values_file = repo / "values-hub.yaml"
+    values = yaml.safe_load(values_file.read_text())
+    application = values["clusterGroup"]["applications"]["hello-world"]
+    application[key] = [value] if key == "extraValueFiles" else value
+    values_file.write_text(yaml.safe_dump(values))
+    rendered = run_limited("render", str(repo), "--group", "hub", "--apps")
+    assert rendered.code == 1
+    assert message in rendered.err
+    assert "Traceback" not in rendered.err
+    result, findings = validate(repo)
+    assert result.code == 1
+    assert {f["rule"] for f in findings if f["severity"] == "error"} >= {"chart/render-error"}
+    assert any(
+        f["file"] == "values-hub.yaml" and f["rule"].startswith("links/") and value in f["message"]
+        for f in findings
+    )
