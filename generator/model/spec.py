@@ -15,7 +15,7 @@ from typing import Any
 
 from generator import bundled
 from generator.errors import McgError, SpecErrors
-from generator.model import names, platform
+from generator.model import SPEC_FILE, names, platform
 from generator.model.pattern import (
     GLOBAL_PREFIX,
     HUB_PREFIX,
@@ -29,10 +29,9 @@ from generator.model.pattern import (
     Secret,
     SecretField,
 )
-from generator.schema_messages import SchemaProblem, describe
+from generator.schema_messages import SchemaProblem, describe, dotted
 from generator.yamlio import Document, load_file, parse_document
 
-SPEC_FILE = "pattern.yaml"
 SCHEMA_FILE = "pattern.schema.json"
 RESERVED_TOP_DIRS = (platform.VENDOR_DIR, ".mcg-gen", ".git", ".github")
 
@@ -87,8 +86,35 @@ def build_pattern(document: Document) -> Pattern:
         for problem in describe(error):
             message, hint = _readable(problem, data)
             problems.add(problem.path, message, hint, key=problem.at_key)
+    _check_hidden_characters(data, (), problems)
     problems.raise_if_any()
     return _Resolver(data, problems).pattern()
+
+
+# Characters that change what a terminal or an editor shows: control characters (terminal escape
+# sequences) and bidirectional overrides ("Trojan Source"). Tabs and line breaks are text.
+_HIDDEN = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {chr(127)}
+_HIDDEN |= {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def _check_hidden_characters(node: Any, path: PathT, problems: _Problems) -> None:
+    """Spec text is copied into READMEs, templates and terminals: refuse what would act there."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_hidden_characters(value, (*path, key), problems)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _check_hidden_characters(value, (*path, index), problems)
+    elif isinstance(node, str):
+        hidden = next((ch for ch in node if ch in _HIDDEN), None)
+        if hidden is not None:
+            problems.add(
+                path,
+                f"{dotted(path)}: contains the invisible character U+{ord(hidden):04X} at "
+                f"character {node.index(hidden) + 1}",
+                "remove it: control characters and direction overrides act on the terminals "
+                "and editors that show the generated files",
+            )
 
 
 _SHOWN_CHARS = 40
