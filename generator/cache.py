@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +23,8 @@ from generator import __version__
 from generator.findings import Finding, Severity
 
 FORMAT = 1
+STAT_TABLE = "file-hashes.json"
+RACY_NS = 2_000_000_000
 
 
 def cache_root() -> Path:
@@ -86,12 +89,66 @@ class Cache:
         self.folder = repository_cache(repo)
         self.enabled = enabled
         self._digests: dict[str, str] = {}  # many entries share dependencies: hash each once
+        self._known: dict[str, list[int | str]] | None = None  # path -> [mtime, size, ino, sha]
+        self._known_changed = False
+        self._started = time.time_ns()
+
+    def _stat_table(self) -> dict[str, list[int | str]]:
+        if self._known is None:
+            self._known = {}
+            if self.enabled:
+                try:
+                    loaded = json.loads((self.folder / STAT_TABLE).read_text(encoding="utf-8"))
+                    if isinstance(loaded, dict):
+                        self._known = loaded
+                except (OSError, ValueError):
+                    pass
+        return self._known
+
+    def file_digest(self, path: Path) -> str:
+        """A file's content hash, read again only when its size, inode or time changed.
+
+        Like git's index: a file changed within the same clock tick as its recording could
+        keep its size and time, so entries that recent are never trusted."""
+        try:
+            status = path.stat()
+        except OSError:
+            return "missing"
+        name = str(path)
+        table = self._stat_table()
+        fingerprint: list[int | str] = [status.st_mtime_ns, status.st_size, status.st_ino]
+        known = table.get(name)
+        racy = status.st_mtime_ns >= self._started - RACY_NS
+        if known is not None and known[:3] == fingerprint and not racy:
+            return str(known[3])
+        digest = file_digest(path)
+        if not racy:
+            table[name] = [*fingerprint, digest]
+            self._known_changed = True
+        return digest
+
+    def tree_digest(self, folder: Path) -> str:
+        digest = hashlib.sha256()
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                    digest.update(self.file_digest(path).encode() + b"\0")
+        return digest.hexdigest()
 
     def digest(self, name: str) -> str:
+        """The hash of a file's content, or of a folder's tree."""
         if name not in self._digests:
             path = Path(name)
-            self._digests[name] = tree_digest(path) if path.is_dir() else file_digest(path)
+            self._digests[name] = (
+                self.tree_digest(path) if path.is_dir() else self.file_digest(path)
+            )
         return self._digests[name]
+
+    def save(self) -> None:
+        """Keep the file hashes learnt in this run for the next one."""
+        if self.enabled and self._known_changed and self._known is not None:
+            self._write(STAT_TABLE, self._known)
 
     def still_valid(self, recorded: Mapping[str, str]) -> bool:
         return all(self.digest(name) == digest for name, digest in recorded.items())
@@ -119,12 +176,15 @@ class Cache:
         if not self.enabled:
             return
         deps = {path: self.digest(path) for path in depends_on}
+        self._write(self._path(name).name, {"key": key, "deps": deps, "data": data})
+
+    def _write(self, file: str, content: Any) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump({"key": key, "deps": deps, "data": data}, stream)
-            os.replace(temporary, self._path(name))
+                json.dump(content, stream)
+            os.replace(temporary, self.folder / file)
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(temporary)

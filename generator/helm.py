@@ -339,24 +339,26 @@ def _helm_error(chart_dir: Path, kind: str, detail: str) -> HelmError:
     )
 
 
-_shared: HelmWorker | None = None
+_shared: tuple[int, HelmWorker] | None = None  # (owner pid, worker)
 
 
-def _shared_worker() -> HelmWorker:
+def shared_worker() -> HelmWorker:
+    """This process's long-lived worker (a forked child gets its own, never its parent's)."""
     global _shared
-    if _shared is None:
-        _shared = HelmWorker()
-        atexit.register(_shared.close)
-    return _shared
+    if _shared is None or _shared[0] != os.getpid():
+        worker = HelmWorker()
+        atexit.register(worker.close)
+        _shared = (os.getpid(), worker)
+    return _shared[1]
 
 
 def render_chart(
     chart_dir: Path, values: Mapping[str, Any], *, release: str, namespace: str
 ) -> list[RenderedDoc]:
     """Render one chart with this process's shared worker; see `HelmWorker.render`."""
-    return _shared_worker().render(chart_dir, values, release=release, namespace=namespace)
+    return shared_worker().render(chart_dir, values, release=release, namespace=namespace)
 
 
 def lint_chart(chart_dir: Path, values: Mapping[str, Any]) -> list[LintMessage]:
     """Lint one chart with this process's shared worker; see `HelmWorker.lint`."""
-    return _shared_worker().lint(chart_dir, values)
+    return shared_worker().lint(chart_dir, values)

@@ -22,7 +22,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -167,16 +167,29 @@ def _check_writable_path(repo: Path, relative: str, target: Path) -> None:
 
 def check_inside(repo: Path, relative: str) -> Path:
     """The absolute path of `relative`, refusing anything that resolves outside the repository."""
-    target = repo / relative
+    return _inside_checker(repo)(relative)
+
+
+def _inside_checker(repo: Path) -> Callable[[str], Path]:
+    """`check_inside` for many paths of one repository: each folder is resolved once."""
     root = repo.resolve()
-    resolved_parent = target.parent.resolve()
-    if resolved_parent != root and root not in resolved_parent.parents:
-        raise McgError(
-            f"{relative} would be written outside the repository (a folder on its path is a "
-            "symbolic link pointing elsewhere)",
-            hint="remove the link",
-        )
-    return target
+    verdicts: dict[Path, bool] = {}
+
+    def check(relative: str) -> Path:
+        target = repo / relative
+        folder = target.parent
+        if folder not in verdicts:
+            resolved = folder.resolve()
+            verdicts[folder] = resolved == root or root in resolved.parents
+        if not verdicts[folder]:
+            raise McgError(
+                f"{relative} would be written outside the repository (a folder on its path is "
+                "a symbolic link pointing elsewhere)",
+                hint="remove the link",
+            )
+        return target
+
+    return check
 
 
 def _decide(current: str | None, desired: str, recorded: str | None, force: bool) -> Action:
@@ -197,9 +210,10 @@ def _decide_stale(current: str, recorded: str) -> Action:
 
 def make_plan(repo: Path, desired: Mapping[str, bytes], *, force: bool = False) -> Plan:
     previous = read_state(repo)
+    inside = _inside_checker(repo)
     plan = Plan()
     for relative, content in desired.items():
-        current = _read_existing(check_inside(repo, relative))
+        current = _read_existing(inside(relative))
         recorded = previous.get(relative)
         wanted = digest(content)
         action = _decide(None if current is None else digest(current), wanted, recorded, force)
@@ -209,7 +223,7 @@ def make_plan(repo: Path, desired: Mapping[str, bytes], *, force: bool = False) 
     for relative, recorded in previous.items():
         if relative in desired:
             continue
-        current = _read_existing(check_inside(repo, relative))
+        current = _read_existing(inside(relative))
         if current is not None:
             action = _decide_stale(digest(current), recorded)
             plan.changes.append(Change(relative, action, None, current))
@@ -217,22 +231,35 @@ def make_plan(repo: Path, desired: Mapping[str, bytes], *, force: bool = False) 
     return plan
 
 
-def out_of_date(repo: Path, desired: Mapping[str, str]) -> list[str]:
+def out_of_date(
+    repo: Path, desired: Mapping[str, str], digest_of: Callable[[Path], str] | None = None
+) -> list[str]:
     """Paths `generate` would create, update or remove, given the wanted hashes of its files
-    (edited files are the user's and do not count)."""
+    (edited files are the user's and do not count). `digest_of` may answer from a cache."""
     previous = read_state(repo)
+    inside = _inside_checker(repo)
+
+    def current(relative: str) -> str | None:
+        """The hash of the regular file there; None for anything generate would have to fix."""
+        try:
+            path = inside(relative)
+        except McgError:
+            return None
+        if path.is_symlink() or not path.is_file():
+            return None
+        try:
+            return digest_of(path) if digest_of else digest(path.read_bytes())
+        except OSError:
+            return None
+
     stale = []
     for relative, wanted in desired.items():
-        existing = _read_existing(check_inside(repo, relative))
-        current = None if existing is None else digest(existing)
-        if _decide(current, wanted, previous.get(relative), False) in (
-            Action.CREATE,
-            Action.UPDATE,
-        ):
+        action = _decide(current(relative), wanted, previous.get(relative), False)
+        if action in (Action.CREATE, Action.UPDATE):
             stale.append(relative)
     for relative, recorded in previous.items():
-        existing = None if relative in desired else _read_existing(check_inside(repo, relative))
-        if existing is not None and _decide_stale(digest(existing), recorded) is Action.DELETE:
+        existing = None if relative in desired else current(relative)
+        if existing is not None and _decide_stale(existing, recorded) is Action.DELETE:
             stale.append(relative)
     return sorted(stale)
 
@@ -310,7 +337,7 @@ def apply_plan(repo: Path, plan: Plan, *, fail_after: int | None = None) -> Path
             if fail_after is not None and index >= fail_after:
                 raise OSError(errno.EIO, "injected failure")
             staged = staging / str(index)
-            _write_synced(staged, change.new or b"")
+            staged.write_bytes(change.new or b"")
             if change.action is Action.OVERWRITE:
                 if backup_dir is None:
                     backup_dir = state_dir / _BACKUPS / time.strftime("%Y%m%dT%H%M%S")
@@ -327,11 +354,12 @@ def apply_plan(repo: Path, plan: Plan, *, fail_after: int | None = None) -> Path
         for change in plan.deletes:
             operations.append({"op": "delete", "path": change.path})
         staged_state = staging / "state"
-        _write_synced(staged_state, state_bytes(plan.state))
+        staged_state.write_bytes(state_bytes(plan.state))
         operations.append(
             {"op": "write", "path": STATE_FILE, "from": str(staged_state.relative_to(repo))}
         )
-        _fsync_dir(staging)
+        # one flush of everything staged (a file-by-file fsync costs seconds on large patterns)
+        os.sync()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -347,8 +375,10 @@ def apply_plan(repo: Path, plan: Plan, *, fail_after: int | None = None) -> Path
 
 def _replay(repo: Path, operations: list[dict[str, str]]) -> None:
     """Carry out journaled operations; each is idempotent, so a re-run after a crash is safe."""
+    inside = _inside_checker(repo)
+    made: set[Path] = set()
     for operation in operations:
-        target = check_inside(repo, operation["path"])
+        target = inside(operation["path"])
         if operation["op"] == "backup":
             backup = repo / operation["to"]
             if target.exists() and not backup.exists():
@@ -357,7 +387,9 @@ def _replay(repo: Path, operations: list[dict[str, str]]) -> None:
         elif operation["op"] == "write":
             source = repo / operation["from"]
             if source.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
                 os.replace(source, target)
         elif operation["op"] == "delete":
             with contextlib.suppress(FileNotFoundError):

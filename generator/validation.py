@@ -113,6 +113,7 @@ def validate_repository(
     _charts(repo, values, catalogue, options, outcome, progress, store)
     progress("secrets hygiene")
     _hygiene(repo, outcome, store)
+    store.save()
     # the same chart rendered for several groups repeats its findings: report each once
     outcome.findings = list(dict.fromkeys(_source_position(f, repo) for f in outcome.findings))
     return outcome
@@ -152,7 +153,7 @@ def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
         return
     from generator import state
 
-    stale = state.out_of_date(repo, cached["desired"])
+    stale = state.out_of_date(repo, cached["desired"], store.file_digest)
     if stale:
         shown = ", ".join(stale[:3])
         more = f" and {len(stale) - 3} more" if len(stale) > 3 else ""
@@ -279,30 +280,27 @@ def check_group(
     group: str,
     catalogue: links.SecretCatalogue | None,
     options: Options,
+    lint: frozenset[str] = frozenset(),
 ) -> GroupResult:
-    """Render one group with real Helm and check what it gets: schemas and resource links."""
+    """Render one group with real Helm and check what it gets: schemas and resource links; lint
+    the charts in `lint` (repository paths) that it renders."""
     from generator.checks.resources import validate_resources
-    from generator.helm import HelmCrashError, HelmWorker
+    from generator.helm import HelmCrashError, shared_worker
     from generator.render import render_charts
 
     findings: list[Finding] = []
     resources: list[Resource] = []
     charts: dict[str, str] = {}
     inputs: set[str] = set()
-    with HelmWorker() as helm:
-        try:
-            renders = list(
-                render_charts(
-                    repo,
-                    group,
-                    options.facts,
-                    apps=True,
-                    helm=helm,
-                    chart_dirs=options.chart_dirs,
-                )
+    helm = shared_worker()
+    try:
+        renders = list(
+            render_charts(
+                repo, group, options.facts, apps=True, helm=helm, chart_dirs=options.chart_dirs
             )
-        except McgError as error:
-            return GroupResult(error_findings(error, "chart/render-error", repo), 0, [], [])
+        )
+    except McgError as error:
+        return GroupResult(error_findings(error, "chart/render-error", repo), 0, [], [])
     for rendered in renders:
         if rendered.chart_dir is not None:
             inputs.add(str(rendered.chart_dir))
@@ -318,6 +316,9 @@ def check_group(
         resources += rendered.resources
         if rendered.chart_dir is not None:
             charts.setdefault(str(rendered.chart_dir), rendered.chart)
+            if rendered.chart in lint:
+                findings += _lint(helm, rendered.chart, rendered.chart_dir)
+                lint = lint - {rendered.chart}
     unrendered = _unrendered_remote(values, resources, options.chart_dirs)
     findings += unrendered
     findings += links.check_resource_links(
@@ -343,11 +344,12 @@ def _registry(options: Options) -> SchemaRegistry:
     return _registry_for(options.kubernetes_version, options.schema_locations)
 
 
-def _group_key(repo: Path, group: str, options: Options) -> str:
+def _group_key(repo: Path, group: str, options: Options, lint: frozenset[str]) -> str:
     """Everything a group's result depends on, besides the charts and value files it read."""
     return cache.key_of(
         "group",
         group,
+        sorted(lint),
         cache.file_digest(repo / GLOBAL_FILE),
         cache.file_digest(repo / f"values-{group}.yaml"),
         cache.file_digest(repo / TEMPLATE_FILE),
@@ -361,12 +363,14 @@ def _group_key(repo: Path, group: str, options: Options) -> str:
 
 @functools.cache
 def _bundled_digest() -> str:
-    """The charts and schemas shipped with mcg-gen (they change without a version bump in a
-    development checkout)."""
+    """mcg-gen itself: its code, charts and schemas (in a development checkout they change
+    without a version bump, and cached results must not outlive them)."""
     from generator import bundled
 
     return cache.key_of(
-        cache.tree_digest(bundled.charts_dir()), cache.tree_digest(bundled.schemas_dir())
+        cache.tree_digest(Path(__file__).parent),
+        cache.tree_digest(bundled.charts_dir()),
+        cache.tree_digest(bundled.schemas_dir()),
     )
 
 
@@ -377,6 +381,7 @@ def _run_groups(
     catalogue: links.SecretCatalogue | None,
     options: Options,
     progress: Progress,
+    lint: Mapping[str, frozenset[str]],
 ) -> dict[str, GroupResult]:
     """Check the groups, in parallel worker processes when there are several and cores to spare."""
     workers = min(len(groups), os.cpu_count() or 1, MAX_WORKERS)
@@ -384,7 +389,7 @@ def _run_groups(
     if workers < 2 or len(groups) < PARALLEL_FROM:
         for index, group in enumerate(groups, start=1):
             progress(f"rendering group {group} ({index}/{len(groups)})")
-            results[group] = check_group(repo, values, group, catalogue, options)
+            results[group] = check_group(repo, values, group, catalogue, options, lint[group])
         return results
     # fork is cheap and safe while this process has not loaded the Helm library (only Helm
     # worker processes do); the library is not fork-safe, so fall back to spawn if it is loaded
@@ -392,7 +397,7 @@ def _run_groups(
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {
-            pool.submit(check_group, repo, values, group, catalogue, options): group
+            pool.submit(check_group, repo, values, group, catalogue, options, lint[group]): group
             for group in groups
         }
         for done, future in enumerate(as_completed(futures), start=1):
@@ -400,6 +405,22 @@ def _run_groups(
             progress(f"rendered group {group} ({done}/{len(groups)})")
             results[group] = future.result()
     return results
+
+
+def _lint_assignment(values: ValuesRepo, options: Options) -> dict[str, frozenset[str]]:
+    """Which group lints which chart of the repository: the first group (hub first) whose
+    applications use it, so that each chart is linted once whichever groups run."""
+    owners: dict[str, str] = {}
+    groups = sorted(values.groups, key=lambda name: (name != values.hub_name, name))
+    for group in groups:
+        for entry in values.entries(group, "applications"):
+            path = entry.body.get("path")
+            if options.lint and isinstance(path, str) and "chart" not in entry.body:
+                owners.setdefault(path.strip("/"), group)
+    return {
+        group: frozenset(path for path, owner in owners.items() if owner == group)
+        for group in values.groups
+    }
 
 
 def _charts(
@@ -412,7 +433,8 @@ def _charts(
     store: cache.Cache,
 ) -> None:
     results: dict[str, GroupResult] = {}
-    keys = {group: _group_key(repo, group, options) for group in values.groups}
+    lint = _lint_assignment(values, options)
+    keys = {group: _group_key(repo, group, options, lint[group]) for group in values.groups}
     for group, key in keys.items():
         cached = store.get(f"group:{group}", key)
         if cached is not None:
@@ -423,7 +445,8 @@ def _charts(
                 list(cached["inputs"]),
             )
     missing = [group for group in values.groups if group not in results]
-    for group, result in _run_groups(repo, values, missing, catalogue, options, progress).items():
+    rendered = _run_groups(repo, values, missing, catalogue, options, progress, lint)
+    for group, result in rendered.items():
         results[group] = result
         store.put(
             f"group:{group}",
@@ -436,37 +459,9 @@ def _charts(
             },
             result.inputs,
         )
-    charts: dict[str, str] = {}
     for group in values.groups:
         outcome.findings += results[group].findings
         outcome.resources += results[group].resources
-        for label, folder in results[group].charts:
-            charts.setdefault(folder, label)
-    if options.lint:
-        progress(f"linting {len(charts)} charts")
-        outcome.findings += _lint_charts(charts, store)
-
-
-def _lint_charts(charts: Mapping[str, str], store: cache.Cache) -> list[Finding]:
-    """helm lint of every chart rendered, once each; results cached by the chart's content."""
-    from generator.helm import HelmWorker
-
-    findings: list[Finding] = []
-    pending: dict[str, tuple[str, str]] = {}
-    for folder, label in sorted(charts.items()):
-        key = cache.key_of("lint", label, store.digest(folder))
-        cached = store.get(f"lint:{folder}", key)
-        if cached is None:
-            pending[folder] = (label, key)
-        else:
-            findings += cache.findings_from_json(cached["findings"])
-    if pending:
-        with HelmWorker() as helm:
-            for folder, (label, key) in pending.items():
-                found = _lint(helm, label, Path(folder))
-                store.put(f"lint:{folder}", key, {"findings": cache.findings_to_json(found)}, ())
-                findings += found
-    return findings
 
 
 def _application_location(values: ValuesRepo, group: str, name: str) -> tuple[str, int, int]:
@@ -512,9 +507,12 @@ def _lint(helm: HelmWorker, chart: str, chart_dir: Path) -> list[Finding]:
         messages = helm.lint(chart_dir, {})
     except McgError:
         return []  # rendering the same chart reports it
+    located = {message.message for message in messages if message.path}
     for message in messages:
         if message.severity not in ("warning", "error"):
             continue
+        if not message.path and message.message in located:
+            continue  # helm reports an error twice: once with its file, once without
         if "executing" in message.message or "nil pointer" in message.message:
             continue
         findings.append(

@@ -22,6 +22,9 @@ from typing import Any
 import yaml
 
 from generator.errors import Location, McgError
+from generator.yamlemit import dump as dump_yaml
+
+__all__ = ["Document", "YamlError", "dump_yaml", "load_file", "parse_document", "parse_documents"]
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 128
@@ -244,30 +247,3 @@ def load_file(path: Path, display: str | None = None, *, positions: bool = True)
     """Read and parse one YAML file with exactly one document."""
     name = display or str(path)
     return parse_document(read_text(path, name), name, positions=positions)
-
-
-def _str_representer(dumper: Any, value: str) -> Any:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-class _PyBlockDumper(yaml.SafeDumper):
-    """Indents sequences under their key, as hand-written Kubernetes YAML does."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
-        return super().increase_indent(flow, False)
-
-
-_PyBlockDumper.add_representer(str, _str_representer)
-
-
-def dump_yaml(data: Any) -> str:
-    """Deterministic block YAML: key order kept, sequences indented, ambiguous strings quoted."""
-    return yaml.dump(
-        data,
-        Dumper=_PyBlockDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=10_000,
-    )

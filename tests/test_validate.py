@@ -331,3 +331,13 @@ def test_templated_value_files_are_expanded_with_the_facts(tmp_path: Path, cli: 
     edit(hub, "{{ $.Values.global.clusterPlatform }}", "{{ .Values.site.region }}")
     _, unknown = findings_of(cli, repo)
     assert ("chart/unchecked-value-file", "values-hub.yaml", line) in rules_at(unknown)
+
+
+def test_helm_lint_findings(mcg: Path, cli: Any) -> None:
+    chart = mcg / "charts/all/hello-world/Chart.yaml"
+    edit(chart, "apiVersion: v2", "apiVersion: v1")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    [finding] = [f for f in findings if f["rule"] == "chart/lint"]
+    assert finding["file"] == "charts/all/hello-world/Chart.yaml"
+    assert "apiVersion" in finding["message"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from generator.errors import EXIT_INVALID, EXIT_OK, Location, McgError, UsageError
-from generator.model.spec import SPEC_FILE
+from generator.model import SPEC_FILE
 
 EPILOG = """\
 examples:

@@ -3,6 +3,7 @@ secret the app consumes, reading the Vault path that `mcg-gen secrets load` writ
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -13,6 +14,7 @@ _TEMPLATE_PACKAGE = "generator"
 _TEMPLATE_ROOT = ("templates", "appchart")
 
 
+@cache
 def _static_files() -> dict[str, bytes]:
     root = resources.files(_TEMPLATE_PACKAGE).joinpath(*_TEMPLATE_ROOT)
     files: dict[str, bytes] = {}
@@ -58,7 +60,7 @@ def external_secrets(app: App, pattern: Pattern) -> list[dict[str, Any]]:
 
 def app_chart_files(app: App, pattern: Pattern) -> dict[str, bytes]:
     """Every file of the app's chart, relative to the chart folder."""
-    files = _static_files()
+    files = dict(_static_files())
     files["Chart.yaml"] = dump_yaml(chart_metadata(app, pattern)).encode()
     generated = dump_yaml({"externalSecrets": external_secrets(app, pattern)})
     files["values.yaml"] = files["values.yaml"] + generated.encode()

@@ -1,0 +1,3 @@
+"""The pattern model and its loaders."""
+
+SPEC_FILE = "pattern.yaml"

@@ -235,7 +235,8 @@ def _field(spec: dict[str, Any]) -> SecretField:
 
 def load_repo(repo: Path, *, default_mount: str = DEFAULT_MOUNT) -> RepoSecrets:
     """The pattern name, cluster groups and secret template of a repository."""
-    from generator.model.spec import SPEC_FILE, load_spec
+    from generator.model import SPEC_FILE
+    from generator.model.spec import load_spec
 
     template_path = repo / TEMPLATE_FILE
     if not template_path.is_file():
