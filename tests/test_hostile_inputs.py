@@ -56,6 +56,8 @@ SPEC_CASES: dict[str, tuple[int, str]] = {
     "app-path-hidden-dotdot": (21, "'charts/all/../../../outside' is not a folder inside"),
     "app-path-absolute": (21, "app path '/etc' is not a folder inside the repository"),
     "app-path-git": (21, "app path '.git/hooks' is not a folder inside the repository"),
+    "control-characters": (2, "description: contains the invisible character U+0007"),
+    "bidi-override": (2, "description: contains the invisible character U+202E"),
 }
 EVERY_SPEC_CASE = {**YAML_CASES, **SPEC_CASES}
 
