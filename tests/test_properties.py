@@ -30,7 +30,7 @@ label = st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z0-9]{1,3})?", fullmatch=True).fi
     lambda name: name not in PLATFORM_NAMES
 )
 text = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf")), min_size=1, max_size=30
 )
 helm_value = st.one_of(text, st.integers(-1000, 1000), st.booleans())
 
