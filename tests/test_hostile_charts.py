@@ -347,3 +347,18 @@ def test_application_paths_that_leave_the_repository(
         f["file"] == "values-hub.yaml" and f["rule"].startswith("links/") and value in f["message"]
         for f in findings
     )
+
+
+def test_a_template_that_never_ends_is_stopped(repo: Path) -> None:
+    """Ten billion empty loop turns: no memory grows, only time; the worker's clock stops it
+    (validate uses the default limit, a minute; here two seconds) and the next render works."""
+    from generator.helm import HelmCrashError, HelmWorker
+
+    add_template(
+        repo, "spin.yaml", "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}\n"
+    )
+    with HelmWorker(timeout=2) as worker:
+        with pytest.raises(HelmCrashError, match="did not finish with chart 'hello-world'"):
+            worker.render(repo / APP_CHART, {}, release="r", namespace="n")
+        (repo / APP_CHART / "templates" / "spin.yaml").unlink()
+        assert worker.render(repo / APP_CHART, {}, release="r", namespace="n")
