@@ -66,7 +66,11 @@ def test_filled_in_secrets_never_reach_the_repository_state_or_output(
     filled = home / "values-secret-demo.yaml"
     filled.write_text(yaml.safe_dump(template))
     filled.chmod(0o600)
-    env = {"HOME": str(home)}
+    env = {
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "MCG_GEN_CACHE_DIR": str(home / "mcg-gen-cache"),
+    }
 
     outputs: list[Result] = [
         run_limited("secrets", "check", str(repo), env=env),
@@ -78,7 +82,9 @@ def test_filled_in_secrets_never_reach_the_repository_state_or_output(
     ]
     assert outputs[0].code == 0, outputs[0].err  # the check did read the values
     shown = "\n".join(result.out + result.err for result in outputs)
-    stored = everything_under(repo)
+    filled.unlink()  # what is left in the home folder was written by mcg-gen (caches)
+    (home / ".ssh" / "demo-key").unlink()
+    stored = everything_under(repo) + everything_under(home)
     for value in [*FILLED.values(), PRIVATE_KEY_TEXT]:
         assert value not in shown
         assert value not in stored
