@@ -65,7 +65,8 @@ def register(subparsers: Any) -> None:
 def _spec_source(args: argparse.Namespace) -> tuple[Path, str]:
     if args.spec is not None:
         if not args.spec.is_file():
-            raise UsageError(f"spec file {args.spec} does not exist")
+            what = "is not a regular file" if args.spec.exists() else "does not exist"
+            raise UsageError(f"spec file {args.spec} {what}")
         return args.spec, str(args.spec)
     example = args.example or "multicloud-gitops"
     path = bundled.patterns_dir() / f"{example}.yaml"
@@ -101,7 +102,6 @@ def customised_spec(text: str, name: str, repo_url: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generator.commands.generate import generate
     from generator.model.names import is_dns_label
     from generator.model.spec import build_pattern, parse_spec
     from generator.yamlio import load_file
@@ -117,11 +117,35 @@ def run(args: argparse.Namespace) -> int:
     pattern = parse_spec(text, SPEC_FILE)
 
     target: Path = args.output or Path(args.name)
+    if target.is_symlink():
+        raise UsageError(
+            f"{target} is a symbolic link",
+            hint=f"give the folder it points at as --output ({target.resolve()})",
+        )
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(
             f"{target} already exists and is not empty",
             hint="choose another --output, or run 'mcg-gen generate' inside it",
         )
+    try:
+        _write_repository(target, text, pattern)
+    except OSError as error:
+        raise McgError(
+            f"cannot create {target}: {error.strerror or error}",
+            hint="the repository was not created; check permissions and free space",
+        ) from None
+    if not args.no_git:
+        _git_init(target)
+    files = sum(1 for path in target.rglob("*") if path.is_file() and ".git" not in path.parts)
+    print(f"mcg-gen: created {target} ({files} files) for pattern '{args.name}' from {display}")
+    print(f"next:\n  cd {target}\n  $EDITOR pattern.yaml\n  mcg-gen generate")
+    return 0
+
+
+def _write_repository(target: Path, text: str, pattern: Any) -> None:
+    """Everything in a staging folder next to `target`, moved into place only when complete."""
+    from generator.commands.generate import generate
+
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.mcg-gen-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -135,12 +159,6 @@ def run(args: argparse.Namespace) -> int:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if not args.no_git:
-        _git_init(target)
-    files = sum(1 for path in target.rglob("*") if path.is_file() and ".git" not in path.parts)
-    print(f"mcg-gen: created {target} ({files} files) for pattern '{args.name}' from {display}")
-    print(f"next:\n  cd {target}\n  $EDITOR pattern.yaml\n  mcg-gen generate")
-    return 0
 
 
 def _git_init(target: Path) -> None:
