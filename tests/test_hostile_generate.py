@@ -166,3 +166,36 @@ def test_an_unwritable_state_folder_changes_nothing(repo: Path) -> None:
         assert tree(repo) == before
     finally:
         state_dir.chmod(0o755)
+
+
+def test_new_refuses_a_symlinked_output_folder(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere")
+    result = cli("new", "demo", "--output", str(tmp_path / "link"), "--no-git")
+    assert result.code == 2
+    assert result.err.startswith(f"mcg-gen: error: {tmp_path / 'link'} is a symbolic link\n")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+@pytest.mark.parametrize("spec", ["/dev/null", "/tmp"], ids=["device", "folder"])
+def test_new_refuses_a_spec_that_is_not_a_file(
+    spec: str, tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    result = cli("new", "demo", "--spec", spec, "--output", str(tmp_path / "out"))
+    assert result.code == 2
+    assert result.err == f"mcg-gen: error: spec file {spec} is not a regular file\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_in_a_read_only_folder(tmp_path: Path) -> None:
+    parent = tmp_path / "read-only"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        result = run_without_root_powers(tmp_path, "new", "demo", "--output", "read-only/demo")
+        assert result.code == 1
+        assert result.err.startswith("mcg-gen: error: cannot create read-only/demo: Permission")
+        assert "Traceback" not in result.err
+        assert list(parent.iterdir()) == []
+    finally:
+        parent.chmod(0o755)
