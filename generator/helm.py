@@ -291,7 +291,8 @@ class HelmWorker:
 
 def _check_confined(chart_dir: Path) -> None:
     """Refuse a chart with symlinks leading out of it: Helm follows them when it loads the chart,
-    and `.Files.Get` would then read whatever they point at."""
+    and `.Files.Get` would then read whatever they point at. Refuse named pipes and devices too:
+    Helm reads every file of a chart, and reading those blocks or never ends."""
     root = chart_dir.resolve()
     for folder, subfolders, files in os.walk(chart_dir):
         for name in subfolders + files:
@@ -301,6 +302,12 @@ def _check_confined(chart_dir: Path) -> None:
                     f"chart {chart_dir.name!r} contains a symlink that leaves the chart",
                     location=Location(str(entry)),
                     hint="a chart may only use its own files; copy the file into the chart",
+                )
+            if entry.exists() and not (entry.is_file() or entry.is_dir()):
+                raise HelmError(
+                    f"chart {chart_dir.name!r} contains a named pipe, socket or device",
+                    location=Location(str(entry)),
+                    hint="a chart holds regular files only; remove it",
                 )
 
 
