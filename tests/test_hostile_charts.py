@@ -362,3 +362,12 @@ def test_a_template_that_never_ends_is_stopped(repo: Path) -> None:
             worker.render(repo / APP_CHART, {}, release="r", namespace="n")
         (repo / APP_CHART / "templates" / "spin.yaml").unlink()
         assert worker.render(repo / APP_CHART, {}, release="r", namespace="n")
+
+
+def test_a_named_pipe_in_a_chart_is_a_finding(repo: Path) -> None:
+    os.mkfifo(repo / APP_CHART / "templates" / "pipe.yaml")
+    result, findings = validate(repo)
+    assert result.code == 1
+    [error] = [f for f in findings if f["rule"] == "chart/render-error"]
+    assert error["file"] == f"{APP_CHART}/templates/pipe.yaml"
+    assert "contains a named pipe, socket or device" in error["message"]
