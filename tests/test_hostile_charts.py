@@ -371,3 +371,42 @@ def test_a_named_pipe_in_a_chart_is_a_finding(repo: Path) -> None:
     [error] = [f for f in findings if f["rule"] == "chart/render-error"]
     assert error["file"] == f"{APP_CHART}/templates/pipe.yaml"
     assert "contains a named pipe, socket or device" in error["message"]
+
+
+def test_a_decompression_bomb_among_the_subcharts_is_a_finding(repo: Path, tmp_path: Path) -> None:
+    """A 120 MB template packed into a small .tgz: Helm stops unpacking at its size limit."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    meta = b"apiVersion: v2\nname: sub\nversion: 1.0.0\n"
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
+        entry = tarfile.TarInfo("sub/Chart.yaml")
+        entry.size = len(meta)
+        archive.addfile(entry, io.BytesIO(meta))
+        entry = tarfile.TarInfo("sub/templates/zero.yaml")
+        entry.size = 120 * 1024**2
+        archive.addfile(entry, _Zeros(entry.size))  # type: ignore[arg-type]
+    chart = repo / APP_CHART
+    (chart / "charts").mkdir()
+    (chart / "charts" / "sub-1.0.0.tgz").write_bytes(buffer.getvalue())
+    assert len(buffer.getvalue()) < 1024**2
+    metadata = yaml.safe_load((chart / "Chart.yaml").read_text())
+    metadata["dependencies"] = [{"name": "sub", "version": "1.0.0", "repository": "file://x"}]
+    (chart / "Chart.yaml").write_text(yaml.safe_dump(metadata))
+    result, findings = validate(repo)
+    assert result.code == 1
+    [error] = [f for f in findings if f["rule"] == "chart/render-error"]
+    assert "decompressed chart is larger than the maximum size" in error["message"]
+
+
+class _Zeros:
+    """A file-like object of `size` zero bytes, made on demand."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, count: int = -1) -> bytes:
+        count = self.left if count < 0 else min(count, self.left)
+        self.left -= count
+        return bytes(count)
