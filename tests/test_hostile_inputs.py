@@ -232,7 +232,16 @@ def test_validate_reports_every_hostile_file_as_a_finding(repo: Path, tmp_path: 
     assert tree(repo) == before
 
 
-@pytest.mark.parametrize("case", ["python-object-apply", "billion-laughs", "group-name-cyrillic"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "python-object-apply",
+        "billion-laughs",
+        "group-name-cyrillic",
+        "app-path-dotdot",
+        "bidi-override",
+    ],
+)
 def test_validate_reports_a_hostile_spec_as_a_finding(
     case: str, repo: Path, cli: Callable[..., Result]
 ) -> None:
