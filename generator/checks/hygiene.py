@@ -104,8 +104,11 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
 
 def scan_files(root: Path, files: Iterable[Path]) -> list[Finding]:
     findings: list[Finding] = []
+    inside = root.resolve()
     for path in files:
         try:
+            if not path.resolve().is_relative_to(inside):
+                continue  # a symlink out of the repository: not ours to read
             if path.stat().st_size > MAX_SCAN_BYTES:
                 continue
             text = path.read_bytes().decode("utf-8")
