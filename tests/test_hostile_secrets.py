@@ -222,3 +222,16 @@ def test_a_repository_without_git_is_not_judged_on_its_gitignore(repo: Path) -> 
     shutil.rmtree(repo / ".git")
     (repo / ".gitignore").unlink()
     assert not [f for f in findings_of(repo) if f["rule"].startswith("secrets/")]
+
+
+def test_a_symlink_out_of_the_repository_is_not_scanned(repo: Path, tmp_path: Path) -> None:
+    """Whatever it points at is not the repository's: validate neither reads nor judges it."""
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("key: |\n  -----BEGIN PRIVATE KEY-----\n")
+    (repo / "charts" / "stray.yaml").symlink_to(outside)
+    findings = findings_of(repo)
+    assert not [f for f in findings if f["rule"] == "secrets/plaintext-value"]
+    shutil.copyfile(outside, repo / "charts" / "inside.yaml")  # the same text inside is found
+    assert [f["file"] for f in findings_of(repo) if f["rule"] == "secrets/plaintext-value"] == [
+        "charts/inside.yaml"
+    ]
