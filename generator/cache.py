@@ -12,9 +12,10 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -47,14 +48,29 @@ def file_digest(path: Path) -> str:
         return "missing"
 
 
-def tree_digest(folder: Path) -> str:
+def walk_files(folder: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
+    """(relative name, path, status) of every regular file below `folder`, in a stable order."""
+    for root, folders, names in os.walk(folder):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(names):
+            path = Path(root, name)
+            try:
+                status = path.stat()
+            except OSError:
+                continue
+            if stat.S_ISREG(status.st_mode):
+                yield path.relative_to(folder).as_posix(), path, status
+
+
+def tree_digest(
+    folder: Path, hash_file: Callable[[Path, os.stat_result], str] | None = None
+) -> str:
     """One hash of every file below `folder` (names and contents)."""
     digest = hashlib.sha256()
-    if folder.is_dir():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-                digest.update(file_digest(path).encode() + b"\0")
+    for name, path, status in walk_files(folder):
+        digest.update(name.encode() + b"\0")
+        digest.update((hash_file(path, status) if hash_file else file_digest(path)).encode())
+        digest.update(b"\0")
     return digest.hexdigest()
 
 
@@ -105,15 +121,16 @@ class Cache:
                     pass
         return self._known
 
-    def file_digest(self, path: Path) -> str:
+    def file_digest(self, path: Path, status: os.stat_result | None = None) -> str:
         """A file's content hash, read again only when its size, inode or time changed.
 
         Like git's index: a file changed within the same clock tick as its recording could
         keep its size and time, so entries that recent are never trusted."""
-        try:
-            status = path.stat()
-        except OSError:
-            return "missing"
+        if status is None:
+            try:
+                status = path.stat()
+            except OSError:
+                return "missing"
         name = str(path)
         table = self._stat_table()
         fingerprint: list[int | str] = [status.st_mtime_ns, status.st_size, status.st_ino]
@@ -127,13 +144,23 @@ class Cache:
             self._known_changed = True
         return digest
 
-    def tree_digest(self, folder: Path) -> str:
+    def repository_fingerprint(self, repo: Path) -> str | None:
+        """Names, sizes, times and inodes of every file of the repository (outside .git); None
+        when the cache is off or a file changed too recently to trust its time."""
+        if not self.enabled:
+            return None
         digest = hashlib.sha256()
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-                    digest.update(self.file_digest(path).encode() + b"\0")
+        for folder, subfolders, names in os.walk(repo):
+            subfolders[:] = sorted(name for name in subfolders if name != ".git")
+            for name in sorted(names):
+                try:
+                    status = os.lstat(os.path.join(folder, name))
+                except OSError:
+                    return None
+                if status.st_mtime_ns >= self._started - RACY_NS:
+                    return None
+                entry = f"{folder}/{name}\0{status.st_mtime_ns}\0{status.st_size}\0{status.st_ino}"
+                digest.update(entry.encode(errors="surrogateescape") + b"\0")
         return digest.hexdigest()
 
     def digest(self, name: str) -> str:
@@ -141,7 +168,7 @@ class Cache:
         if name not in self._digests:
             path = Path(name)
             self._digests[name] = (
-                self.tree_digest(path) if path.is_dir() else self.file_digest(path)
+                tree_digest(path, self.file_digest) if path.is_dir() else self.file_digest(path)
             )
         return self._digests[name]
 

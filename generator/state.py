@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -232,7 +233,9 @@ def make_plan(repo: Path, desired: Mapping[str, bytes], *, force: bool = False) 
 
 
 def out_of_date(
-    repo: Path, desired: Mapping[str, str], digest_of: Callable[[Path], str] | None = None
+    repo: Path,
+    desired: Mapping[str, str],
+    digest_of: Callable[[Path, os.stat_result], str] | None = None,
 ) -> list[str]:
     """Paths `generate` would create, update or remove, given the wanted hashes of its files
     (edited files are the user's and do not count). `digest_of` may answer from a cache."""
@@ -245,10 +248,11 @@ def out_of_date(
             path = inside(relative)
         except McgError:
             return None
-        if path.is_symlink() or not path.is_file():
-            return None
         try:
-            return digest_of(path) if digest_of else digest(path.read_bytes())
+            status = path.lstat()
+            if not stat.S_ISREG(status.st_mode):
+                return None  # missing, a link, a folder: generate would have to act
+            return digest_of(path, status) if digest_of else digest(path.read_bytes())
         except OSError:
             return None
 

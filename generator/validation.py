@@ -100,8 +100,18 @@ def validate_repository(
             f"{repo} is not a pattern repository: it has neither {GLOBAL_FILE} nor {SPEC_FILE}",
             hint="run it in (or point it at) a Validated Patterns repository",
         )
-    outcome = Outcome()
     store = cache.Cache(repo, enabled=use_cache)
+    # Nothing changed since the last run (every file's size, time and inode): its answer stands.
+    fingerprint = store.repository_fingerprint(repo)
+    whole_key = cache.key_of("whole", fingerprint, _options_key(options), _bundled_digest())
+    cached = store.get("whole", whole_key) if fingerprint else None
+    if cached is not None:
+        return Outcome(
+            cache.findings_from_json(cached["findings"]),
+            set(cached["files"]),
+            int(cached["resources"]),
+        )
+    outcome = Outcome()
     progress("spec and values files")
     _spec(repo, outcome, store)
     values = load_values_repo(repo)
@@ -113,10 +123,31 @@ def validate_repository(
     _charts(repo, values, catalogue, options, outcome, progress, store)
     progress("secrets hygiene")
     _hygiene(repo, outcome, store)
-    store.save()
     # the same chart rendered for several groups repeats its findings: report each once
     outcome.findings = list(dict.fromkeys(_source_position(f, repo) for f in outcome.findings))
+    if fingerprint:
+        store.put(
+            "whole",
+            whole_key,
+            {
+                "findings": cache.findings_to_json(outcome.findings),
+                "files": sorted(outcome.files),
+                "resources": outcome.resources,
+            },
+            (),
+        )
+    store.save()
     return outcome
+
+
+def _options_key(options: Options) -> list[Any]:
+    return [
+        dataclasses.asdict(options.facts),
+        options.kubernetes_version,
+        [cache.tree_digest(folder) for folder in options.schema_locations],
+        [cache.tree_digest(folder) for folder in options.chart_dirs],
+        options.lint,
+    ]
 
 
 def _injected_globals(values: ValuesRepo, options: Options) -> dict[str, dict[str, str]]:
@@ -353,10 +384,7 @@ def _group_key(repo: Path, group: str, options: Options, lint: frozenset[str]) -
         cache.file_digest(repo / GLOBAL_FILE),
         cache.file_digest(repo / f"values-{group}.yaml"),
         cache.file_digest(repo / TEMPLATE_FILE),
-        dataclasses.asdict(options.facts),
-        options.kubernetes_version,
-        [cache.tree_digest(folder) for folder in options.schema_locations],
-        [cache.tree_digest(folder) for folder in options.chart_dirs],
+        _options_key(options),
         _bundled_digest(),
     )
 
@@ -532,14 +560,15 @@ def _lint(helm: HelmWorker, chart: str, chart_dir: Path) -> list[Finding]:
 def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
     outcome.findings += hygiene.committed_secret_files(repo)
     outcome.findings += hygiene.ignore_coverage(repo)
-    scanned = [repo / name for name in sorted(outcome.files) if (repo / name).is_file()]
-    if (repo / "charts").is_dir():
-        scanned += [
-            path
-            for path in sorted((repo / "charts").rglob("*"))
-            if path.is_file() and path.suffix in (".yaml", ".yml", ".tpl", ".json")
-        ]
-    key = cache.key_of("hygiene", [(str(path), store.digest(str(path))) for path in scanned])
+    scanned = {
+        repo / name: store.file_digest(repo / name)
+        for name in sorted(outcome.files)
+        if (repo / name).is_file()
+    }
+    for _, path, status in cache.walk_files(repo / "charts"):
+        if path.suffix in (".yaml", ".yml", ".tpl", ".json"):
+            scanned[path] = store.file_digest(path, status)
+    key = cache.key_of("hygiene", [(str(path), digest) for path, digest in scanned.items()])
     outcome.findings += _cached(store, "hygiene", key, lambda: hygiene.scan_files(repo, scanned))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,21 @@ def test_cache_location_follows_the_environment(
     assert cache.cache_root() == tmp_path / "xdg" / "mcg-gen"
     monkeypatch.setenv("MCG_GEN_CACHE_DIR", str(tmp_path / "explicit"))
     assert cache.repository_cache(tmp_path).parent == tmp_path / "explicit"
+
+
+def backdate(repo: Path, seconds: int) -> None:
+    """Make every file look old enough for the cache to trust its time."""
+    for path in repo.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            stamp = path.stat().st_mtime - seconds
+            os.utime(path, (stamp, stamp))
+
+
+def test_unchanged_repository_is_answered_whole_and_any_edit_is_seen(repo: Path, cli: Any) -> None:
+    backdate(repo, 60)
+    first = findings_of(cli, repo)
+    assert findings_of(cli, repo) == first  # served by the whole-repository entry
+    values = repo / "values-group-one.yaml"
+    values.write_text(values.read_text().replace("name: hello-world", "nme: hello-world", 1))
+    backdate(repo, 30)  # old again, but not the time the cache saw
+    assert "values/unknown-key" in errors(findings_of(cli, repo))

@@ -4,6 +4,7 @@ and high-entropy strings in values files and charts."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
 from collections import Counter
@@ -129,9 +130,13 @@ def _is_values_secret(name: str) -> bool:
 def committed_secret_files(root: Path) -> list[Finding]:
     """A filled-in values-secret file anywhere in the repository (outside .git)."""
     findings = []
-    for path in sorted(root.rglob("values-secret*")):
+    found = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name != ".git"]
+        found += [Path(folder, name) for name in names if _is_values_secret(name)]
+    for path in sorted(found):
         relative = path.relative_to(root)
-        if ".git" in relative.parts or not path.is_file() or not _is_values_secret(path.name):
+        if not path.is_file():
             continue
         findings.append(
             Finding(
