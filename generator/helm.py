@@ -35,7 +35,7 @@ from generator.errors import Location, McgError
 DEFAULT_TIMEOUT_SECONDS = 60.0
 # The Go runtime inside the worker needs a few hundred MiB just to start and render; 4 GiB
 # leaves room for large charts while stopping a runaway template long before the host suffers.
-DEFAULT_MEMORY_BYTES = 4 * 1024**3
+DEFAULT_MEMORY_BYTES = 2 * 1024**3
 
 _IMPORT_ROOT = str(Path(__file__).resolve().parent.parent)
 _WORKER_CODE = "from generator.helm import _serve; _serve()"

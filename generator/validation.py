@@ -83,12 +83,13 @@ def error_findings(error: McgError, rule: str, root: Path) -> list[Finding]:
 
 
 def _relative(file: str, root: Path) -> str:
+    """`file` relative to the repository when it is inside it (as named, or once resolved)."""
     path = Path(file)
-    if path.is_absolute():
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            return file
+    if not path.is_absolute():
+        return file
+    for candidate, base in ((path, root.absolute()), (path.resolve(), root.resolve())):
+        if candidate.is_relative_to(base):
+            return candidate.relative_to(base).as_posix()
     return file
 
 
@@ -159,11 +160,24 @@ def _injected_globals(values: ValuesRepo, options: Options) -> dict[str, dict[st
     return {group: injected_globals(merged, group, options.facts) for group in values.groups}
 
 
+# Rules about rendered objects: their line is a line of Helm's output, not of the template.
+_RENDERED_RULES = frozenset(
+    {
+        "schema/invalid",
+        "schema/unknown-kind",
+        "links/external-secret-unknown",
+        "links/external-secret-prefix",
+        "links/secret-store-missing",
+        "links/subscription-namespace",
+    }
+)
+
+
 def _source_position(finding: Finding, repo: Path) -> Finding:
-    """Repository-relative file names; no line for a chart template, since the line of a rendered
-    object is a line of Helm's output, not of the template the user edits."""
+    """Repository-relative file names; no line for a rendered object in a chart template, whose
+    line is one of Helm's output, not of the template the user edits."""
     file = _relative(finding.file, repo)
-    if "/templates/" in file and finding.rule not in ("chart/render-error", "chart/render-crash"):
+    if "/templates/" in file and finding.rule in _RENDERED_RULES:
         return dataclasses.replace(finding, file=file, line=0, column=0)
     return dataclasses.replace(finding, file=file)
 
@@ -547,7 +561,9 @@ def _lint(helm: HelmWorker, chart: str, chart_dir: Path) -> list[Finding]:
             Finding(
                 "chart/lint",
                 Severity.WARNING if message.severity == "warning" else Severity.ERROR,
-                f"{chart}/{message.path}".rstrip("/") if message.path else chart,
+                f"{chart}/{message.path}"
+                if message.path and not Path(message.path).is_absolute()
+                else chart,
                 0,
                 0,
                 " ".join(message.message.split()),
@@ -568,7 +584,9 @@ def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
     for _, path, status in cache.walk_files(repo / "charts"):
         if path.suffix in (".yaml", ".yml", ".tpl", ".json"):
             scanned[path] = store.file_digest(path, status)
-    key = cache.key_of("hygiene", [(str(path), digest) for path, digest in scanned.items()])
+    key = cache.key_of(
+        "hygiene", [(str(path), path.is_symlink(), digest) for path, digest in scanned.items()]
+    )
     outcome.findings += _cached(store, "hygiene", key, lambda: hygiene.scan_files(repo, scanned))
 
 

@@ -99,3 +99,19 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["render", "--help"])
     assert "examples:" in capsys.readouterr().out
+
+
+def test_output_dir_never_writes_through_a_symlink(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (out_dir / "clustersecretstore-cluster-vault-backend.yaml").symlink_to(victim)
+    code, _, err = run(capsys, str(FIXTURE), "--group", "hub", "-o", str(out_dir))
+    assert code == 0, err
+    assert victim.read_text() == "keep me\n"
+    written = out_dir / "clustersecretstore-cluster-vault-backend.yaml"
+    assert not written.is_symlink()
+    assert "ClusterSecretStore" in written.read_text()

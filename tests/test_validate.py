@@ -341,3 +341,12 @@ def test_helm_lint_findings(mcg: Path, cli: Any) -> None:
     [finding] = [f for f in findings if f["rule"] == "chart/lint"]
     assert finding["file"] == "charts/all/hello-world/Chart.yaml"
     assert "apiVersion" in finding["message"]
+
+
+def test_plaintext_secret_in_a_template_keeps_its_line(mcg: Path, cli: Any) -> None:
+    helpers = mcg / "charts/all/hello-world/templates/_helpers.tpl"
+    helpers.write_text(helpers.read_text() + '{{/* token: "ghp_' + "a1B2" * 9 + '" */}}\n')
+    _, findings = findings_of(cli, mcg)
+    [finding] = [f for f in findings if f["rule"] == "secrets/plaintext-value"]
+    assert finding["file"] == "charts/all/hello-world/templates/_helpers.tpl"
+    assert finding["line"] == line_of(helpers, "ghp_")

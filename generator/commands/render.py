@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -130,4 +131,8 @@ def write_files(folder: Path, resources: Sequence[Resource]) -> None:
         used[base] = used.get(base, 0) + 1
         target = base if used[base] == 1 else f"{base[:-5]}-{used[base]}.yaml"
         text = f"# Source: {resource.source}\n{dump_yaml(resource.body)}"
-        (folder / target).write_text(text, encoding="utf-8")
+        # write beside and rename: a symlink already at the target is replaced, not followed
+        temporary = folder / f".{target}.tmp"
+        temporary.unlink(missing_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, folder / target)
