@@ -25,7 +25,9 @@ from generator.findings import Finding, Severity
 
 FORMAT = 1
 STAT_TABLE = "file-hashes.json"
-RACY_NS = 2_000_000_000
+# Files change within one tick of the file system clock (a few ms) without a new time; a
+# change younger than this margin is rehashed rather than trusted.
+RACY_NS = 50_000_000
 
 
 def cache_root() -> Path:

@@ -350,3 +350,12 @@ def test_plaintext_secret_in_a_template_keeps_its_line(mcg: Path, cli: Any) -> N
     [finding] = [f for f in findings if f["rule"] == "secrets/plaintext-value"]
     assert finding["file"] == "charts/all/hello-world/templates/_helpers.tpl"
     assert finding["line"] == line_of(helpers, "ghp_")
+
+
+def test_text_lists_info_only_when_asked(mcg: Path, cli: Any) -> None:
+    quiet = cli("validate", str(mcg))
+    assert quiet.code == 0
+    assert "chart/not-rendered" not in quiet.out
+    assert quiet.out.strip().endswith("(--show-info lists the info)")
+    shown = cli("validate", str(mcg), "--show-info")
+    assert "info chart/not-rendered" in shown.out

@@ -51,6 +51,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too")
     parser.add_argument(
+        "--show-info",
+        action="store_true",
+        help="list info findings in the text format too (other formats always have them)",
+    )
+    parser.add_argument(
         "--select",
         type=_rules,
         default=[],
@@ -124,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         files_checked=len(outcome.files),
         resources_checked=outcome.resources,
         strict=args.strict,
+        show_info=args.show_info,
     )
     color = args.format == "text" and report.wants_color(sys.stdout)
     sys.stdout.write(report.render(result, args.format, color=color))

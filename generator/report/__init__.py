@@ -31,6 +31,7 @@ class Report:
     files_checked: int
     resources_checked: int
     strict: bool = False  # warnings count as failures
+    show_info: bool = True  # the text format lists info findings only when set
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=Finding.sort_key)

@@ -39,7 +39,12 @@ Paint = Callable[[str, str], str]
 def render(report: Report, *, color: bool = False) -> str:
     paint: Paint = _ansi if color else _plain
     blocks: list[str] = []
-    for file, findings in groupby(report.sorted_findings(), key=lambda finding: finding.file):
+    shown = [
+        finding
+        for finding in report.sorted_findings()
+        if report.show_info or finding.severity is not Severity.INFO
+    ]
+    for file, findings in groupby(shown, key=lambda finding: finding.file):
         in_file = list(findings)
         lines = _source_lines(report.repo, file)
         # a line holding a plaintext secret is never copied into terminals and CI logs
@@ -48,7 +53,10 @@ def render(report: Report, *, color: bool = False) -> str:
         for finding in in_file:
             block += _finding_lines(finding, None if finding.line in hidden else lines, paint)
         blocks.append("\n".join(block) + "\n")
-    blocks.append(paint(summary_line(report), _BOLD) + "\n")
+    summary = summary_line(report)
+    if len(shown) < len(report.findings):
+        summary += " (--show-info lists the info)"
+    blocks.append(paint(summary, _BOLD) + "\n")
     return "\n".join(blocks)
 
 
