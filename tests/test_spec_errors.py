@@ -64,8 +64,8 @@ CASES = [
     ),
     pytest.param(
         BASE.replace("name: edge", "name: Edge_1"),
-        "7:11",
-        "'Edge_1' is not allowed here",
+        "7:5",
+        "groups[0].name: invalid value 'Edge_1'",
         "DNS-1123",
         id="group-name-not-dns",
     ),
@@ -92,7 +92,7 @@ CASES = [
     ),
     pytest.param(
         BASE.replace("    secrets: [db]", "    chart: web\n    path: x"),
-        "11:5",
+        "12:5",
         "apps.web: 'path' and 'chart' cannot be used together",
         "keep only one",
         id="path-and-chart",
@@ -106,9 +106,9 @@ CASES = [
     ),
     pytest.param(
         BASE.replace("password: generate", "password: generated"),
-        "15:17",
-        "not valid",
-        "",
+        "15:7",
+        "secrets.db.fields.password: 'generated' is not one of: generate, prompt, file, required",
+        "generate: a random value",
         id="bad-field-source",
     ),
     pytest.param(
@@ -134,8 +134,8 @@ CASES = [
     ),
     pytest.param(
         BASE.replace("  repoURL: https://git.example.com/demo.git", "  repoURL: 42"),
-        "3:12",
-        "expected a string, got a number",
+        "3:3",
+        "git.repoURL: expected a string, got an integer",
         "",
         id="wrong-type",
     ),

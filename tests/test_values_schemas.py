@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from generator import bundled
+from generator import bundled, schema_check
 from generator.checks import secret_template, values
 from generator.checks.values import check_values_file
 from generator.emit.repo import plan_files
@@ -329,7 +329,7 @@ def _schema(name: str) -> dict[str, Any]:
 _CONSTRAINTS = {"not", "if", "then", "else", "allOf", "anyOf", "oneOf", "dependentSchemas"}
 
 
-@pytest.mark.parametrize("name", values.SCHEMA_FILES)
+@pytest.mark.parametrize("name", schema_check.SCHEMA_FILES)
 def test_schema_is_valid_2020_12_with_a_description_on_every_property(name: str) -> None:
     schema = _schema(name)
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -12,8 +12,8 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from generator.checks.values import dotted, finding_at, schema_findings
 from generator.findings import Finding, Severity
+from generator.schema_check import dotted, finding_at, schema_findings
 from generator.yamlio import Document
 
 SCHEMA_FILE = "values-secret.schema.json"

@@ -5,16 +5,12 @@ Every problem found is reported at once, each with file, line, column and a hint
 
 from __future__ import annotations
 
-import json
 import posixpath
-import unicodedata
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generator import bundled
-from generator.errors import McgError, SpecErrors
+from generator.errors import Location, McgError, SpecErrors
 from generator.model import SPEC_FILE, names, platform
 from generator.model.pattern import (
     GLOBAL_PREFIX,
@@ -29,21 +25,13 @@ from generator.model.pattern import (
     Secret,
     SecretField,
 )
-from generator.schema_messages import SchemaProblem, describe, dotted
+from generator.schema_check import closest, dotted, schema_findings
 from generator.yamlio import Document, load_file, parse_document
 
 SCHEMA_FILE = "pattern.schema.json"
 RESERVED_TOP_DIRS = (platform.VENDOR_DIR, ".mcg-gen", ".git", ".github")
 
 PathT = tuple[str | int, ...]
-
-
-@cache
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads((bundled.schemas_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
 
 
 class _Problems:
@@ -82,10 +70,9 @@ def build_pattern(document: Document) -> Pattern:
             "start from 'mcg-gen new NAME --from multicloud-gitops'",
         )
         problems.raise_if_any()
-    for error in _validator().iter_errors(data):
-        for problem in describe(error):
-            message, hint = _readable(problem, data)
-            problems.add(problem.path, message, hint, key=problem.at_key)
+    for finding in schema_findings(document, SCHEMA_FILE, "spec"):
+        location = Location(finding.file, finding.line, finding.column)
+        problems.errors.append(McgError(finding.message, location=location, hint=finding.hint))
     _check_hidden_characters(data, (), problems)
     problems.raise_if_any()
     return _Resolver(data, problems).pattern()
@@ -115,39 +102,6 @@ def _check_hidden_characters(node: Any, path: PathT, problems: _Problems) -> Non
                 "remove it: control characters and direction overrides act on the terminals "
                 "and editors that show the generated files",
             )
-
-
-_SHOWN_CHARS = 40
-
-
-def _value_at(data: Any, path: PathT) -> Any:
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
-def _readable(problem: SchemaProblem, data: Any) -> tuple[str, str]:
-    """The problem's message and hint, with a long text shortened and an invisible or look-alike
-    character named: a name with a Cyrillic 'o' reads as valid unless the message says why not."""
-    text = problem.path[-1] if problem.at_key and problem.path else _value_at(data, problem.path)
-    message, hint = problem.message, problem.hint
-    if not isinstance(text, str):
-        return message, hint
-    if len(text) > _SHOWN_CHARS:
-        short = f"{text[:_SHOWN_CHARS]}... ({len(text):,} characters)"
-        message = message.replace(repr(text), repr(short)).replace(text, short)
-    odd = next((ch for ch in text if not (ch.isascii() and ch.isprintable())), None)
-    if odd is not None and problem.kind == "invalid":
-        name = unicodedata.name(odd, "a control character")
-        note = (
-            f"it contains U+{ord(odd):04X} ({name}) at character {text.index(odd) + 1}, "
-            "which is not a plain ASCII character"
-        )
-        hint = f"{note}. {hint}" if hint else note
-    return message, hint
 
 
 def _merge_defaults(
@@ -546,8 +500,6 @@ def _ignore_difference(spec: dict[str, Any]) -> IgnoreDifference:
 
 
 def _suggest(word: str, choices: Any, section: str) -> str:
-    from generator.schema_messages import closest
-
     match = closest(word, [str(c) for c in choices])
     if match:
         return f"did you mean '{match}'?"
