@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import Result, tree
-from tests.test_hostile_inputs import base_spec, run_limited
+from tests.test_hostile_inputs import generate_base, run_limited
 
 SECRET_TEXT = "outside-secret-4f1c9a"
 APP_CHART = "charts/all/hello-world"
@@ -26,12 +26,7 @@ APP_CHART = "charts/all/hello-world"
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pristine")
-    spec = folder / "spec.yaml"
-    spec.write_text(base_spec())
-    target = folder / "demo"
-    result = run_limited("new", "demo", "--spec", str(spec), "--output", str(target), "--no-git")
-    assert result.code == 0, result.err
+    target = generate_base(tmp_path_factory.mktemp("pristine"))
     return target
 
 

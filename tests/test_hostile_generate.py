@@ -14,17 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT, Result, tree
-from tests.test_hostile_inputs import base_spec, run_limited
+from tests.test_hostile_inputs import base_spec, generate_base
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pristine")
-    spec = folder / "spec.yaml"
-    spec.write_text(base_spec())
-    target = folder / "demo"
-    result = run_limited("new", "demo", "--spec", str(spec), "--output", str(target), "--no-git")
-    assert result.code == 0, result.err
+    target = generate_base(tmp_path_factory.mktemp("pristine"))
     # the next generate creates, updates and deletes files
     (target / "pattern.yaml").write_text(
         base_spec()

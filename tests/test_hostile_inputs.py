@@ -135,15 +135,20 @@ def test_new_refuses_generated_hostile_specs(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated repository (made once; tests work on copies)."""
-    target = tmp_path_factory.mktemp("pristine") / "demo"
-    spec = target.parent / "spec.yaml"
+def generate_base(folder: Path) -> Path:
+    """A repository generated from the base spec in `folder` (made once per module; tests work
+    on copies)."""
+    target = folder / "demo"
+    spec = folder / "spec.yaml"
     spec.write_text(base_spec())
     completed = run_limited("new", "demo", "--spec", str(spec), "--output", str(target), "--no-git")
     assert completed.code == 0, completed.err
     return target
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_base(tmp_path_factory.mktemp("pristine"))
 
 
 @pytest.fixture

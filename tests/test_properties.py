@@ -23,7 +23,7 @@ from generator.errors import McgError
 from generator.model.spec import parse_spec
 from generator.model.values import load_values_repo
 from generator.yamlio import parse_document
-from tests.test_hostile_inputs import base_spec, run_limited
+from tests.test_hostile_inputs import generate_base, run_limited
 
 PLATFORM_NAMES = {"acm", "vault", "external-secrets", "secret-store", "hub", "common"}
 label = st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z0-9]{1,3})?", fullmatch=True).filter(
@@ -194,12 +194,7 @@ def mutated(draw: st.DrawFn, original: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pristine")
-    spec = folder / "spec.yaml"
-    spec.write_text(base_spec())
-    target = folder / "demo"
-    result = run_limited("new", "demo", "--spec", str(spec), "--output", str(target), "--no-git")
-    assert result.code == 0, result.err
+    target = generate_base(tmp_path_factory.mktemp("pristine"))
     return target
 
 
