@@ -1,0 +1,45 @@
+"""What the wheel ships: every Python package of generator/, and the schemas, charts and examples
+that mcg-gen needs at run time (it never reads outside its own installation)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from generator import bundled
+from tests.conftest import PROJECT
+
+
+def setuptools_config() -> Any:
+    return tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"]
+
+
+def test_every_python_package_is_listed() -> None:
+    listed = {
+        name for name in setuptools_config()["packages"] if not name.startswith("generator.assets")
+    }
+    found = {
+        ".".join(init.parent.relative_to(PROJECT).parts)
+        for init in (PROJECT / "generator").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert listed == found
+
+
+def test_shipped_folders_are_mapped_into_the_package() -> None:
+    mapped = setuptools_config()["package-dir"]
+    assert mapped == {
+        "generator.assets.schemas": "schemas",
+        "generator.assets.charts": "charts",
+        "generator.assets.patterns": "patterns",
+    }
+    for folder in ("schemas", "charts", "patterns"):
+        assert (PROJECT / folder).is_dir()
+    assert bundled.schemas_dir() == PROJECT / "schemas"
+
+
+def test_templates_are_package_data() -> None:
+    data = setuptools_config()["package-data"]
+    assert "templates/**/*" in data["generator"]
+    assert (Path(bundled.__file__).parent / "templates/appchart/values.schema.json").is_file()
