@@ -218,10 +218,6 @@ def render_group(repo: Path, group: str, facts: Facts, *, apps: bool) -> list[Re
             if rendered.error is not None:
                 raise rendered.error
             resources += rendered.resources
-    return sort_resources(resources)
-
-
-def sort_resources(resources: list[Resource]) -> list[Resource]:
     return sorted(resources, key=lambda r: (*r.sort_key(), r.source, r.line))
 
 

@@ -7,7 +7,7 @@ secret template through the model's `Secret`s, and the rendered resources of eac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from generator.findings import Finding, Severity
 from generator.manifest import Resource
 from generator.model import names
 from generator.model.pattern import GLOBAL_PREFIX, HUB_PREFIX, Secret
-from generator.model.values import GLOBAL_FILE, DocPath, ValuesRepo
+from generator.model.values import DocPath, ValuesRepo
 from generator.yamlio import Document
 
 ARGO_DEFAULT_PROJECT = "default"
@@ -510,8 +510,3 @@ def _remote_ref(
             f"group can read only the prefixes {', '.join(sorted(readable))}",
             f"put the secret under 'global' or '{resource.group}'",
         )
-
-
-def files_of(repo: ValuesRepo) -> Iterable[str]:
-    yield GLOBAL_FILE
-    yield from (document.file for document in repo.groups.values())
