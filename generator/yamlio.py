@@ -33,6 +33,13 @@ MAX_NODES = 1_000_000
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STR = "tag:yaml.org,2002:str"
+# YAML 1.1 types Helm's parser (and JSON) read as plain strings: timestamps, `=` and a `<<` that
+# is a value rather than a merge key
+_READ_AS_TEXT = {
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:value",
+    "tag:yaml.org,2002:merge",
+}
 _MAP_TAGS = {"tag:yaml.org,2002:map"}
 _SEQ_TAGS = {"tag:yaml.org,2002:seq"}
 
@@ -120,9 +127,7 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
-        if tag == _STR:  # most scalars: no constructor round trip
-            return node.value
-        if tag == "tag:yaml.org,2002:timestamp":
+        if tag == _STR or tag in _READ_AS_TEXT:  # most scalars: no constructor round trip
             return node.value
         if tag == "tag:yaml.org,2002:binary":
             raise self.fail(node, "binary values are not supported here")

@@ -359,3 +359,58 @@ def test_text_lists_info_only_when_asked(mcg: Path, cli: Any) -> None:
     assert quiet.out.strip().endswith("(--show-info lists the info)")
     shown = cli("validate", str(mcg), "--show-info")
     assert "info chart/not-rendered" in shown.out
+
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+"""
+
+
+def test_custom_kinds_need_a_schema_and_get_one_from_a_crd(
+    mcg: Path, tmp_path: Path, cli: Any
+) -> None:
+    (mcg / "charts/all/hello-world/templates/widget.yaml").write_text(
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  colour: red\n"
+    )
+    _, findings = findings_of(cli, mcg)
+    assert [f["rule"] for f in findings if f["severity"] != "info"] == ["schema/unknown-kind"]
+    crd = tmp_path / "widget-crd.yaml"
+    crd.write_text(CRD)
+    schemas = tmp_path / "schemas"
+    assert cli("schemas", "import", str(crd), "--output-dir", str(schemas)).code == 0
+    assert (schemas / "example.com/widget_v1.json").is_file()
+    code, findings = findings_of(cli, mcg, "--schema-location", str(schemas))
+    assert code == 1
+    [finding] = [f for f in findings if f["rule"] == "schema/invalid"]
+    assert "spec.colour: unknown field" in finding["message"]
+
+
+def test_kubernetes_version_picks_the_built_in_schemas(mcg: Path, cli: Any) -> None:
+    (mcg / "charts/all/hello-world/templates/flow.yaml").write_text(
+        "apiVersion: flowcontrol.apiserver.k8s.io/v1\nkind: PriorityLevelConfiguration\n"
+        "metadata:\n  name: p\nspec:\n  type: Exempt\n"
+    )
+    _, newest = findings_of(cli, mcg)
+    assert not [f for f in newest if f["rule"].startswith("schema/")]
+    _, old = findings_of(cli, mcg, "--kubernetes-version", "1.25")
+    assert [f["rule"] for f in old if f["rule"].startswith("schema/")] == ["schema/unknown-kind"]
+    assert cli("validate", str(mcg), "--kubernetes-version", "1.12").code == 2

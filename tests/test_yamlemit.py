@@ -93,3 +93,10 @@ def test_plain_where_unambiguous() -> None:
     assert dump({"url": "https://git.example.com/a.git", "v": "0.1.*", "p": "$patternref/x"}) == (
         "url: https://git.example.com/a.git\nv: 0.1.*\np: $patternref/x\n"
     )
+
+
+def test_reader_takes_yaml_1_1_oddities_as_helm_does() -> None:
+    from generator.yamlio import parse_document
+
+    document = parse_document("a: =\nb: <<\nc: 2024-01-01\nd: &x {k: 1}\ne:\n  <<: *x\n", "f")
+    assert document.data == {"a": "=", "b": "<<", "c": "2024-01-01", "d": {"k": 1}, "e": {"k": 1}}
