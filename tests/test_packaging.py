@@ -43,3 +43,19 @@ def test_templates_are_package_data() -> None:
     data = setuptools_config()["package-data"]
     assert "templates/**/*" in data["generator"]
     assert (Path(bundled.__file__).parent / "templates/appchart/values.schema.json").is_file()
+
+
+def test_the_spec_shown_in_the_readme_is_valid() -> None:
+    import re
+
+    from generator.model.spec import parse_spec
+
+    readme = (PROJECT / "README.md").read_text()
+    [example] = [
+        block
+        for block in re.findall(r"```yaml\n(.*?)```", readme, re.S)
+        if "name: multicloud-gitops" in block
+    ]
+    pattern = parse_spec(example)
+    assert [group.name for group in pattern.cluster_groups] == ["hub", "group-one"]
+    assert pattern.apps["config-demo"].secrets == ("config-demo",)
