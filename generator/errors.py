@@ -55,4 +55,5 @@ class SpecErrors(McgError):
         self.errors = errors
 
     def __str__(self) -> str:
-        return "\n".join(str(error) for error in self.errors)
+        listed = "\n".join(str(error) for error in self.errors)
+        return listed if len(self.errors) == 1 else f"{len(self.errors)} problems:\n{listed}"
