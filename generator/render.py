@@ -182,23 +182,26 @@ def render_charts(
 
 def remote_charts(application: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(chart, version) of each Helm-repository source of an Application."""
-    spec = application.get("spec") or {}
-    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
     return [
         (str(source["chart"]), str(source.get("targetRevision", "")))
-        for source in sources
-        if isinstance(source, dict) and source.get("chart")
+        for source in _sources(application)
+        if source.get("chart")
     ]
+
+
+def _sources(application: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An Application's sources, single-source or multi-source alike."""
+    spec = application.get("spec") or {}
+    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
+    return [source for source in sources if isinstance(source, dict)]
 
 
 def _remote_chart(
     app: Resource, chart_dirs: Sequence[Path]
 ) -> tuple[dict[str, Any] | None, tuple[Path, str] | None]:
     """The chart source of an Application and a local copy of its chart, when one is given."""
-    spec = app.body.get("spec") or {}
-    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
-    for source in sources:
-        if not isinstance(source, dict) or not source.get("chart"):
+    for source in _sources(app.body):
+        if not source.get("chart"):
             continue
         for folder in chart_dirs:
             candidate = folder / str(source["chart"])
@@ -335,10 +338,8 @@ def _is_application(resource: Resource) -> bool:
 
 def _local_source(application: dict[str, Any], repo_url: str) -> dict[str, Any] | None:
     """The source of an Application that is a chart directory in the pattern repository."""
-    spec = application.get("spec") or {}
-    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
-    for source in sources:
-        if not isinstance(source, dict) or not source.get("path") or source.get("chart"):
+    for source in _sources(application):
+        if not source.get("path") or source.get("chart"):
             continue
         if str(source.get("repoURL", "")).rstrip("/") == repo_url.rstrip("/"):
             return source
