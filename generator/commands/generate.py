@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from generator.commands import add_repo_argument
 from generator.errors import EXIT_INVALID, EXIT_OK, Location, McgError, UsageError
 from generator.model import SPEC_FILE
 
@@ -33,13 +34,7 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "repo",
-        nargs="?",
-        default=".",
-        type=Path,
-        help="the repository (default: the current folder)",
-    )
+    add_repo_argument(parser)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--dry-run", action="store_true", help="show what would change, write nothing"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator.commands import add_repo_argument
 from generator.errors import EXIT_OK, UsageError
 from generator.manifest import Resource
 
@@ -48,9 +49,7 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "repo", nargs="?", default=".", type=Path, help="the repository (default: current folder)"
-    )
+    add_repo_argument(parser)
     parser.add_argument("--group", "-g", required=True, help="the cluster group to render")
     parser.add_argument(
         "--apps", action="store_true", help="also render every local app chart, not just common/"

@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from generator.commands import add_repo_argument
 from generator.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, McgError, UsageError
 from generator.findings import Finding, Severity
 
@@ -130,9 +131,7 @@ def _usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _add_repo_options(parser: argparse.ArgumentParser, *, values_secret: bool = True) -> None:
-    parser.add_argument(
-        "repo", nargs="?", default=".", type=Path, help="the repository (default: .)"
-    )
+    add_repo_argument(parser)
     if values_secret:
         parser.add_argument(
             "--values-secret",

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from generator.commands import add_repo_argument
 from generator.commands.render import add_fact_arguments, facts_from_args
 from generator.errors import UsageError
 
@@ -41,13 +42,7 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "repo",
-        nargs="?",
-        default=".",
-        type=Path,
-        help="the repository (default: the current folder)",
-    )
+    add_repo_argument(parser)
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too")
     parser.add_argument(
