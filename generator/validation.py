@@ -104,7 +104,8 @@ def validate_repository(
     store = cache.Cache(repo, enabled=use_cache)
     # Nothing changed since the last run (every file's size, time and inode): its answer stands.
     fingerprint = store.repository_fingerprint(repo)
-    whole_key = cache.key_of("whole", fingerprint, _options_key(options), _bundled_digest())
+    options_key = _options_key(options)
+    whole_key = cache.key_of("whole", fingerprint, options_key, _bundled_digest())
     cached = store.get("whole", whole_key) if fingerprint else None
     if cached is not None:
         return Outcome(
@@ -121,7 +122,7 @@ def validate_repository(
     _values_files(repo, values, outcome, store)
     catalogue = _secret_template(repo, outcome)
     outcome.findings += links.check_values_links(values, _injected_globals(values, options))
-    _charts(repo, values, catalogue, options, outcome, progress, store)
+    _charts(repo, values, catalogue, options, options_key, outcome, progress, store)
     progress("secrets hygiene")
     _hygiene(repo, outcome, store)
     # the same chart rendered for several groups repeats its findings: report each once
@@ -389,7 +390,7 @@ def _registry(options: Options) -> SchemaRegistry:
     return _registry_for(options.kubernetes_version, options.schema_locations)
 
 
-def _group_key(repo: Path, group: str, options: Options, lint: frozenset[str]) -> str:
+def _group_key(repo: Path, group: str, options_key: list[Any], lint: frozenset[str]) -> str:
     """Everything a group's result depends on, besides the charts and value files it read."""
     return cache.key_of(
         "group",
@@ -398,7 +399,7 @@ def _group_key(repo: Path, group: str, options: Options, lint: frozenset[str]) -
         cache.file_digest(repo / GLOBAL_FILE),
         cache.file_digest(repo / f"values-{group}.yaml"),
         cache.file_digest(repo / TEMPLATE_FILE),
-        _options_key(options),
+        options_key,
         _bundled_digest(),
     )
 
@@ -470,13 +471,14 @@ def _charts(
     values: ValuesRepo,
     catalogue: links.SecretCatalogue | None,
     options: Options,
+    options_key: list[Any],
     outcome: Outcome,
     progress: Progress,
     store: cache.Cache,
 ) -> None:
     results: dict[str, GroupResult] = {}
     lint = _lint_assignment(values, options)
-    keys = {group: _group_key(repo, group, options, lint[group]) for group in values.groups}
+    keys = {group: _group_key(repo, group, options_key, lint[group]) for group in values.groups}
     for group, key in keys.items():
         cached = store.get(f"group:{group}", key)
         if cached is not None:
