@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from generator import __version__
+from generator import __version__, repofs
 from generator.findings import Finding, Severity
 
 FORMAT = 1
@@ -44,34 +44,37 @@ def repository_cache(repo: Path) -> Path:
 
 
 def file_digest(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"
+    """A regular file's content hash (see `repofs.file_digest`); never follows a device."""
+    return repofs.file_digest(path)
 
 
 def walk_files(folder: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
-    """(relative name, path, status) of every regular file below `folder`, in a stable order."""
-    for root, folders, names in os.walk(folder):
-        folders[:] = sorted(name for name in folders if name != "__pycache__")
-        for name in sorted(names):
-            path = Path(root, name)
-            try:
-                status = path.stat()
-            except OSError:
-                continue
-            if stat.S_ISREG(status.st_mode):
-                yield path.relative_to(folder).as_posix(), path, status
+    """(relative name, path, lstat) of every regular file and symbolic link below `folder`."""
+    return repofs.walk(folder)
+
+
+def entry_digest(path: Path, status: os.stat_result) -> str:
+    """A walked entry's identity: its content for a file, its target's name for a link (a link
+    is never followed: where it leads is judged by whoever reads it)."""
+    if stat.S_ISLNK(status.st_mode):
+        try:
+            return "link:" + os.readlink(path)
+        except OSError:
+            return "missing"
+    return file_digest(path)
 
 
 def tree_digest(
     folder: Path, hash_file: Callable[[Path, os.stat_result], str] | None = None
 ) -> str:
-    """One hash of every file below `folder` (names and contents)."""
+    """One hash of every entry below `folder` (names, file contents, link targets)."""
     digest = hashlib.sha256()
     for name, path, status in walk_files(folder):
-        digest.update(name.encode() + b"\0")
-        digest.update((hash_file(path, status) if hash_file else file_digest(path)).encode())
+        digest.update(name.encode(errors="surrogateescape") + b"\0")
+        if hash_file and not stat.S_ISLNK(status.st_mode):
+            digest.update(hash_file(path, status).encode())
+        else:
+            digest.update(entry_digest(path, status).encode(errors="surrogateescape"))
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -103,9 +106,12 @@ def findings_from_json(items: Iterable[Mapping[str, Any]]) -> list[Finding]:
 class Cache:
     """Named entries for one repository; a disabled cache stores and finds nothing."""
 
-    def __init__(self, repo: Path, *, enabled: bool = True) -> None:
+    def __init__(self, repo: Path, *, enabled: bool = True, roots: Iterable[Path] = ()) -> None:
         self.folder = repository_cache(repo)
         self.enabled = enabled
+        # Only files below these are ever hashed: the repository and folders the user named.
+        self._repo = repo.resolve()
+        self._roots = (self._repo, *(Path(root).resolve() for root in roots))
         self._digests: dict[str, str] = {}  # many entries share dependencies: hash each once
         self._known: dict[str, list[int | str]] | None = None  # path -> [mtime, size, ino, sha]
         self._known_changed = False
@@ -127,12 +133,17 @@ class Cache:
         """A file's content hash, read again only when its size, inode or time changed.
 
         Like git's index: a file changed within the same clock tick as its recording could
-        keep its size and time, so entries that recent are never trusted."""
-        if status is None:
-            try:
+        keep its size and time, so entries that recent are never trusted. A file outside the
+        repository and the folders the user named is never opened: it hashes as "outside"."""
+        try:
+            if status is None or stat.S_ISLNK(status.st_mode):
+                if not self._allowed(path):
+                    return "outside:" + (os.readlink(path) if path.is_symlink() else str(path))
                 status = path.stat()
-            except OSError:
-                return "missing"
+            elif not self._allowed(path.parent):
+                return "outside:" + str(path)
+        except (OSError, RuntimeError):
+            return "missing"
         name = str(path)
         table = self._stat_table()
         fingerprint: list[int | str] = [status.st_mtime_ns, status.st_size, status.st_ino]
@@ -165,13 +176,26 @@ class Cache:
                 digest.update(entry.encode(errors="surrogateescape") + b"\0")
         return digest.hexdigest()
 
+    def _allowed(self, path: Path) -> bool:
+        """Whether `path`, links resolved, is below a root (and not in the repository's .git)."""
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):
+            return False
+        if repofs.is_confined(self._repo, resolved):
+            return True
+        return any(resolved.is_relative_to(root) for root in self._roots[1:])
+
     def digest(self, name: str) -> str:
-        """The hash of a file's content, or of a folder's tree."""
+        """The hash of a file's content, or of a folder's tree (only below the roots)."""
         if name not in self._digests:
             path = Path(name)
-            self._digests[name] = (
-                tree_digest(path, self.file_digest) if path.is_dir() else self.file_digest(path)
-            )
+            if not self._allowed(path):
+                self._digests[name] = "outside"
+            elif path.is_dir():
+                self._digests[name] = tree_digest(path, self.file_digest)
+            else:
+                self._digests[name] = self.file_digest(path)
         return self._digests[name]
 
     def save(self) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from generator import __version__
-from generator.errors import EXIT_USAGE, McgError
+from generator.errors import EXIT_USAGE, McgError, printable
 
 # Each module defines `register(subparsers)`, which adds its parser and sets `run=<callable>`.
 COMMAND_MODULES = (
@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return int(args.run(args))
     except McgError as error:
-        print(f"mcg-gen: error: {error}", file=sys.stderr)
+        # a message may quote a repository's text (a chart's `fail`): escape what a terminal
+        # would act on
+        print(f"mcg-gen: error: {printable(str(error), keep_newlines=True)}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("mcg-gen: interrupted", file=sys.stderr)

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # invalid input, or findings
 EXIT_USAGE = 2  # usage error, or an internal failure
+
+# Characters that reorder what a terminal or editor shows (Trojan Source).
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """Text safe for a terminal: control, bidi-override and lone surrogate characters (from file
+    names that are not UTF-8) as escapes such as `\\x1b`; line breaks kept when asked."""
+    return "".join(
+        char
+        if keep_newlines and char == "\n"
+        else char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS
+        else char
+        for char in text
+    )
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` cut to about `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 @dataclass(frozen=True)

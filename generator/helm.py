@@ -9,6 +9,12 @@ millisecond; starting a worker about a hundred) and restarted after it dies. Ren
 `Chart.render`, which is `helm template` without a cluster: no kubeconfig is read and `lookup`
 returns nothing.
 
+A chart is untrusted input too. Before Helm sees it, mcg-gen refuses a chart that holds a
+symlink leading out of it, a `.git` folder, a FIFO or device, or a values schema that refers
+to anything outside itself (Helm's schema loader would fetch a `$ref` URL or read a `file://`
+path). What the worker sends back is bounded in objects and bytes. One deadline covers a whole
+run: no request waits past it, and a chart that hung once is not rendered again in that run.
+
 Use `HelmWorker` as a context manager for batches (one per parallel process), or the
 module-level `render_chart` / `lint_chart`, which share one worker per process.
 """
@@ -16,26 +22,55 @@ module-level `render_chart` / `lint_chart`, which share one worker per process.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import hashlib
+import json
+import multiprocessing.util
 import os
 import re
 import resource
+import stat
 import subprocess
 import sys
+import tarfile
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from generator import yamlio
-from generator.errors import Location, McgError
+from generator import repofs, yamlio
+from generator.errors import Location, McgError, shortened
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 # The Go runtime inside the worker needs a few hundred MiB just to start and render; 4 GiB
 # leaves room for large charts while stopping a runaway template long before the host suffers.
 DEFAULT_MEMORY_BYTES = 2 * 1024**3
+
+# What one chart may render: far above any real chart (the largest synthetic pattern renders
+# about 1,500 objects for one group), far below what would stall the parser.
+MAX_RENDERED_OBJECTS = 20_000
+MAX_RENDERED_BYTES = 64 * 1024 * 1024
+# What a Helm message may take of the user's screen (a recursive include repeats itself).
+MAX_MESSAGE_CHARS = 600
+# The JSON Schema dialects Helm knows without fetching anything.
+KNOWN_DIALECTS = frozenset(
+    f"{scheme}://json-schema.org/{draft}{suffix}"
+    for scheme in ("http", "https")
+    for draft in (
+        "draft-04/schema",
+        "draft-06/schema",
+        "draft-07/schema",
+        "draft/2019-09/schema",
+        "draft/2020-12/schema",
+    )
+    for suffix in ("", "#")
+)
+_SCHEMA_FILE = "values.schema.json"
+_SCHEMA_SCAN_BYTES = 100 * 1024 * 1024  # of a subchart archive, decompressed
 
 _IMPORT_ROOT = str(Path(__file__).resolve().parent.parent)
 _WORKER_CODE = "from generator.helm import _serve; _serve()"
@@ -75,6 +110,14 @@ class HelmCrashError(HelmError):
     """The Helm worker died or hung on a chart (runaway recursion, memory, time)."""
 
 
+class HelmDeadlineError(HelmError):
+    """The run's deadline passed before the chart was rendered."""
+
+
+class HelmSchemaError(HelmError):
+    """The chart's values schema refers to something outside it."""
+
+
 def _limit_memory(memory_bytes: int) -> None:
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -102,6 +145,10 @@ def _serve() -> None:
                     continue
                 chart.validate_schema(values)
                 answer: Any = chart.render(values, is_install=True, **options)
+                problem = _oversized(answer)
+                if problem:
+                    answers.send(("error", "Oversized", problem))
+                    continue
             else:
                 answer = helm_python.lint(chart_dir, values)
             answers.send(("ok", answer))
@@ -109,6 +156,20 @@ def _serve() -> None:
             answers.send(("error", type(error).__name__, str(error.detail)))
         except Exception as error:  # reported to the parent, never allowed to end the loop
             answers.send(("error", type(error).__name__, str(error)))
+
+
+def _oversized(rendered: dict[str, str]) -> str:
+    """Why a chart's rendered output is too large to take in, or ''."""
+    size = sum(len(text) for text in rendered.values())
+    if size > MAX_RENDERED_BYTES:
+        return f"it rendered {size:,} bytes, more than the {MAX_RENDERED_BYTES:,} mcg-gen takes"
+    objects = sum(text.count("\n---") + 1 for text in rendered.values())
+    if objects > MAX_RENDERED_OBJECTS:
+        return (
+            f"it rendered about {objects:,} objects, more than the {MAX_RENDERED_OBJECTS:,} "
+            "mcg-gen takes from one chart"
+        )
+    return ""
 
 
 def _missing_dependencies(chart: Any) -> list[str]:
@@ -143,7 +204,16 @@ class HelmWorker:
         self._process: subprocess.Popen[bytes] | None = None
         self._send: Connection | None = None
         self._receive: Connection | None = None
-        self._stderr_path = ""
+        self._log: Any = None  # the worker's stderr: an unlinked temporary file
+        self.deadline: float | None = None  # time.time() after which nothing more is rendered
+        self.hung_registry: Path | None = None  # charts that hung, shared by a run's processes
+        self._hung: set[str] = set()  # fingerprints of charts that hung in this worker
+
+    def limit(self, deadline: float | None, hung_registry: Path | None = None) -> None:
+        """Bound every later request by `deadline` (seconds since the epoch); remember charts
+        that hang in `hung_registry`, a folder every process of one run shares."""
+        self.deadline = deadline
+        self.hung_registry = hung_registry
 
     def __enter__(self) -> HelmWorker:
         return self
@@ -169,25 +239,25 @@ class HelmWorker:
                 self._process.kill()
                 self._process.wait()
             self._process = None
-        if self._stderr_path:
-            Path(self._stderr_path).unlink(missing_ok=True)
-            self._stderr_path = ""
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def _start(self) -> Connection:
         if self._receive is not None and self._process is not None and self._process.poll() is None:
             return self._receive
         self.close()
-        with tempfile.NamedTemporaryFile(prefix="mcg-helm-", suffix=".log", delete=False) as log:
-            self._stderr_path = log.name
-            # A fresh interpreter (fork + exec), not multiprocessing: nothing of this process,
-            # its main module included, is inherited or re-imported by the worker.
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_CODE, str(self.memory_bytes)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env={**os.environ, "PYTHONPATH": _worker_pythonpath()},
-            )
+        # unlinked at once: nothing is left behind in the temporary folder, whatever happens
+        self._log = tempfile.TemporaryFile(prefix="mcg-helm-", suffix=".log")  # noqa: SIM115
+        # A fresh interpreter (fork + exec), not multiprocessing: nothing of this process,
+        # its main module included, is inherited or re-imported by the worker.
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_CODE, str(self.memory_bytes)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env={**os.environ, "PYTHONPATH": _worker_pythonpath()},
+        )
         assert self._process.stdin is not None and self._process.stdout is not None
         self._send = Connection(os.dup(self._process.stdin.fileno()), readable=False)
         self._receive = Connection(os.dup(self._process.stdout.fileno()), writable=False)
@@ -197,22 +267,56 @@ class HelmWorker:
 
     def _crash_reason(self) -> str:
         try:
-            log = Path(self._stderr_path).read_text(errors="replace")
-        except OSError:
+            self._log.seek(0)
+            log = self._log.read(1024 * 1024).decode(errors="replace")
+        except (OSError, AttributeError):
             log = ""
         fatal = [line for line in log.splitlines() if line.startswith(("fatal error", "runtime:"))]
         return fatal[0] if fatal else "no message"
 
+    def _hung_before(self, fingerprint: str) -> bool:
+        registry = self.hung_registry
+        return fingerprint in self._hung or bool(registry and (registry / fingerprint).exists())
+
+    def _remember_hung(self, fingerprint: str) -> None:
+        self._hung.add(fingerprint)
+        if self.hung_registry is not None:
+            # the registry is an optimisation: without it the chart is only tried again
+            with contextlib.suppress(OSError):
+                (self.hung_registry / fingerprint).touch()
+
+    def _hang_error(self, chart_dir: Path) -> HelmCrashError:
+        return HelmCrashError(
+            f"Helm did not finish with chart {chart_dir.name!r} within {self.timeout:g} seconds",
+            location=Location(str(chart_dir)),
+            hint="a template probably loops forever (a recursive `tpl` or `include`)",
+        )
+
+    def _wait_limit(self, chart_dir: Path) -> float:
+        """How long this request may take: the per-chart timeout, cut by the run's deadline."""
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - time.time()
+        if left <= 0:
+            raise HelmDeadlineError(
+                f"chart {chart_dir.name!r} was not rendered: the run's time limit had passed",
+                location=Location(str(chart_dir)),
+                hint="raise --timeout (seconds) for a very large pattern",
+            )
+        return min(self.timeout, left)
+
     def _request(
         self, operation: str, chart_dir: Path, values: Mapping[str, Any], **options: Any
     ) -> Any:
-        _check_confined(chart_dir)
+        fingerprint = _check_confined(chart_dir)
+        if self._hung_before(fingerprint):
+            raise self._hang_error(chart_dir)  # the same finding, not another minute lost
+        wait = self._wait_limit(chart_dir)
         conn = self._start()
         assert self._send is not None
-        where = Location(str(chart_dir))
         try:
             self._send.send((operation, str(chart_dir.resolve()), dict(values), options))
-            answered = conn.poll(self.timeout)
+            answered = conn.poll(wait)
             answer = conn.recv() if answered else None
         except (EOFError, OSError):
             raise self._crashed(chart_dir) from None
@@ -220,12 +324,15 @@ class HelmWorker:
             if self._process is not None:
                 self._process.kill()
             self.close()
-            raise HelmCrashError(
-                f"Helm did not finish with chart {chart_dir.name!r} within "
-                f"{self.timeout:g} seconds",
-                location=where,
-                hint="a template probably loops forever (a recursive `tpl` or `include`)",
-            )
+            if wait < self.timeout:
+                raise HelmDeadlineError(
+                    f"chart {chart_dir.name!r} was still rendering when the run's time limit "
+                    "passed",
+                    location=Location(str(chart_dir)),
+                    hint="raise --timeout (seconds), or look for a template that loops",
+                )
+            self._remember_hung(fingerprint)
+            raise self._hang_error(chart_dir)
         if answer[0] == "ok":
             return answer[1]
         _, kind, detail = answer
@@ -289,36 +396,147 @@ class HelmWorker:
         return messages
 
 
-def _check_confined(chart_dir: Path) -> None:
+def _check_confined(chart_dir: Path) -> str:
     """Refuse a chart with symlinks leading out of it: Helm follows them when it loads the chart,
-    and `.Files.Get` would then read whatever they point at. Refuse named pipes and devices too:
-    Helm reads every file of a chart, and reading those blocks or never ends."""
+    and `.Files.Get` would then read whatever they point at. Refuse a `.git` folder (a chart at
+    the repository's root would hand git's configuration, credentials included, to templates),
+    named pipes and devices (Helm reads every file, and those block or never end), and values
+    schemas that refer outside themselves (see `schema_references`).
+
+    Returns a fingerprint of the chart's files (names, sizes, times), one lstat each."""
     root = chart_dir.resolve()
+    fingerprint = hashlib.sha256(str(root).encode(errors="surrogateescape"))
+    schemas: list[Path] = []
+    archives: list[Path] = []
     for folder, subfolders, files in os.walk(chart_dir):
-        for name in subfolders + files:
+        subfolders.sort()
+        if repofs.GIT_DIR in subfolders or repofs.GIT_DIR in files:
+            raise HelmError(
+                f"chart {chart_dir.name!r} contains a .git folder",
+                location=Location(str(Path(folder, repofs.GIT_DIR))),
+                hint="a chart is a folder of its own inside the repository, never its root",
+            )
+        for name in subfolders + sorted(files):
             entry = Path(folder, name)
-            if entry.is_symlink() and not entry.resolve().is_relative_to(root):
-                raise HelmError(
-                    f"chart {chart_dir.name!r} contains a symlink that leaves the chart",
-                    location=Location(str(entry)),
-                    hint="a chart may only use its own files; copy the file into the chart",
-                )
-            if entry.exists() and not (entry.is_file() or entry.is_dir()):
+            try:
+                status = entry.lstat()
+            except OSError:
+                continue
+            mode = status.st_mode
+            if stat.S_ISLNK(mode):
+                if not repofs.is_confined(root, entry):
+                    raise HelmError(
+                        f"chart {chart_dir.name!r} contains a symlink that leaves the chart",
+                        location=Location(str(entry)),
+                        hint="a chart may only use its own files; copy the file into the chart",
+                    )
+                try:
+                    mode = entry.stat().st_mode
+                except OSError:
+                    continue
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise HelmError(
                     f"chart {chart_dir.name!r} contains a named pipe, socket or device",
                     location=Location(str(entry)),
                     hint="a chart holds regular files only; remove it",
                 )
+            if name == _SCHEMA_FILE:
+                schemas.append(entry)
+            elif name.endswith(".tgz"):
+                archives.append(entry)
+            record = f"{entry}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ino}\0"
+            fingerprint.update(record.encode(errors="surrogateescape"))
+    for where, line, reference in schema_references(schemas, archives):
+        raise HelmSchemaError(
+            f"chart {chart_dir.name!r}: its values schema refers to {shortened(reference, 120)!r}"
+            ", outside itself; mcg-gen does not let Helm fetch or read it",
+            location=Location(where, line),
+            hint="inline the referenced schema (only '#/...' references stay inside the file)",
+        )
+    return fingerprint.hexdigest()
+
+
+def schema_references(schemas: list[Path], archives: list[Path]) -> Iterator[tuple[str, int, str]]:
+    """(file, line, reference) of every `$ref`-like keyword or unknown `$schema` in values
+    schemas (and those inside subchart archives) that points outside the schema document:
+    Helm's loader would fetch a URL or open a file for it."""
+    for schema_path in schemas:
+        try:
+            text = repofs.read_bytes(schema_path).decode("utf-8", errors="replace")
+        except McgError:
+            continue  # Helm reports what it cannot load
+        yield from _external_references(str(schema_path), text)
+    for archive in archives:
+        yield from _archived_references(archive)
+
+
+def _archived_references(archive: Path) -> Iterator[tuple[str, int, str]]:
+    try:
+        with tarfile.open(archive, "r:gz") as bundle:
+            budget = _SCHEMA_SCAN_BYTES
+            for member in bundle:
+                budget -= max(member.size, 0)
+                if budget < 0:
+                    return  # Helm's own unpack limit refuses such an archive
+                if not member.isfile() or not member.name.endswith("/" + _SCHEMA_FILE):
+                    continue
+                extracted = bundle.extractfile(member)
+                if extracted is None:
+                    continue
+                text = extracted.read(repofs.DEFAULT_LIMIT).decode("utf-8", errors="replace")
+                yield from _external_references(f"{archive}!{member.name}", text)
+    except (OSError, tarfile.TarError, EOFError, ValueError):
+        return  # not a readable archive: Helm reports it
+
+
+def _external_references(file: str, text: str) -> Iterator[tuple[str, int, str]]:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return  # Helm reports a schema that is not JSON
+    for keyword, value in _keywords(document):
+        local = keyword == "$schema" and value in KNOWN_DIALECTS
+        if not local and not (keyword != "$schema" and value.startswith("#")):
+            line = text.count("\n", 0, max(text.find(json.dumps(value)[1:-1]), 0)) + 1
+            yield file, line, value
+            return
+
+
+def _keywords(node: Any) -> Iterator[tuple[str, str]]:
+    """Every reference keyword in a JSON document with a string value (a non-string value is a
+    schema error Helm reports)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            for key, value in current.items():
+                if key in ("$ref", "$dynamicRef", "$recursiveRef", "$schema") and isinstance(
+                    value, str
+                ):
+                    yield key, value
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(current, list):
+            stack.extend(current)
 
 
 def _helm_error(chart_dir: Path, kind: str, detail: str) -> HelmError:
-    """An error from the worker, as the user should read it: which file, which line, what."""
-    text = " ".join(detail.split())
+    """An error from the worker, as the user should read it: which file, which line, what.
+
+    The text is the chart's (a `fail` message is anything its author wrote): it is shortened
+    and its control characters are escaped when it is shown."""
+    text = shortened(" ".join(detail.split()), MAX_MESSAGE_CHARS)
     if kind == "HelmValuesError":
         return HelmError(
             f"values do not match the schema of chart {chart_dir.name!r}: {text}",
             location=Location(str(chart_dir / "values.schema.json")),
             hint="fix the values named in the message",
+        )
+    if kind == "Oversized":
+        return HelmError(
+            f"chart {chart_dir.name!r} was not taken in: {text}",
+            location=Location(str(chart_dir)),
+            hint="a template probably repeats without bound (a range over a huge list)",
         )
     if kind == "MissingDependencies":
         return HelmError(
@@ -355,6 +573,9 @@ def shared_worker() -> HelmWorker:
     if _shared is None or _shared[0] != os.getpid():
         worker = HelmWorker()
         atexit.register(worker.close)
+        # a pool process ends without running atexit: its finalizers stop and wait for the
+        # worker, so that no Helm process outlives the run or escapes its parent's accounting
+        multiprocessing.util.Finalize(worker, worker.close, exitpriority=10)
         _shared = (os.getpid(), worker)
     return _shared[1]
 

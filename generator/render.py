@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,10 +25,10 @@ from generator import bundled, yamlio
 from generator.errors import Location, McgError
 from generator.helm import HelmWorker
 from generator.manifest import Resource
+from generator.model import layout
 from generator.model.names import is_dns_label
 
 BASE_CHARTS = ("clustergroup", "acm", "secretstore")
-PATTERN_REF = "$patternref/"
 PLACEHOLDER_REPO_URL = "https://git.example.com/pattern.git"
 DEFAULT_HUB_GROUP = "hub"
 
@@ -210,13 +209,18 @@ def _remote_chart(
     return None, None
 
 
-def render_group(repo: Path, group: str, facts: Facts, *, apps: bool) -> list[Resource]:
+def render_group(
+    repo: Path, group: str, facts: Facts, *, apps: bool, timeout: float | None = None
+) -> list[Resource]:
     """Every resource the group's cluster gets, sorted by kind, namespace, name, source; the
-    first chart that fails to render raises."""
+    first chart that fails to render raises. Nothing renders after `timeout` seconds."""
+    import time
+
     from generator.helm import HelmWorker
 
     resources: list[Resource] = []
     with HelmWorker() as helm:
+        helm.limit(time.time() + timeout if timeout else None)
         for rendered in render_charts(repo, group, facts, apps=apps, helm=helm):
             if rendered.error is not None:
                 raise rendered.error
@@ -245,7 +249,7 @@ def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:
             hint=f"groups in this repository: {', '.join(known) or 'none'}",
         )
     for name in ("values-global.yaml", group_file.name):
-        _inside(repo, name, Location(name))  # a symlink must not make us read outside
+        layout.inside(repo, name, Location(name))  # a symlink must not make us read outside
     global_doc = yamlio.load_file(repo / "values-global.yaml", "values-global.yaml")
     group_doc = yamlio.load_file(group_file, group_file.name)
     for document in (global_doc, group_doc):
@@ -348,7 +352,7 @@ def _local_source(application: dict[str, Any], repo_url: str) -> dict[str, Any] 
 
 def _chart_dir(repo: Path, path: str) -> tuple[Path, str]:
     """A base chart: the repository's vendored copy, else the one shipped with mcg-gen."""
-    in_repo = _inside(repo, path, Location(str(repo)))
+    in_repo = layout.inside(repo, path, Location(str(repo)))
     if in_repo is not None and (in_repo / "Chart.yaml").is_file():
         return in_repo, path
     name = path.removeprefix("common/")
@@ -359,7 +363,7 @@ def _app_chart_dir(
     repo: Path, path: str, source: dict[str, Any], app: Resource
 ) -> tuple[Path, str] | None:
     where = Location(app.source, app.line)
-    chart = _inside(repo, path, where)
+    chart = layout.inside(repo, path, where)
     if chart is not None and (chart / "Chart.yaml").is_file():
         return chart, path
     name = path.removeprefix("common/")
@@ -374,28 +378,6 @@ def _app_chart_dir(
         location=where,
         hint="create the chart there (with a Chart.yaml) or fix the application's path",
     )
-
-
-def _inside(repo: Path, relative: str, where: Location) -> Path | None:
-    """`repo/relative` if it stays inside the repository (symlinks resolved), else an error;
-    None when it does not exist."""
-    normal = posixpath.normpath(relative)
-    if Path(relative).is_absolute() or normal == ".." or normal.startswith("../"):
-        raise McgError(
-            f"path {relative!r} leaves the pattern repository",
-            location=where,
-            hint="paths are relative to the repository root and may not climb out of it",
-        )
-    candidate = repo / normal
-    if not candidate.exists():
-        return None
-    if not candidate.resolve().is_relative_to(repo):
-        raise McgError(
-            f"path {relative!r} is a symlink that leaves the pattern repository",
-            location=where,
-            hint="Argo CD refuses such files; keep value files and charts inside the repository",
-        )
-    return candidate
 
 
 def _app_values(
@@ -413,7 +395,7 @@ def _app_values(
     where = Location(app.source, app.line)
     values: dict[str, Any] = {}
     for entry in helm_options.get("valueFiles") or []:
-        path = _value_file(repo, chart_path, str(entry), where)
+        path = layout.value_file(repo, str(entry), chart_path, where)
         if path is None:
             continue  # ignoreMissingValueFiles, as every application of the chart sets
         if read is not None:
@@ -457,25 +439,6 @@ def _parsed_values(path: Path, display: str, mtime_ns: int, size: int) -> dict[s
     if document.data is not None and not isinstance(document.data, dict):
         raise McgError("a values file must be a mapping", location=Location(display))
     return document.data or {}
-
-
-def _value_file(repo: Path, chart_path: str | None, entry: str, where: Location) -> Path | None:
-    """Where a value file of an Application is; None when it does not exist (or is remote).
-
-    `chart_path` is the chart's folder in the repository, None for a chart mcg-gen ships.
-    """
-    if re.match(r"^[a-z][a-z0-9+.-]*://", entry):
-        return None  # a URL: Argo CD fetches it, an offline render cannot
-    if entry.startswith(PATTERN_REF):
-        relative = entry.removeprefix(PATTERN_REF)
-    elif entry.startswith("/"):
-        relative = entry.lstrip("/")
-    elif chart_path is None:
-        return None  # relative to a shipped chart: no such file in the repository
-    else:  # relative to the chart, as Argo CD reads it
-        relative = f"{chart_path}/{entry}"
-    found = _inside(repo, relative, where)
-    return found if found is not None and found.is_file() else None
 
 
 _INTEGER = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")

@@ -206,6 +206,23 @@ _OWN: dict[str, tuple[Severity, str, str]] = {
         "Argo CD's repo server would crash or time out on it the same way. Look for "
         "self-recursive templates.",
     ),
+    "chart/timeout": (
+        _E,
+        "the run's time limit passed before this was rendered and checked",
+        "validate and render share one deadline (--timeout, in seconds) so that no repository "
+        "can keep a pre-commit hook or CI job busy without end. What could not be rendered in "
+        "time is reported here, unchecked; a chart that ran out of time once is not rendered "
+        "again for the other groups. Raise --timeout for a very large pattern, or look for a "
+        "template that loops.",
+    ),
+    "chart/schema-reference": (
+        _E,
+        "a chart's values.schema.json refers to a schema outside itself",
+        "Helm follows a '$ref' (and an unknown '$schema') in values.schema.json to URLs and "
+        "files: rendering would reach the network or read files outside the chart, and its "
+        "errors would tell whether they exist. mcg-gen refuses such a schema and does not "
+        "render the chart. Inline the referenced schema (keep only '#/...' references).",
+    ),
     "chart/not-rendered": (
         _I,
         "a remote chart that cannot be rendered offline",

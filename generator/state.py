@@ -8,6 +8,11 @@ Writes are journaled. All new content is first written to a staging folder; the 
 atomically, is the commit point; then files are moved into place. A run killed before the
 journal exists leaves the repository untouched (the staging folder is discarded next time); a run
 killed after it is completed by the next run (`recover`). One run at a time holds the lock.
+
+Both files come with the repository, so both are untrusted input (see SECURITY.md): every path
+in them is confined by `repofs` and checked against what mcg-gen itself could have written; a
+journal's sources must be files in the staging folder and its backups go to the backups folder;
+a journal that git tracks is never replayed (a journal belongs to the run that wrote it).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import fcntl
 import hashlib
 import json
 import os
+import posixpath
+import re
 import shutil
 import signal
 import stat
@@ -27,17 +34,28 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from generator import __version__
+from generator import __version__, gitio, repofs
 from generator.errors import Location, McgError
+from generator.model import layout
 
-STATE_DIR = ".mcg-gen"
+STATE_DIR = layout.STATE_DIR
 STATE_FILE = f"{STATE_DIR}/state.json"
 STATE_VERSION = 1
 _LOCK = "lock"
 _JOURNAL = "journal.json"
 _STAGING = "staging"
 _BACKUPS = "backups"
+_JOURNAL_PATH = f"{STATE_DIR}/{_JOURNAL}"
+# mcg-gen's working files: never a generated file, never a target of a journal or state entry
+_WORKING = {STATE_FILE, _JOURNAL_PATH, f"{_JOURNAL_PATH}.tmp", f"{STATE_DIR}/{_LOCK}"}
+_WORKING_DIRS = (f"{STATE_DIR}/{_STAGING}/", f"{STATE_DIR}/{_BACKUPS}/", f"{STATE_DIR}/cache/")
+_STAGED_SOURCE = re.compile(rf"^{re.escape(STATE_DIR)}/{_STAGING}/(?:[0-9]+|state)$")
+_BACKUP_STAMP = re.compile(r"^[0-9]{8}T[0-9]{6}$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+MAX_GENERATED_BYTES = 64 * 1024 * 1024  # no file mcg-gen writes comes near this
+MAX_RECORD_BYTES = 16 * 1024 * 1024  # state file and journal
 
 
 def digest(content: bytes) -> str:
@@ -91,24 +109,53 @@ class Plan:
         return not self.writes and not self.deletes and dict(previous_state) == self.state
 
 
+def generated_path_problem(relative: str) -> str | None:
+    """Why `relative` cannot be a file mcg-gen generates (None when it can be)."""
+    problem = repofs.lexical_problem(relative)
+    if problem:
+        return problem
+    normal = repofs.normalise(relative)
+    if normal != relative or normal == ".":
+        return "is not a normalised relative path"
+    if normal in _WORKING or normal.startswith(_WORKING_DIRS):
+        return "is one of mcg-gen's own working files"
+    return None
+
+
 def read_state(repo: Path) -> dict[str, str]:
-    """The recorded files and hashes; an unreadable state file is an error, not a silent reset."""
+    """The recorded files and hashes; an unreadable state file is an error, not a silent reset.
+
+    Every entry must be a file mcg-gen could have generated: the state file decides what
+    `generate` deletes, so an entry naming `.git/HEAD` or `../x` is refused, never acted on."""
+    _state_dir(repo)
     path = repo / STATE_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return {}
+    hint = "restore it from git (git checkout -- .mcg-gen/state.json)"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = repofs.read_repo_file(repo, STATE_FILE, limit=MAX_RECORD_BYTES)
+        data = json.loads(raw.decode("utf-8"))
         files = data["files"]
         if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in files.items()
         ):
             raise ValueError("files must map paths to hashes")
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except repofs.UnsafePath as error:
+        raise McgError(error.message, location=Location(STATE_FILE), hint=hint) from None
+    except (repofs.UnreadableFile, ValueError, KeyError, TypeError) as error:
+        reason = error.message if isinstance(error, McgError) else str(error)
         raise McgError(
-            f"the state file is unreadable ({error})",
-            location=Location(STATE_FILE),
-            hint="restore it from git (git checkout -- .mcg-gen/state.json)",
+            f"the state file is unreadable ({reason})", location=Location(STATE_FILE), hint=hint
         ) from None
+    for relative, recorded in files.items():
+        problem = generated_path_problem(relative)
+        if problem or not _DIGEST.match(recorded):
+            raise McgError(
+                f"the state file lists {relative!r}, which mcg-gen never writes "
+                f"({problem or 'its hash is not a SHA-256'})",
+                location=Location(STATE_FILE),
+                hint=hint,
+            )
     return dict(files)
 
 
@@ -121,17 +168,25 @@ def state_bytes(files: Mapping[str, str]) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode()
 
 
-def _read_existing(path: Path) -> bytes | None:
+def _read_existing(path: Path, relative: str) -> bytes | None:
+    """The content of a generated file on disk: None when there is none (or it is a special
+    file, which `_check_writable_path` refuses); a symbolic link is refused."""
     if path.is_symlink():
         raise McgError(
             "refusing to write through a symbolic link",
-            location=Location(str(path)),
+            location=Location(relative),
             hint="replace the link with a regular file or remove it",
         )
+    if not path.is_file():
+        return None
     try:
-        return path.read_bytes() if path.is_file() else None
-    except OSError as error:
-        raise McgError(f"cannot read: {error.strerror}", location=Location(str(path))) from None
+        return repofs.read_bytes(path, limit=MAX_GENERATED_BYTES, display=relative)
+    except repofs.UnreadableFile as error:
+        raise McgError(
+            error.message,
+            location=Location(relative),
+            hint="move it out of the way and run the command again",
+        ) from None
 
 
 def _check_writable_path(repo: Path, relative: str, target: Path) -> None:
@@ -167,28 +222,38 @@ def _check_writable_path(repo: Path, relative: str, target: Path) -> None:
 
 
 def check_inside(repo: Path, relative: str) -> Path:
-    """The absolute path of `relative`, refusing anything that resolves outside the repository."""
+    """The path of a generated file, refusing any that is not one (see
+    `generated_path_problem`) or that a link on its way leads out of the repository."""
     return _inside_checker(repo)(relative)
 
 
 def _inside_checker(repo: Path) -> Callable[[str], Path]:
-    """`check_inside` for many paths of one repository: each folder is resolved once."""
-    root = repo.resolve()
-    verdicts: dict[Path, bool] = {}
+    """`check_inside` for many paths of one repository: each folder is resolved once.
+
+    The result is not resolved itself: a link in the last place is the caller's to refuse."""
+    verdicts: dict[str, bool] = {}
 
     def check(relative: str) -> Path:
-        target = repo / relative
-        folder = target.parent
+        problem = generated_path_problem(relative)
+        if problem:
+            raise McgError(
+                f"{relative!r} {problem}: mcg-gen does not write there",
+                hint="remove it from the state file or journal (restore them from git)",
+            )
+        folder = posixpath.dirname(relative) or "."
         if folder not in verdicts:
-            resolved = folder.resolve()
-            verdicts[folder] = resolved == root or root in resolved.parents
+            try:
+                repofs.confine(repo, folder)
+                verdicts[folder] = True
+            except repofs.UnsafePath:
+                verdicts[folder] = False
         if not verdicts[folder]:
             raise McgError(
                 f"{relative} would be written outside the repository (a folder on its path is "
                 "a symbolic link pointing elsewhere)",
                 hint="remove the link",
             )
-        return target
+        return repo / relative
 
     return check
 
@@ -214,7 +279,7 @@ def make_plan(repo: Path, desired: Mapping[str, bytes], *, force: bool = False) 
     inside = _inside_checker(repo)
     plan = Plan()
     for relative, content in desired.items():
-        current = _read_existing(inside(relative))
+        current = _read_existing(inside(relative), relative)
         recorded = previous.get(relative)
         wanted = digest(content)
         action = _decide(None if current is None else digest(current), wanted, recorded, force)
@@ -224,7 +289,7 @@ def make_plan(repo: Path, desired: Mapping[str, bytes], *, force: bool = False) 
     for relative, recorded in previous.items():
         if relative in desired:
             continue
-        current = _read_existing(inside(relative))
+        current = _read_existing(inside(relative), relative)
         if current is not None:
             action = _decide_stale(digest(current), recorded)
             plan.changes.append(Change(relative, action, None, current))
@@ -252,8 +317,10 @@ def out_of_date(
             status = path.lstat()
             if not stat.S_ISREG(status.st_mode):
                 return None  # missing, a link, a folder: generate would have to act
-            return digest_of(path, status) if digest_of else digest(path.read_bytes())
-        except OSError:
+            if digest_of:
+                return digest_of(path, status)
+            return digest(repofs.read_bytes(path, limit=MAX_GENERATED_BYTES))
+        except (OSError, McgError):
             return None
 
     stale = []
@@ -268,12 +335,45 @@ def out_of_date(
     return sorted(stale)
 
 
+def _state_dir(repo: Path, *, create: bool = False) -> Path:
+    """`.mcg-gen`, which must be a real folder of the repository (a link would carry the
+    staging folder, the lock and the backups elsewhere), as must the folders mcg-gen keeps in it."""
+    state_dir = repo / STATE_DIR
+    for folder in (state_dir, state_dir / _STAGING, state_dir / _BACKUPS):
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise McgError(
+                f"{folder.relative_to(repo).as_posix()} is not a folder (a symbolic link or a "
+                "file): mcg-gen keeps its working files there and will not follow it",
+                location=Location(folder.relative_to(repo).as_posix()),
+                hint="remove it; mcg-gen recreates what it needs",
+            )
+    if create:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    return state_dir
+
+
 @contextlib.contextmanager
 def repository_lock(repo: Path) -> Iterator[None]:
     """Hold the repository's lock; a second run fails at once with a clear message."""
-    state_dir = repo / STATE_DIR
-    state_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(state_dir / _LOCK, "a+")  # noqa: SIM115 - held for the whole block
+    state_dir = _state_dir(repo, create=True)
+    lock = state_dir / _LOCK
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(lock, flags, 0o644)
+    except OSError as error:
+        raise McgError(
+            f"cannot use the lock file: {error.strerror}",
+            location=Location(f"{STATE_DIR}/{_LOCK}"),
+            hint="remove it (it must be a regular file, not a link) and run the command again",
+        ) from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise McgError(
+            "the lock file is not a regular file",
+            location=Location(f"{STATE_DIR}/{_LOCK}"),
+            hint="remove it and run the command again",
+        )
+    handle = os.fdopen(descriptor, "r+")
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -281,7 +381,7 @@ def repository_lock(repo: Path) -> Iterator[None]:
             if error.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read(100).strip() or "another process"
             raise McgError(
                 f"another mcg-gen run ({holder}) is writing this repository",
                 location=Location(str(repo)),
@@ -305,7 +405,10 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_synced(path: Path, content: bytes) -> None:
-    with open(path, "wb") as handle:
+    """Write a new file (whatever was there, a link included, is removed first, not followed)."""
+    path.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    with os.fdopen(os.open(path, flags, 0o644), "wb") as handle:
         handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())
@@ -330,7 +433,7 @@ def apply_plan(repo: Path, plan: Plan, *, fail_after: int | None = None) -> Path
     """
     for change in plan.writes + plan.deletes:
         _check_writable_path(repo, change.path, repo / change.path)
-    state_dir = repo / STATE_DIR
+    state_dir = _state_dir(repo, create=True)
     staging = state_dir / _STAGING
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -377,20 +480,66 @@ def apply_plan(repo: Path, plan: Plan, *, fail_after: int | None = None) -> Path
     return backup_dir
 
 
+def _checked_operations(repo: Path, operations: Any) -> list[dict[str, str]]:
+    """The journal's operations if each is one mcg-gen itself writes: a generated path, a source
+    in the staging folder, a backup in the backups folder under the same path. Anything else
+    means the journal did not come from a run of mcg-gen, and nothing of it is carried out."""
+    inside = _inside_checker(repo)
+    checked: list[dict[str, str]] = []
+    if not isinstance(operations, list):
+        raise ValueError("operations must be a list")
+    for operation in operations:
+        if not isinstance(operation, dict) or not all(
+            isinstance(value, str) for value in operation.values()
+        ):
+            raise ValueError("an operation is not a mapping of strings")
+        kind, path = operation.get("op"), operation.get("path", "")
+        expected = {"backup": {"op", "path", "to"}, "write": {"op", "path", "from"}}.get(
+            str(kind), {"op", "path"}
+        )
+        if kind not in ("backup", "write", "delete") or set(operation) != expected:
+            raise ValueError(f"unknown operation {operation!r}"[:200])
+        if not (kind == "write" and path == STATE_FILE):
+            inside(path)
+        if kind == "write" and not _STAGED_SOURCE.match(operation["from"]):
+            raise ValueError(f"a write from {operation['from']!r} (not a staged file)"[:200])
+        if kind == "backup":
+            parts = operation["to"].split("/", 3)
+            if (
+                len(parts) != 4
+                or parts[:2] != [STATE_DIR, _BACKUPS]
+                or not _BACKUP_STAMP.match(parts[2])
+                or parts[3] != path
+            ):
+                raise ValueError(f"a backup to {operation['to']!r} (not a backup file)"[:200])
+        checked.append(operation)
+    return checked
+
+
+def _copy_regular(source: Path, target: Path) -> None:
+    """Copy a regular file (bounded), never following a link or blocking on a special file."""
+    content = repofs.read_bytes(source, limit=MAX_GENERATED_BYTES)
+    with open(target, "xb") as handle:
+        handle.write(content)
+
+
 def _replay(repo: Path, operations: list[dict[str, str]]) -> None:
-    """Carry out journaled operations; each is idempotent, so a re-run after a crash is safe."""
+    """Carry out journaled operations (already checked); each is idempotent, so a re-run after a
+    crash is safe."""
     inside = _inside_checker(repo)
     made: set[Path] = set()
     for operation in operations:
-        target = inside(operation["path"])
+        relative = operation["path"]
+        target = repo / STATE_FILE if relative == STATE_FILE else inside(relative)
         if operation["op"] == "backup":
             backup = repo / operation["to"]
-            if target.exists() and not backup.exists():
+            if target.is_file() and not target.is_symlink() and not backup.exists():
                 backup.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(target, backup)
+                repofs.confine(repo, operation["to"])  # no link on the way out of the repo
+                _copy_regular(target, backup)
         elif operation["op"] == "write":
             source = repo / operation["from"]
-            if source.exists():
+            if source.is_file() and not source.is_symlink():
                 if target.parent not in made:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     made.add(target.parent)
@@ -416,20 +565,32 @@ def recover(repo: Path) -> bool:
 
     Returns True when an interrupted run was completed.
     """
-    state_dir = repo / STATE_DIR
+    state_dir = _state_dir(repo)
     journal = state_dir / _JOURNAL
-    if journal.exists():
-        try:
-            operations = json.loads(journal.read_text(encoding="utf-8"))["operations"]
-        except (OSError, ValueError, KeyError) as error:
+    if journal.exists() or journal.is_symlink():
+        hint = "delete .mcg-gen/journal.json (and .mcg-gen/staging), then run the command again"
+        if gitio.is_tracked(repo, _JOURNAL_PATH):
             raise McgError(
-                f"the journal of an interrupted run is unreadable ({error})",
-                location=Location(f"{STATE_DIR}/{_JOURNAL}"),
-                hint="restore the repository from git and delete the journal",
+                "the journal of an interrupted run is committed to git: a journal belongs to "
+                "the run that wrote it, so mcg-gen does not carry it out",
+                location=Location(_JOURNAL_PATH),
+                hint=f"remove it from git (git rm --cached {_JOURNAL_PATH}) and {hint}",
+            )
+        try:
+            raw = repofs.read_repo_file(repo, _JOURNAL_PATH, limit=MAX_RECORD_BYTES)
+            operations = _checked_operations(repo, json.loads(raw.decode("utf-8"))["operations"])
+        except (McgError, ValueError, KeyError, TypeError) as error:
+            reason = error.message if isinstance(error, McgError) else str(error)
+            raise McgError(
+                f"the journal of an interrupted run is not one mcg-gen wrote ({reason}); "
+                "nothing of it was carried out",
+                location=Location(_JOURNAL_PATH),
+                hint=hint,
             ) from None
         with _signals_deferred():
             _replay(repo, operations)
         return True
     (state_dir / (_JOURNAL + ".tmp")).unlink(missing_ok=True)
-    shutil.rmtree(state_dir / _STAGING, ignore_errors=True)
+    if (state_dir / _STAGING).is_dir():
+        shutil.rmtree(state_dir / _STAGING, ignore_errors=True)
     return False

@@ -14,6 +14,8 @@ import functools
 import multiprocessing
 import os
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -48,6 +50,11 @@ class Options:
     schema_locations: tuple[Path, ...] = ()
     chart_dirs: tuple[Path, ...] = ()
     lint: bool = True
+    timeout: float | None = None  # seconds for the whole run (rendering stops after it)
+    # set by validate_repository for its run: when rendering stops, and where the charts that
+    # hung are remembered by every worker process (not part of any cache key)
+    deadline: float | None = None
+    hung_registry: Path | None = None
 
 
 @dataclass
@@ -101,7 +108,10 @@ def validate_repository(
             f"{repo} is not a pattern repository: it has neither {GLOBAL_FILE} nor {SPEC_FILE}",
             hint="run it in (or point it at) a Validated Patterns repository",
         )
-    store = cache.Cache(repo, enabled=use_cache)
+    from generator import bundled
+
+    roots = (*options.chart_dirs, *options.schema_locations, bundled.charts_dir())
+    store = cache.Cache(repo, enabled=use_cache, roots=roots)
     # Nothing changed since the last run (every file's size, time and inode): its answer stands.
     fingerprint = store.repository_fingerprint(repo)
     options_key = _options_key(options)
@@ -113,6 +123,31 @@ def validate_repository(
             set(cached["files"]),
             int(cached["resources"]),
         )
+    with tempfile.TemporaryDirectory(prefix="mcg-gen-run-") as run_folder:
+        if options.timeout:
+            options = dataclasses.replace(
+                options, deadline=time.time() + options.timeout, hung_registry=Path(run_folder)
+            )
+        outcome = _validate(repo, options, options_key, progress, store)
+    complete = not any(finding.rule == "chart/timeout" for finding in outcome.findings)
+    if fingerprint and complete:
+        store.put(
+            "whole",
+            whole_key,
+            {
+                "findings": cache.findings_to_json(outcome.findings),
+                "files": sorted(outcome.files),
+                "resources": outcome.resources,
+            },
+            (),
+        )
+    store.save()
+    return outcome
+
+
+def _validate(
+    repo: Path, options: Options, options_key: list[Any], progress: Progress, store: cache.Cache
+) -> Outcome:
     outcome = Outcome()
     progress("spec and values files")
     _spec(repo, outcome, store)
@@ -127,18 +162,6 @@ def validate_repository(
     _hygiene(repo, outcome, store)
     # the same chart rendered for several groups repeats its findings: report each once
     outcome.findings = list(dict.fromkeys(_source_position(f, repo) for f in outcome.findings))
-    if fingerprint:
-        store.put(
-            "whole",
-            whole_key,
-            {
-                "findings": cache.findings_to_json(outcome.findings),
-                "files": sorted(outcome.files),
-                "resources": outcome.resources,
-            },
-            (),
-        )
-    store.save()
     return outcome
 
 
@@ -331,7 +354,7 @@ def check_group(
     """Render one group with real Helm and check what it gets: schemas and resource links; lint
     the charts in `lint` (repository paths) that it renders."""
     from generator.checks.resources import validate_resources
-    from generator.helm import HelmCrashError, shared_worker
+    from generator.helm import shared_worker
     from generator.render import render_charts
 
     findings: list[Finding] = []
@@ -339,6 +362,7 @@ def check_group(
     charts: dict[str, str] = {}
     inputs: set[str] = set()
     helm = shared_worker()
+    helm.limit(options.deadline, options.hung_registry)
     try:
         renders = list(
             render_charts(
@@ -352,9 +376,7 @@ def check_group(
             inputs.add(str(rendered.chart_dir))
         inputs.update(str(path) for path in rendered.value_files)
         if rendered.error is not None:
-            crashed = isinstance(rendered.error, HelmCrashError)
-            rule = "chart/render-crash" if crashed else "chart/render-error"
-            findings += error_findings(rendered.error, rule, repo)
+            findings += error_findings(rendered.error, _render_rule(rendered.error), repo)
             chart_folder = repo / rendered.chart
             if chart_folder.is_dir():
                 inputs.add(str(chart_folder))
@@ -377,6 +399,18 @@ def check_group(
         [(label, folder) for folder, label in charts.items()],
         sorted(inputs),
     )
+
+
+def _render_rule(error: McgError) -> str:
+    from generator.helm import HelmCrashError, HelmDeadlineError, HelmSchemaError
+
+    if isinstance(error, HelmDeadlineError):
+        return "chart/timeout"
+    if isinstance(error, HelmSchemaError):
+        return "chart/schema-reference"
+    if isinstance(error, HelmCrashError):
+        return "chart/render-crash"
+    return "chart/render-error"
 
 
 @functools.cache
@@ -492,6 +526,8 @@ def _charts(
     rendered = _run_groups(repo, values, missing, catalogue, options, progress, lint)
     for group, result in rendered.items():
         results[group] = result
+        if any(finding.rule == "chart/timeout" for finding in result.findings):
+            continue  # cut short by the deadline: not an answer to keep
         store.put(
             f"group:{group}",
             keys[group],

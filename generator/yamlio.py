@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from generator import repofs
 from generator.errors import Location, McgError
 from generator.yamlemit import dump as dump_yaml
 
@@ -220,18 +221,13 @@ def parse_document(text: str, file: str, *, positions: bool = True) -> Document:
 
 
 def read_text(path: Path, display: str | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """A text file's content, refusing what is too large, binary or not UTF-8."""
+    """A text file's content, refusing what is not a regular file, too large, binary or not
+    UTF-8 (the bounded reader of `repofs`: a device or FIFO is never read)."""
     name = display or str(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise YamlError(
-                f"file is {size:,} bytes, larger than the {max_bytes:,} bytes mcg-gen reads",
-                location=Location(name),
-            )
-        raw = path.read_bytes()
-    except OSError as error:
-        raise McgError(f"cannot read file: {error.strerror}", location=Location(name)) from None
+        raw = repofs.read_bytes(path, limit=max_bytes, display=name)
+    except repofs.FileTooLarge as error:
+        raise YamlError(error.message, location=error.location) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise YamlError(
             "file is UTF-16, not UTF-8",

@@ -289,7 +289,7 @@ def test_a_symlinked_values_file_is_refused(repo: Path, outside: Path, with_spec
     assert "Traceback" not in result.err
     assert SECRET_TEXT not in result.out + result.err
     findings = json.loads(result.out)["findings"]
-    assert {"values-hub.yaml is a symlink that leaves the pattern repository"} <= {
+    assert {"path 'values-hub.yaml' is a symlink that leaves the pattern repository"} <= {
         f["message"] for f in findings
     }
     rendered = run_limited("render", str(repo), "--group", "hub")

@@ -80,7 +80,7 @@ def test_a_symlink_in_place_of_a_generated_file(
     (repo / "values-hub.yaml").symlink_to(victim)
     before = tree(repo)
     result = cli("generate", str(repo), *(["--force"] if force else []))
-    assert_refused(result, str(repo / "values-hub.yaml"), "refusing to write through a symbolic")
+    assert_refused(result, "values-hub.yaml", "refusing to write through a symbolic")
     assert victim.read_text() == "precious: true\n"
     assert tree(repo) == before
     assert (repo / "values-hub.yaml").is_symlink()

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from generator import repofs
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
-from generator.model import names
+from generator.model import layout, names
 from generator.model.pattern import GLOBAL_PREFIX, HUB_PREFIX, Secret
 from generator.model.values import DocPath, ValuesRepo
 from generator.yamlio import Document
@@ -187,10 +188,11 @@ def _applications(
 def _app_path(
     root: Path, document: Document, path: DocPath, name: str, chart_path: str, body: dict[str, Any]
 ) -> Iterator[Finding]:
-    relative = chart_path.strip("/")
-    folder = root / relative
-    inside = _inside(root, folder)
-    if not inside or not folder.is_dir():
+    try:
+        folder = layout.inside(root, chart_path.strip("/") or ".")
+    except repofs.UnsafePath:
+        folder = None
+    if folder is None or not folder.is_dir():
         yield _finding(
             "links/app-path-missing",
             Severity.ERROR,
@@ -214,15 +216,6 @@ def _app_path(
             "add a Chart.yaml or set kustomize: true",
             key=False,
         )
-
-
-def _inside(root: Path, path: Path) -> bool:
-    try:
-        resolved = path.resolve()
-    except OSError:
-        return False
-    base = root.resolve()
-    return resolved == base or base in resolved.parents
 
 
 _TEMPLATE_VALUE = re.compile(
@@ -268,8 +261,11 @@ def _value_file(
             key=False,
         )
         return
-    target = root / value_file.removeprefix("$patternref/").lstrip("/")
-    if not _inside(root, target) or not target.is_file():
+    try:
+        target = layout.inside(root, value_file.removeprefix(layout.PATTERN_REF).lstrip("/"))
+    except repofs.UnsafePath:
+        target = None
+    if target is None or not target.is_file():
         yield _finding(
             "links/value-file-missing",
             Severity.WARNING,

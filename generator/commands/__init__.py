@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generator.render import Facts
+
+# Long enough for the largest patterns (30 groups x 30 apps validate in about 10 s cold), short
+# enough that a hostile repository cannot hold a CI job or pre-commit hook for long.
+DEFAULT_TIMEOUT_SECONDS = 600.0
 
 
 def add_repo_argument(parser: argparse.ArgumentParser) -> None:
@@ -15,3 +23,45 @@ def add_repo_argument(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="the repository (default: the current folder)",
     )
+
+
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """One deadline for the whole run (rendering is where a hostile chart could loop)."""
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"stop rendering after this long; what is left is reported unchecked "
+        f"(default {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
+
+
+def add_fact_arguments(parser: argparse.ArgumentParser) -> None:
+    """The cluster facts the patterns operator would inject, shared by render and validate."""
+    parser.add_argument("--facts", type=Path, help="YAML file of cluster facts (global.* values)")
+    parser.add_argument("--hub-domain", help="apps domain of the hub (apps.hub.example.com)")
+    parser.add_argument("--platform", help="cluster platform (AWS, Azure, GCP, BareMetal, ...)")
+    parser.add_argument(
+        "--version", dest="cluster_version", help="OpenShift version, major.minor (4.16)"
+    )
+    parser.add_argument("--repo-url", help="Git URL of the pattern repository")
+    parser.add_argument("--revision", help="branch, tag or commit of the pattern repository")
+
+
+def facts_from_args(args: argparse.Namespace) -> Facts:
+    """The facts file (if any) with the flags given on top."""
+    import dataclasses
+
+    from generator.render import Facts, load_facts
+
+    facts = load_facts(args.facts) if args.facts else Facts()
+    overrides = {
+        "hub_cluster_domain": args.hub_domain,
+        "local_cluster_domain": getattr(args, "local_domain", None),
+        "cluster_platform": args.platform,
+        "cluster_version": args.cluster_version,
+        "repo_url": args.repo_url,
+        "target_revision": args.revision,
+    }
+    return dataclasses.replace(facts, **{k: v for k, v in overrides.items() if v is not None})

@@ -10,12 +10,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.commands import add_repo_argument
+from generator.commands import (
+    add_fact_arguments,
+    add_repo_argument,
+    add_timeout_argument,
+    facts_from_args,
+)
 from generator.errors import EXIT_OK, UsageError
 from generator.manifest import Resource
 
 if TYPE_CHECKING:
-    from generator.render import Facts
+    pass
 
 EPILOG = """\
 examples:
@@ -59,37 +64,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--local-domain", help="apps domain of the rendered cluster")
     add_fact_arguments(parser)
+    add_timeout_argument(parser)
     parser.set_defaults(run=run)
-
-
-def add_fact_arguments(parser: argparse.ArgumentParser) -> None:
-    """The cluster facts the patterns operator would inject, shared by render and validate."""
-    parser.add_argument("--facts", type=Path, help="YAML file of cluster facts (global.* values)")
-    parser.add_argument("--hub-domain", help="apps domain of the hub (apps.hub.example.com)")
-    parser.add_argument("--platform", help="cluster platform (AWS, Azure, GCP, BareMetal, ...)")
-    parser.add_argument(
-        "--version", dest="cluster_version", help="OpenShift version, major.minor (4.16)"
-    )
-    parser.add_argument("--repo-url", help="Git URL of the pattern repository")
-    parser.add_argument("--revision", help="branch, tag or commit of the pattern repository")
-
-
-def facts_from_args(args: argparse.Namespace) -> Facts:
-    """The facts file (if any) with the flags given on top."""
-    import dataclasses
-
-    from generator.render import Facts, load_facts
-
-    facts = load_facts(args.facts) if args.facts else Facts()
-    overrides = {
-        "hub_cluster_domain": args.hub_domain,
-        "local_cluster_domain": getattr(args, "local_domain", None),
-        "cluster_platform": args.platform,
-        "cluster_version": args.cluster_version,
-        "repo_url": args.repo_url,
-        "target_revision": args.revision,
-    }
-    return dataclasses.replace(facts, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
     repo: Path = args.repo
     if not repo.is_dir():
         raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
-    resources = render_group(repo, args.group, facts_from_args(args), apps=args.apps)
+    resources = render_group(
+        repo, args.group, facts_from_args(args), apps=args.apps, timeout=args.timeout
+    )
     if args.output_dir:
         write_files(args.output_dir, resources)
     else:

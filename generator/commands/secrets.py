@@ -450,7 +450,8 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
 def _print_findings(findings: list[Finding], out: TextIO) -> None:
     """One line per finding and its hint. Not the shared text reporter: it quotes the source
     line of each finding, which here would show secret values."""
-    from generator.report import printable, where
+    from generator.errors import printable
+    from generator.report import where
 
     for finding in findings:
         head = f"{finding.severity.value}: {finding.message} [{finding.rule}]"

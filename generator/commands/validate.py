@@ -7,8 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generator.commands import add_repo_argument
-from generator.commands.render import add_fact_arguments, facts_from_args
+from generator.commands import (
+    add_fact_arguments,
+    add_repo_argument,
+    add_timeout_argument,
+    facts_from_args,
+)
 from generator.errors import UsageError
 
 EPILOG = """\
@@ -93,6 +97,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     add_fact_arguments(parser)
+    add_timeout_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -112,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         schema_locations=tuple(args.schema_location),
         chart_dirs=tuple(args.chart_dir),
         lint=not args.no_lint,
+        timeout=args.timeout,
     )
     progress = _progress(args.quiet)
     outcome = validate_repository(repo, options, progress, use_cache=not args.no_cache)

@@ -5,13 +5,13 @@ Every problem found is reported at once, each with file, line, column and a hint
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from generator import repofs
 from generator.errors import Location, McgError, SpecErrors
-from generator.model import SPEC_FILE, names, platform
+from generator.model import SPEC_FILE, layout, names, platform
 from generator.model.pattern import (
     GLOBAL_PREFIX,
     HUB_PREFIX,
@@ -29,7 +29,7 @@ from generator.schema_check import closest, dotted, schema_findings
 from generator.yamlio import Document, load_file, parse_document
 
 SCHEMA_FILE = "pattern.schema.json"
-RESERVED_TOP_DIRS = (platform.VENDOR_DIR, ".mcg-gen", ".git", ".github")
+RESERVED_TOP_DIRS = (platform.VENDOR_DIR, layout.STATE_DIR, repofs.GIT_DIR, ".github")
 
 PathT = tuple[str | int, ...]
 
@@ -118,13 +118,12 @@ def _merge_defaults(
 
 
 def _safe_repo_path(value: str) -> str | None:
-    """The normalised repository-relative path, or None when it would leave the repository."""
-    if not value or value.startswith(("/", "\\", "~")) or "\\" in value or "\x00" in value:
+    """The normalised repository-relative path, or None when it would leave the repository,
+    name its root or enter a .git or .mcg-gen folder at any depth."""
+    if repofs.lexical_problem(value):
         return None
-    normal = posixpath.normpath(value)
-    if normal in (".", "") or normal.startswith("../") or normal == "..":
-        return None
-    if any(ord(ch) < 32 for ch in normal):
+    normal = repofs.normalise(value)
+    if normal == "." or layout.STATE_DIR in normal.split("/"):
         return None
     return normal
 

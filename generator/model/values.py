@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import Location, McgError
+from generator.errors import McgError
+from generator.model import layout
 from generator.model.names import is_dns_label
 from generator.model.pattern import ClusterGroup
 from generator.yamlio import Document, load_file
 
-GLOBAL_FILE = "values-global.yaml"
-DEFAULT_HUB = "hub"
+GLOBAL_FILE = layout.GLOBAL_FILE
+DEFAULT_HUB = layout.DEFAULT_HUB
 DocPath = tuple[str | int, ...]
 
 
@@ -151,19 +152,18 @@ def group_files(root: Path) -> Iterator[tuple[str, Path]]:
     """(group name, path) of every `values-<name>.yaml` other than the global file."""
     for path in sorted(root.glob("values-*.yaml")):
         name = path.name.removeprefix("values-").removesuffix(".yaml")
-        if path.name != GLOBAL_FILE and is_dns_label(name) and path.is_file():
+        if (
+            path.name != GLOBAL_FILE
+            and not layout.is_values_secret(path.name)
+            and is_dns_label(name)
+            and path.is_file()
+        ):
             yield name, path
 
 
 def _load_inside(root: Path, path: Path) -> Document:
     """Load a values file of the repository, refusing a symlink whose target is outside it."""
-    if not path.resolve().is_relative_to(root.resolve()):
-        raise McgError(
-            f"{path.name} is a symlink that leaves the pattern repository",
-            location=Location(path.name),
-            hint="Argo CD refuses such files; keep values files inside the repository",
-        )
-    return load_file(path, path.name)
+    return load_file(layout.inside(root, path.name) or path, path.name)
 
 
 def load_values_repo(root: Path) -> ValuesRepo:

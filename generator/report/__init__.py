@@ -7,7 +7,6 @@ format. Errors fail a run; warnings fail it only when `strict`; info never does.
 from __future__ import annotations
 
 import os
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -18,10 +17,6 @@ from generator.errors import EXIT_INVALID, EXIT_OK, UsageError
 from generator.findings import Finding, Severity
 
 FORMATS: tuple[str, ...] = ("text", "json", "junit", "sarif", "github")
-
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
 
 
 @dataclass(frozen=True)
@@ -100,14 +95,3 @@ def summary_line(report: Report) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def printable(text: str) -> str:
-    """Text safe for a terminal: control, bidi-override and lone surrogate characters (from file
-    names that are not UTF-8) as escapes such as `\\x1b`."""
-    return "".join(
-        char.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(char) in ("Cc", "Cs") or char in _BIDI_CONTROLS
-        else char
-        for char in text
-    )

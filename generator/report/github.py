@@ -12,8 +12,9 @@ the rest stay in the log. Errors come first, so the ones that fail the run are n
 
 from __future__ import annotations
 
+from generator.errors import printable
 from generator.findings import Finding, Severity
-from generator.report import Report, printable, summary_line
+from generator.report import Report, summary_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from itertools import groupby
 from pathlib import Path
 
+from generator.errors import printable
 from generator.findings import Finding, Severity
-from generator.report import Report, printable, summary_line, where
+from generator.report import Report, summary_line, where
 
 _MAX_SOURCE_BYTES = 4 * 1024 * 1024  # larger files are not YAML anyone edits; skip the excerpt
 _MAX_SHOWN = 120  # characters of a long source line shown around the column

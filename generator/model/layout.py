@@ -1,0 +1,78 @@
+"""The layout of a Validated Patterns repository: its file names, its defaults, and how a path
+written in it (an application's chart, a value file) becomes a file of the repository.
+
+Every other module takes these names from here. Paths are confined by `repofs`: inside the
+repository once links are resolved, never under `.git`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from generator import repofs
+from generator.errors import Location
+
+SPEC_FILE = "pattern.yaml"
+GLOBAL_FILE = "values-global.yaml"
+SECRET_TEMPLATE_FILE = "values-secret.yaml.template"
+VALUES_PREFIX = "values-"
+VALUES_SUFFIX = ".yaml"
+# mcg-gen's own folder in a generated repository (state file, schema copy, working files).
+STATE_DIR = ".mcg-gen"
+# The hub's cluster group when values-global.yaml names none (`main.clusterGroupName`).
+DEFAULT_HUB = "hub"
+# The hub's domain when the user gives none: what `render` and the bootstrap files assume.
+DEFAULT_HUB_DOMAIN = "apps.hub.example.com"
+# Argo CD's multi-source reference to the pattern repository in value-file paths.
+PATTERN_REF = "$patternref/"
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+
+def group_file(group: str) -> str:
+    """The values file of a cluster group: `values-<group>.yaml`."""
+    return f"{VALUES_PREFIX}{group}{VALUES_SUFFIX}"
+
+
+def is_values_secret(name: str) -> bool:
+    """A filled-in values-secret file's name (the template is not one)."""
+    return (
+        name.startswith("values-secret")
+        and name.endswith((".yaml", ".yml"))
+        and name != SECRET_TEMPLATE_FILE
+    )
+
+
+def inside(root: Path, relative: str, where: Location | None = None) -> Path | None:
+    """`root/relative` confined to the repository (see `repofs.confine`); None when it does not
+    exist. Raises `repofs.UnsafePath` for a path that leaves the repository or enters `.git`."""
+    found = repofs.confine(root, relative, where=where)
+    return found if found.exists() else None
+
+
+def value_file_path(entry: str, chart_path: str | None) -> str | None:
+    """The repository path of an Application's value file, as Argo CD reads it: `$patternref/x`
+    and `/x` from the repository root, anything else relative to the chart's folder
+    (`chart_path`, None for a chart outside the repository); None for a URL or a file outside
+    the repository."""
+    if _URL.match(entry):
+        return None
+    if entry.startswith(PATTERN_REF):
+        return entry.removeprefix(PATTERN_REF)
+    if entry.startswith("/"):
+        return entry.lstrip("/")
+    if chart_path is None:
+        return None
+    return f"{chart_path}/{entry}"
+
+
+def value_file(
+    root: Path, entry: str, chart_path: str | None, where: Location | None = None
+) -> Path | None:
+    """The regular file an Application's value file names, confined; None when there is none
+    (Argo CD, with `ignoreMissingValueFiles`, skips it)."""
+    relative = value_file_path(entry, chart_path)
+    if relative is None:
+        return None
+    found = inside(root, relative, where)
+    return found if found is not None and found.is_file() else None

@@ -1,0 +1,226 @@
+"""The one rule for every byte mcg-gen reads or writes on behalf of a repository.
+
+A repository is untrusted input (validate runs on pull requests, generate in clones). A path it
+names (a values file, an application's chart or value file, a journal or state entry, a file a
+finding points at) is used only when:
+
+- it is relative, has no `..` step and no `.git` step, and holds no control character;
+- once symbolic links are resolved it is still inside the repository and still not under `.git`;
+- for reading, it is a regular file (never a device, FIFO or socket: opened without blocking and
+  checked on the open descriptor), of at most `limit` bytes (read `limit + 1`, then stop).
+
+Files the user names on the command line (a facts file, a values-secret file) are the user's
+own: they are not confined to the repository, but they are read by the same bounded reader.
+See SECURITY.md for the threat model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from generator.errors import Location, McgError
+
+GIT_DIR = ".git"
+# Generous for YAML and chart files, small enough that no hostile file costs much memory.
+DEFAULT_LIMIT = 8 * 1024 * 1024
+# What hashing reads of one file at most; a larger file is hashed by its size and time only.
+HASH_LIMIT = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+class UnsafePath(McgError):
+    """A path from a repository that mcg-gen refuses to follow."""
+
+
+class UnreadableFile(McgError):
+    """A file that is not a regular file, or cannot be opened."""
+
+
+class FileTooLarge(UnreadableFile):
+    """A file larger than the reader's limit."""
+
+
+def lexical_problem(relative: str) -> str | None:
+    """Why `relative` may not be used as a repository path, judged by its text alone."""
+    if not relative:
+        return "is empty"
+    if "\x00" in relative or any(ord(char) < 32 or ord(char) == 127 for char in relative):
+        return "contains a control character"
+    if relative.startswith(("/", "\\", "~")) or "\\" in relative:
+        return "is not a relative path inside the repository"
+    normal = posixpath.normpath(relative)
+    if normal == ".." or normal.startswith("../"):
+        return "leaves the pattern repository"
+    if GIT_DIR in normal.split("/"):
+        return "is inside a .git folder"
+    return None
+
+
+def normalise(relative: str) -> str:
+    """`relative` without `.` steps, doubled and trailing slashes (after `lexical_problem`)."""
+    return posixpath.normpath(relative)
+
+
+def _within(resolved: Path, root: Path) -> bool:
+    if resolved != root and root not in resolved.parents:
+        return False
+    return GIT_DIR not in resolved.relative_to(root).parts
+
+
+def confine(root: Path, relative: str, *, where: Location | None = None) -> Path:
+    """`root/relative`, resolved, refusing anything that leaves `root` or enters `.git`.
+
+    The path need not exist; the parts of it that do are resolved (links followed)."""
+    problem = lexical_problem(relative)
+    place = where or Location(relative)
+    if problem:
+        raise UnsafePath(
+            f"path {relative!r} {problem}",
+            location=place,
+            hint="paths are relative to the repository root and may not climb out of it or "
+            "into .git",
+        )
+    base = root.resolve()
+    resolved = (base / normalise(relative)).resolve()
+    if not _within(resolved, base):
+        raise UnsafePath(
+            f"path {relative!r} is a symlink that "
+            + (
+                "leads into .git"
+                if resolved.is_relative_to(base)
+                else "leaves the pattern repository"
+            ),
+            location=place,
+            hint="Argo CD refuses such files, and mcg-gen reads only inside the repository: "
+            "replace the link with the file itself",
+        )
+    return resolved
+
+
+def is_confined(root: Path, path: Path) -> bool:
+    """Whether an existing `path` resolves inside `root` and outside `.git`."""
+    try:
+        return _within(path.resolve(), root.resolve())
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return False
+
+
+def _open_regular(path: Path, display: str) -> tuple[int, os.stat_result]:
+    """A descriptor of `path` if it is a regular file; never blocks on a FIFO or device."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise UnreadableFile(f"cannot read file: {reason}", location=Location(display)) from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise UnreadableFile(
+            f"not a regular file ({_kind(status.st_mode)}); mcg-gen reads regular files only",
+            location=Location(display),
+            hint="replace it with a regular file",
+        )
+    return descriptor, status
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def read_bytes(path: Path, *, limit: int = DEFAULT_LIMIT, display: str | None = None) -> bytes:
+    """The content of a regular file of at most `limit` bytes (st_size is not trusted)."""
+    name = display or str(path)
+    descriptor, status = _open_regular(path, name)
+    try:
+        if status.st_size > limit:
+            raise _too_large(status.st_size, limit, name)
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(_CHUNK, remaining))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except OSError as error:
+        raise UnreadableFile(
+            f"cannot read file: {error.strerror}", location=Location(name)
+        ) from None
+    finally:
+        os.close(descriptor)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise _too_large(len(data), limit, name)
+    return data
+
+
+def _too_large(size: int, limit: int, name: str) -> FileTooLarge:
+    return FileTooLarge(
+        f"file is {'more than ' if size == limit + 1 else ''}{size:,} bytes, larger than the "
+        f"{limit:,} bytes mcg-gen reads",
+        location=Location(name),
+    )
+
+
+def read_repo_file(
+    root: Path, relative: str, *, limit: int = DEFAULT_LIMIT, where: Location | None = None
+) -> bytes:
+    """A repository file's content, confined and bounded (see the module's rule)."""
+    return read_bytes(confine(root, relative, where=where), limit=limit, display=relative)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a regular file's content; a marker for anything else, never blocking.
+
+    Files above HASH_LIMIT are identified by size and time instead of being read whole."""
+    try:
+        descriptor, status = _open_regular(path, str(path))
+    except UnreadableFile:
+        return "missing"
+    try:
+        if status.st_size > HASH_LIMIT:
+            return f"large:{status.st_size}:{status.st_mtime_ns}"
+        digest = hashlib.sha256()
+        remaining = HASH_LIMIT + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(_CHUNK, remaining))
+            if not chunk:
+                break
+            digest.update(chunk)
+            remaining -= len(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return "missing"
+    finally:
+        os.close(descriptor)
+
+
+def walk(folder: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
+    """(relative name, path, lstat) of every entry below `folder` that is a regular file or a
+    symbolic link, in a stable order; `.git` folders and links to folders are not entered."""
+    for current, folders, names in os.walk(folder):
+        folders[:] = sorted(name for name in folders if name not in (GIT_DIR, "__pycache__"))
+        linked = [name for name in folders if os.path.islink(os.path.join(current, name))]
+        folders[:] = [name for name in folders if name not in linked]
+        for name in sorted(names + linked):
+            path = Path(current, name)
+            try:
+                status = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(status.st_mode) or stat.S_ISLNK(status.st_mode):
+                yield path.relative_to(folder).as_posix(), path, status
