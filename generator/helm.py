@@ -209,10 +209,23 @@ class HelmWorker:
         self.hung_registry: Path | None = None  # charts that hung, shared by a run's processes
         self._hung: set[str] = set()  # fingerprints of charts that hung in this worker
 
-    def limit(self, deadline: float | None, hung_registry: Path | None = None) -> None:
-        """Bound every later request by `deadline` (seconds since the epoch); remember charts
-        that hang in `hung_registry`, a folder every process of one run shares."""
+    def limit(
+        self,
+        deadline: float | None,
+        *,
+        run_timeout: float | None = None,
+        hung_registry: Path | None = None,
+    ) -> None:
+        """Set the limits of one run: nothing is rendered after `deadline` (seconds since the
+        epoch); one chart may take a quarter of the run's `run_timeout` (at most the default),
+        so that a run meeting a looping chart still gets through the rest; charts that hang are
+        remembered in `hung_registry`, a folder every process of the run shares."""
         self.deadline = deadline
+        self.timeout = (
+            min(DEFAULT_TIMEOUT_SECONDS, max(1.0, run_timeout / 4))
+            if run_timeout
+            else DEFAULT_TIMEOUT_SECONDS
+        )
         self.hung_registry = hung_registry
 
     def __enter__(self) -> HelmWorker:

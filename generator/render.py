@@ -220,7 +220,8 @@ def render_group(
 
     resources: list[Resource] = []
     with HelmWorker() as helm:
-        helm.limit(time.time() + timeout if timeout else None)
+        if timeout:
+            helm.limit(time.time() + timeout, run_timeout=timeout)
         for rendered in render_charts(repo, group, facts, apps=apps, helm=helm):
             if rendered.error is not None:
                 raise rendered.error

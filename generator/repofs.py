@@ -121,8 +121,9 @@ def _open_regular(path: Path, display: str) -> tuple[int, os.stat_result]:
     status = os.fstat(descriptor)
     if not stat.S_ISREG(status.st_mode):
         os.close(descriptor)
+        what = "a file" if stat.S_ISDIR(status.st_mode) else "a regular file"
         raise UnreadableFile(
-            f"not a regular file ({_kind(status.st_mode)}); mcg-gen reads regular files only",
+            f"is {_kind(status.st_mode)}, not {what}: mcg-gen reads regular files only",
             location=Location(display),
             hint="replace it with a regular file",
         )

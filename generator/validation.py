@@ -362,7 +362,7 @@ def check_group(
     charts: dict[str, str] = {}
     inputs: set[str] = set()
     helm = shared_worker()
-    helm.limit(options.deadline, options.hung_registry)
+    helm.limit(options.deadline, run_timeout=options.timeout, hung_registry=options.hung_registry)
     try:
         renders = list(
             render_charts(

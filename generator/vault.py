@@ -2,22 +2,32 @@
 
 Every failure becomes one `McgError` line that says what to do. Nothing here prints or returns a
 secret value in a message: errors name paths, fields and policies only.
+
+Vault is a server on the network, so its answers are untrusted input (see SECURITY.md): every
+request has one deadline for the whole exchange (a server that trickles bytes cannot hold a load
+open), an answer is read up to a size limit, an answer that is not JSON is an error, not a
+crash, the token is never sent on to another host by a redirect, and the server's error text is
+shown as data: escaped, shortened, with the token taken out.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from generator.errors import McgError
+from generator.errors import McgError, printable, shortened
 from generator.model.names import vault_path
 from generator.model.pattern import Secret, SecretField
 
 Client = Any  # hvac.Client, which is untyped
 KV_VERSION = "2"
+DEFAULT_TIMEOUT_SECONDS = 30.0  # for one request, connecting to the last byte of the answer
+MAX_ANSWER_BYTES = 4 * 1024 * 1024  # Vault's answers to mcg-gen are a few kilobytes
+_MAX_SHOWN = 300  # characters of a server's error text
 
 # Our own default password policy: 20 characters with at least one of each class. The
 # validated-pattern loaders expect a policy of this name to exist.
@@ -48,11 +58,75 @@ class Change(StrEnum):
     UNCHANGED = "unchanged"
 
 
-def _user_error(addr: str, action: str, error: Exception) -> McgError | None:
+def _bounded_session(deadline: float, verify: bool | str) -> Any:
+    """A requests session whose every request ends within `deadline` seconds, connection to
+    last byte, and reads at most MAX_ANSWER_BYTES of an answer."""
+    import requests
+
+    class BoundedSession(requests.Session):
+        def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+            kwargs["stream"] = True
+            outcome: dict[str, Any] = {}
+
+            def exchange() -> None:
+                try:
+                    response = super(BoundedSession, self).request(method, url, *args, **kwargs)
+                    body = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+                    response._content = body
+                    response._content_consumed = True
+                    response.close()
+                    outcome["response"] = response
+                except BaseException as error:  # handed to the caller's thread
+                    outcome["error"] = error
+
+            # The exchange runs in a thread the caller waits for with a deadline: socket
+            # timeouts apply to each read, and a server sending a byte a second never trips
+            # them. A thread left behind holds only a socket and ends with the process.
+            worker = threading.Thread(target=exchange, daemon=True)
+            worker.start()
+            worker.join(deadline)
+            if worker.is_alive():
+                raise requests.exceptions.Timeout(f"no complete answer within {deadline:g} s")
+            if "error" in outcome:
+                raise outcome["error"]
+            response = outcome["response"]
+            if len(response._content) > MAX_ANSWER_BYTES:
+                raise requests.exceptions.ContentDecodingError(
+                    f"an answer larger than {MAX_ANSWER_BYTES:,} bytes"
+                )
+            return response
+
+        def rebuild_auth(self, prepared: Any, response: Any) -> None:
+            """requests drops Authorization on a redirect to another host, but not Vault's
+            own header: a redirect must never carry the token elsewhere."""
+            super().rebuild_auth(prepared, response)
+            if self.should_strip_auth(response.request.url, prepared.url):
+                prepared.headers.pop("X-Vault-Token", None)
+
+    session = BoundedSession()
+    session.verify = verify  # hvac takes a given session's own setting over its argument
+    return session
+
+
+def shown(text: str, secret: str | None = None) -> str:
+    """A server's text as mcg-gen shows it: the token taken out, control characters escaped,
+    at most _MAX_SHOWN characters."""
+    if secret:
+        text = text.replace(secret, "<token>")
+    return printable(shortened(" ".join(text.split()), _MAX_SHOWN))
+
+
+def _user_error(client: Client, action: str, error: Exception) -> McgError | None:
     """What hvac or requests raised, as one line about `action`; None for anything unexpected."""
     import hvac.exceptions
     import requests
 
+    addr = client.url
+    if isinstance(error, requests.exceptions.Timeout):
+        return McgError(
+            f"Vault at {addr} did not answer in time while trying to {action} ({error}): check "
+            "that Vault is healthy and reachable, or raise --vault-timeout"
+        )
     if isinstance(error, requests.exceptions.SSLError):
         return McgError(
             f"TLS verification of {addr} failed while trying to {action}: pass the CA that "
@@ -62,6 +136,11 @@ def _user_error(addr: str, action: str, error: Exception) -> McgError | None:
         return McgError(
             f"cannot reach Vault at {addr}: check --vault-addr (or VAULT_ADDR) and that "
             "Vault is running and reachable from here"
+        )
+    if isinstance(error, ValueError):  # requests' JSONDecodeError among them
+        return McgError(
+            f"{addr} answered with something that is not JSON while trying to {action}: it "
+            "does not answer like Vault (a proxy or another service?); check --vault-addr"
         )
     if isinstance(error, requests.exceptions.RequestException):
         return McgError(
@@ -76,17 +155,17 @@ def _user_error(addr: str, action: str, error: Exception) -> McgError | None:
             f"permission denied by Vault to {action}: use a token whose policies allow it"
         )
     if isinstance(error, hvac.exceptions.VaultError):
-        return McgError(f"Vault refused to {action}: {_one_line(error)}")
+        return McgError(f"Vault refused to {action}: {_one_line(error, client.token)}")
     return None
 
 
-def _one_line(error: Any) -> str:
-    """Vault's error list (a count line, then one bulleted line per error) as one line."""
-    lines = (
-        line.strip().lstrip("*").strip() for e in error.errors or [] for line in str(e).split("\n")
-    )
+def _one_line(error: Any, token: str | None = None) -> str:
+    """Vault's error list (a count line, then one bulleted line per error) as one line, shown
+    as data (see `shown`)."""
+    errors = error.errors if isinstance(error.errors, list) else [error.errors or ""]
+    lines = (line.strip().lstrip("*").strip() for e in errors for line in str(e).split("\n"))
     kept = [line for line in lines if line and not re.fullmatch(r"\d+ errors? occurred:", line)]
-    return "; ".join(dict.fromkeys(kept)) or type(error).__name__
+    return shown("; ".join(dict.fromkeys(kept)), token) or type(error).__name__
 
 
 def _attempt(
@@ -101,7 +180,7 @@ def _attempt(
     except absent:
         return None
     except Exception as error:
-        user_error = _user_error(client.url, action, error)
+        user_error = _user_error(client, action, error)
         if user_error is None:
             raise
         raise user_error from None
@@ -119,7 +198,7 @@ def connect(
     *,
     ca_cert: str | None = None,
     verify: bool = True,
-    timeout: float = 10.0,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> Client:
     """A client for a reachable, initialised, unsealed Vault that accepts `token`."""
     import hvac
@@ -132,7 +211,13 @@ def connect(
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the caller warns
-    client = hvac.Client(url=addr, token=token, verify=ca_cert or verify, timeout=timeout)
+    client = hvac.Client(
+        url=addr,
+        token=token,
+        verify=ca_cert or verify,
+        timeout=timeout,
+        session=_bounded_session(timeout, ca_cert or verify),
+    )
     status = _attempt(client, "read its seal status", client.sys.read_seal_status, (ValueError,))
     if not isinstance(status, dict):  # not JSON: something other than Vault answers there
         raise McgError(f"{addr} does not answer like Vault: check --vault-addr")

@@ -6,14 +6,15 @@ from __future__ import annotations
 import math
 import os
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from generator import gitio, repofs
+from generator.errors import McgError
 from generator.findings import Finding, Severity
+from generator.model import layout
 
-TEMPLATE_NAME = "values-secret.yaml.template"
 MAX_SCAN_BYTES = 1024 * 1024
 
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
@@ -105,26 +106,15 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
 
 def scan_files(root: Path, files: Iterable[Path]) -> list[Finding]:
     findings: list[Finding] = []
-    inside = root.resolve()
     for path in files:
+        if not repofs.is_confined(root, path):
+            continue  # a symlink out of the repository (or into .git): not ours to read
         try:
-            if not path.resolve().is_relative_to(inside):
-                continue  # a symlink out of the repository: not ours to read
-            if path.stat().st_size > MAX_SCAN_BYTES:
-                continue
-            text = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = repofs.read_bytes(path, limit=MAX_SCAN_BYTES).decode("utf-8")
+        except (McgError, UnicodeDecodeError):
             continue
         findings.extend(scan_text(path.relative_to(root).as_posix(), text))
     return findings
-
-
-def _is_values_secret(name: str) -> bool:
-    return (
-        name.startswith("values-secret")
-        and name.endswith((".yaml", ".yml"))
-        and name != TEMPLATE_NAME
-    )
 
 
 def committed_secret_files(root: Path) -> list[Finding]:
@@ -133,7 +123,7 @@ def committed_secret_files(root: Path) -> list[Finding]:
     found = []
     for folder, subfolders, names in os.walk(root):
         subfolders[:] = [name for name in subfolders if name != ".git"]
-        found += [Path(folder, name) for name in names if _is_values_secret(name)]
+        found += [Path(folder, name) for name in names if layout.is_values_secret(name)]
     for path in sorted(found):
         relative = path.relative_to(root)
         if not path.is_file():
@@ -159,14 +149,8 @@ def ignore_coverage(root: Path) -> list[Finding]:
         return []
     probes = ("values-secret.yaml", "values-secret-pattern.yaml")
     try:
-        result = subprocess.run(
-            ["git", "-C", str(root), "check-ignore", "--no-index", *probes],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        result = gitio.run(root, "check-ignore", "--no-index", *probes, check=False)
+    except gitio.GitUnavailable:
         return []
     ignored = set(result.stdout.split())
     missing = [probe for probe in probes if probe not in ignored]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import stat
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from functools import partial
@@ -166,6 +165,13 @@ def _add_vault_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not verify Vault's TLS certificate (test servers only)",
     )
+    parser.add_argument(
+        "--vault-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="longest wait for one answer from Vault, all of it (default: 30)",
+    )
 
 
 # ---------------------------------------------------------------------------------- checking
@@ -282,17 +288,9 @@ def _placement_findings(repo: Path, path: Path) -> list[Finding]:
 
 
 def _tracked_by_git(path: Path) -> bool:
-    try:
-        result = subprocess.run(
-            ["git", "ls-files", "--error-unmatch", "--", path.name],
-            cwd=path.parent,
-            capture_output=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False  # no git: nothing can be tracked
-    return result.returncode == 0
+    from generator import gitio
+
+    return gitio.is_tracked(path.parent, path.name)
 
 
 def _at(
@@ -490,6 +488,7 @@ def _connect(args: argparse.Namespace) -> Any:
         args.token or os.environ.get("VAULT_TOKEN"),
         ca_cert=args.ca_cert or os.environ.get("VAULT_CACERT"),
         verify=not args.skip_verify,
+        timeout=args.vault_timeout,
     )
 
 

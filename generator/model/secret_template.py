@@ -19,8 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from generator import repofs
 from generator.errors import Location, McgError, SpecErrors
 from generator.findings import Finding, Severity
+from generator.model import layout
 from generator.model.pattern import (
     HUB_PREFIX,
     ClusterGroup,
@@ -30,7 +32,9 @@ from generator.model.pattern import (
 )
 from generator.yamlio import Document, load_file
 
-TEMPLATE_FILE = "values-secret.yaml.template"
+TEMPLATE_FILE = layout.SECRET_TEMPLATE_FILE
+# Vault refuses requests above 32 MiB; keystores and certificates are far smaller.
+MAX_SECRET_FILE_BYTES = 16 * 1024 * 1024
 DEFAULT_MOUNT = "secret"
 DEFAULT_INI_SECTION = "default"
 
@@ -238,8 +242,8 @@ def load_repo(repo: Path, *, default_mount: str = DEFAULT_MOUNT) -> RepoSecrets:
     from generator.model import SPEC_FILE
     from generator.model.spec import load_spec
 
-    template_path = repo / TEMPLATE_FILE
-    if not template_path.is_file():
+    template_path = layout.inside(repo, TEMPLATE_FILE)
+    if template_path is None or not template_path.is_file():
         hint = (
             "run 'mcg-gen generate' to write it from pattern.yaml"
             if (repo / SPEC_FILE).is_file()
@@ -307,13 +311,14 @@ def _expand(path: str, base: Path) -> Path:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A file a secret field names (the user's own file: not confined, but bounded and regular)."""
     try:
-        if path.is_dir():
-            raise McgError(f"{path} is a folder, not a file", hint="point 'path' at a file")
-        return path.read_bytes()
-    except OSError as error:
+        return repofs.read_bytes(path, limit=MAX_SECRET_FILE_BYTES)
+    except McgError as error:
         raise McgError(
-            f"cannot read {path}: {error.strerror}",
+            f"cannot read {path}: {error.message.removeprefix('cannot read file: ')}"
+            if error.message.startswith("cannot read")
+            else f"{path} {error.message}",
             hint="fix 'path' in your values-secret file, or create the file",
         ) from None
 

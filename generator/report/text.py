@@ -18,7 +18,8 @@ from collections.abc import Callable
 from itertools import groupby
 from pathlib import Path
 
-from generator.errors import printable
+from generator import repofs
+from generator.errors import McgError, printable
 from generator.findings import Finding, Severity
 from generator.report import Report, summary_line, where
 
@@ -96,14 +97,8 @@ def _source_lines(repo: Path, file: str) -> list[str] | None:
     if not file:
         return None
     try:
-        root = repo.resolve()
-        path = (root / file).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            return None
-        if path.stat().st_size > _MAX_SOURCE_BYTES:
-            return None
-        data = path.read_bytes()
-    except (OSError, ValueError):  # ValueError: a NUL in the name
+        data = repofs.read_repo_file(repo, file, limit=_MAX_SOURCE_BYTES)
+    except McgError:  # outside the repository, in .git, not a regular file, too large
         return None
     if b"\0" in data:
         return None
