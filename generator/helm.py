@@ -61,6 +61,7 @@ KNOWN_DIALECTS = frozenset(
     f"{scheme}://json-schema.org/{draft}{suffix}"
     for scheme in ("http", "https")
     for draft in (
+        "schema",  # "the latest draft", which Helm's loader knows too
         "draft-04/schema",
         "draft-06/schema",
         "draft-07/schema",
