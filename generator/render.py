@@ -419,8 +419,9 @@ def _app_values(
         if not isinstance(parameter, dict) or not parameter.get("name"):
             continue
         text = str(parameter.get("value", ""))
-        for variable, replacement in build_env.items():
-            text = text.replace(variable, replacement)
+        # longest first: $ARGOCD_APP_NAME is a prefix of $ARGOCD_APP_NAMESPACE
+        for variable in sorted(build_env, key=len, reverse=True):
+            text = text.replace(variable, build_env[variable])
         value = text if parameter.get("forceString") else parse_set_value(text)
         set_parameter(values, str(parameter["name"]), value)
     return values

@@ -333,3 +333,17 @@ def test_a_vendored_base_chart_is_preferred_over_the_bundled_one(repo: Path) -> 
     [store] = [r for r in resources if r.kind == "ClusterSecretStore"]
     assert store.name == "vendored-backend"
     assert store.source == "common/secretstore/templates/cluster-secret-store.yaml"
+
+
+def test_argo_cd_build_variables_expand_in_parameters(tmp_path: Path) -> None:
+    """The clustergroup chart passes `global.namespace=$ARGOCD_APP_NAMESPACE`; Argo CD expands it
+    to the destination namespace (a prefix of it, $ARGOCD_APP_NAME, must not win)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURE, repo)
+    (repo / "charts/all/config-demo/templates/namespace-probe.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: namespace-probe\n"
+        "data:\n  namespace: {{ .Values.global.namespace | quote }}\n"
+    )
+    resources = render_group(repo, "hub", Facts(), apps=True)
+    [probe] = [r for r in resources if r.name == "namespace-probe"]
+    assert probe.body["data"] == {"namespace": "config-demo"}
