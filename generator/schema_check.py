@@ -33,6 +33,9 @@ SCHEMA_FILES = (
     "values-secret.schema.json",
 )
 _SHOWN_CHARS = 40
+# A schema finding's rule is `<layer>/<kind>` (values/unknown-key, secrets/missing-key): the
+# layer's rules of these kinds are declared in `generator.rules`.
+KINDS = ("unknown-key", "wrong-type", "missing-key", "deprecated-key", "exclusive-keys", "invalid")
 
 _TYPE_NAMES = {
     "object": "a mapping",

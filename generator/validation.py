@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache
+from generator import cache, rules
 from generator.checks import hygiene, links
 from generator.errors import McgError, SpecErrors, UsageError
 from generator.findings import Finding, Severity
@@ -129,7 +129,7 @@ def validate_repository(
                 options, deadline=time.time() + options.timeout, hung_registry=Path(run_folder)
             )
         outcome = _validate(repo, options, options_key, progress, store)
-    complete = not any(finding.rule == "chart/timeout" for finding in outcome.findings)
+    complete = not any(finding.rule == rules.CHART_TIMEOUT.id for finding in outcome.findings)
     if fingerprint and complete:
         store.put(
             "whole",
@@ -153,7 +153,7 @@ def _validate(
     _spec(repo, outcome, store)
     values = load_values_repo(repo)
     for error in values.errors:
-        outcome.findings += error_findings(error, "yaml/invalid", repo)
+        outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
     _values_files(repo, values, outcome, store)
     catalogue = _secret_template(repo, outcome)
     outcome.findings += links.check_values_links(values, _injected_globals(values, options))
@@ -184,24 +184,11 @@ def _injected_globals(values: ValuesRepo, options: Options) -> dict[str, dict[st
     return {group: injected_globals(merged, group, options.facts) for group in values.groups}
 
 
-# Rules about rendered objects: their line is a line of Helm's output, not of the template.
-_RENDERED_RULES = frozenset(
-    {
-        "schema/invalid",
-        "schema/unknown-kind",
-        "links/external-secret-unknown",
-        "links/external-secret-prefix",
-        "links/secret-store-missing",
-        "links/subscription-namespace",
-    }
-)
-
-
 def _source_position(finding: Finding, repo: Path) -> Finding:
     """Repository-relative file names; no line for a rendered object in a chart template, whose
     line is one of Helm's output, not of the template the user edits."""
     file = _relative(finding.file, repo)
-    if "/templates/" in file and finding.rule in _RENDERED_RULES:
+    if "/templates/" in file and rules.is_rendered(finding.rule):
         return dataclasses.replace(finding, file=file, line=0, column=0)
     return dataclasses.replace(finding, file=file)
 
@@ -228,7 +215,7 @@ def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
         more = f" and {len(stale) - 3} more" if len(stale) > 3 else ""
         outcome.findings.append(
             Finding(
-                "spec/out-of-date",
+                rules.SPEC_OUT_OF_DATE.id,
                 Severity.WARNING,
                 SPEC_FILE,
                 0,
@@ -250,12 +237,12 @@ def _check_spec(repo: Path, spec: Path) -> dict[str, Any]:
         pattern = load_spec(spec, SPEC_FILE)
     except YamlError as error:
         return {
-            "findings": cache.findings_to_json(error_findings(error, "yaml/invalid", repo)),
+            "findings": cache.findings_to_json(error_findings(error, rules.YAML_INVALID.id, repo)),
             "desired": None,
         }
     except McgError as error:
         return {
-            "findings": cache.findings_to_json(error_findings(error, "spec/invalid", repo)),
+            "findings": cache.findings_to_json(error_findings(error, rules.SPEC_INVALID.id, repo)),
             "desired": None,
         }
     desired = {path: state.digest(content) for path, content in plan_files(pattern).items()}
@@ -295,7 +282,7 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
                 try:
                     loaded = load_file(repo / name, name)
                 except McgError as error:
-                    return error_findings(error, "yaml/invalid", repo)
+                    return error_findings(error, rules.YAML_INVALID.id, repo)
             return check_values_file(loaded, kind) if isinstance(loaded.data, dict) else []
 
         outcome.findings += _cached(store, f"values:{name}", key, compute)
@@ -322,10 +309,10 @@ def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | No
     try:
         document = load_file(path, TEMPLATE_FILE)
     except McgError as error:
-        outcome.findings += error_findings(error, "yaml/invalid", repo)
+        outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
         return None
     # The template is meant to be filled in: fields without a value are its point.
-    findings = [f for f in check_secret_template(document) if f.rule != "secrets/no-value"]
+    findings = [f for f in check_secret_template(document) if f.rule != rules.SECRETS_NO_VALUE.id]
     outcome.findings += findings
     if any(f.severity is Severity.ERROR for f in findings):
         return None
@@ -370,7 +357,7 @@ def check_group(
             )
         )
     except McgError as error:
-        return GroupResult(error_findings(error, "chart/render-error", repo), 0, [], [])
+        return GroupResult(error_findings(error, rules.CHART_RENDER_ERROR.id, repo), 0, [], [])
     for rendered in renders:
         if rendered.chart_dir is not None:
             inputs.add(str(rendered.chart_dir))
@@ -405,12 +392,12 @@ def _render_rule(error: McgError) -> str:
     from generator.helm import HelmCrashError, HelmDeadlineError, HelmSchemaError
 
     if isinstance(error, HelmDeadlineError):
-        return "chart/timeout"
+        return rules.CHART_TIMEOUT.id
     if isinstance(error, HelmSchemaError):
-        return "chart/schema-reference"
+        return rules.CHART_SCHEMA_REFERENCE.id
     if isinstance(error, HelmCrashError):
-        return "chart/render-crash"
-    return "chart/render-error"
+        return rules.CHART_RENDER_CRASH.id
+    return rules.CHART_RENDER_ERROR.id
 
 
 @functools.cache
@@ -526,7 +513,7 @@ def _charts(
     rendered = _run_groups(repo, values, missing, catalogue, options, progress, lint)
     for group, result in rendered.items():
         results[group] = result
-        if any(finding.rule == "chart/timeout" for finding in result.findings):
+        if any(finding.rule == rules.CHART_TIMEOUT.id for finding in result.findings):
             continue  # cut short by the deadline: not an answer to keep
         store.put(
             f"group:{group}",
@@ -568,7 +555,7 @@ def _unrendered_remote(
                 continue
             findings.append(
                 Finding(
-                    "chart/not-rendered",
+                    rules.CHART_NOT_RENDERED.id,
                     Severity.INFO,
                     *_application_location(values, resource.group, resource.name),
                     f"application '{resource.name}' on group '{resource.group}' uses the remote "
@@ -597,7 +584,7 @@ def _lint(helm: HelmWorker, chart: str, chart_dir: Path) -> list[Finding]:
             continue
         findings.append(
             Finding(
-                "chart/lint",
+                rules.CHART_LINT.id,
                 Severity.WARNING if message.severity == "warning" else Severity.ERROR,
                 f"{chart}/{message.path}"
                 if message.path and not Path(message.path).is_absolute()

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from generator import gitio, repofs
+from generator import gitio, repofs, rules
 from generator.errors import McgError
 from generator.findings import Finding, Severity
 from generator.model import layout
@@ -66,7 +66,7 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
         match = _PRIVATE_KEY.search(line)
         if match:
             yield Finding(
-                "secrets/plaintext-value",
+                rules.SECRETS_PLAINTEXT_VALUE.id,
                 Severity.ERROR,
                 file,
                 number,
@@ -80,7 +80,7 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
             token = pattern.search(line)
             if token:
                 yield Finding(
-                    "secrets/plaintext-value",
+                    rules.SECRETS_PLAINTEXT_VALUE.id,
                     Severity.ERROR,
                     file,
                     number,
@@ -93,7 +93,7 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
             assignment = _SECRET_ASSIGNMENT.match(line)
             if assignment and _looks_random(assignment.group("value")):
                 yield Finding(
-                    "secrets/plaintext-value",
+                    rules.SECRETS_PLAINTEXT_VALUE.id,
                     Severity.WARNING,
                     file,
                     number,
@@ -130,7 +130,7 @@ def committed_secret_files(root: Path) -> list[Finding]:
             continue
         findings.append(
             Finding(
-                "secrets/values-secret-committed",
+                rules.SECRETS_VALUES_SECRET_COMMITTED.id,
                 Severity.ERROR,
                 relative.as_posix(),
                 0,
@@ -158,7 +158,7 @@ def ignore_coverage(root: Path) -> list[Finding]:
         return []
     return [
         Finding(
-            "secrets/values-secret-not-ignored",
+            rules.SECRETS_VALUES_SECRET_NOT_IGNORED.id,
             Severity.WARNING,
             ".gitignore",
             0,

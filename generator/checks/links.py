@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import repofs
+from generator import repofs, rules
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
 from generator.model import layout, names
@@ -79,7 +79,7 @@ def _main_group(repo: ValuesRepo) -> Iterator[Finding]:
     hub_file = repo.root / f"values-{repo.hub_name}.yaml"
     if repo.hub_name not in repo.groups and not hub_file.is_file():
         yield _finding(
-            "links/main-group-missing",
+            rules.LINKS_MAIN_GROUP_MISSING.id,
             Severity.ERROR,
             repo.global_doc,
             ("main", "clusterGroupName"),
@@ -94,7 +94,7 @@ def _group_name(repo: ValuesRepo, group: str, document: Document) -> Iterator[Fi
     name = repo.cluster_group(group).get("name")
     if name is not None and name != group:
         yield _finding(
-            "links/group-name-mismatch",
+            rules.LINKS_GROUP_NAME_MISMATCH.id,
             Severity.ERROR,
             document,
             ("clusterGroup", "name"),
@@ -104,7 +104,7 @@ def _group_name(repo: ValuesRepo, group: str, document: Document) -> Iterator[Fi
         )
     if not names.is_dns_label(group):
         yield _finding(
-            "names/dns-1123",
+            rules.NAMES_DNS_1123.id,
             Severity.ERROR,
             document,
             ("clusterGroup", "name"),
@@ -113,7 +113,7 @@ def _group_name(repo: ValuesRepo, group: str, document: Document) -> Iterator[Fi
     label = names.argocd_route_label(repo.pattern_name, group)
     if len(label) > names.ROUTE_LABEL_MAX:
         yield _finding(
-            "names/argocd-route-length",
+            rules.NAMES_ARGOCD_ROUTE_LENGTH.id,
             Severity.ERROR,
             document,
             ("clusterGroup", "name"),
@@ -136,7 +136,7 @@ def _applications(
         name = str(body.get("name", entry.key))
         if not names.is_dns_label(name):
             yield _finding(
-                "names/dns-1123",
+                rules.NAMES_DNS_1123.id,
                 Severity.ERROR,
                 document,
                 (*entry.path, "name"),
@@ -147,7 +147,7 @@ def _applications(
         project = body.get(project_key)
         if isinstance(project, str) and project not in projects:
             yield _finding(
-                "links/project-undeclared",
+                rules.LINKS_PROJECT_UNDECLARED.id,
                 Severity.ERROR,
                 document,
                 (*entry.path, project_key),
@@ -163,7 +163,7 @@ def _applications(
             and namespace not in namespaces
         ):
             yield _finding(
-                "links/namespace-undeclared",
+                rules.LINKS_NAMESPACE_UNDECLARED.id,
                 Severity.WARNING,
                 document,
                 (*entry.path, "namespace"),
@@ -194,7 +194,7 @@ def _app_path(
         folder = None
     if folder is None or not folder.is_dir():
         yield _finding(
-            "links/app-path-missing",
+            rules.LINKS_APP_PATH_MISSING.id,
             Severity.ERROR,
             document,
             (*path, "path"),
@@ -207,7 +207,7 @@ def _app_path(
         return
     if not (folder / "Chart.yaml").is_file():
         yield _finding(
-            "links/app-path-missing",
+            rules.LINKS_APP_PATH_MISSING.id,
             Severity.WARNING,
             document,
             (*path, "path"),
@@ -251,7 +251,7 @@ def _value_file(
 ) -> Iterator[Finding]:
     if _is_template(value_file):
         yield _finding(
-            "chart/unchecked-value-file",
+            rules.CHART_UNCHECKED_VALUE_FILE.id,
             Severity.INFO,
             document,
             path,
@@ -267,7 +267,7 @@ def _value_file(
         target = None
     if target is None or not target.is_file():
         yield _finding(
-            "links/value-file-missing",
+            rules.LINKS_VALUE_FILE_MISSING.id,
             Severity.WARNING,
             document,
             path,
@@ -286,7 +286,7 @@ def _subscription_namespaces(repo: ValuesRepo, group: str, document: Document) -
             continue
         if namespace not in namespaces:
             yield _finding(
-                "links/subscription-namespace",
+                rules.LINKS_SUBSCRIPTION_NAMESPACE.id,
                 Severity.ERROR,
                 document,
                 (*entry.path, "namespace"),
@@ -301,7 +301,7 @@ def _namespace_names(repo: ValuesRepo, group: str, document: Document) -> Iterat
     for namespace, path in repo.namespaces(group).items():
         if not _is_template(namespace) and not names.is_dns_label(namespace):
             yield _finding(
-                "names/dns-1123",
+                rules.NAMES_DNS_1123.id,
                 Severity.ERROR,
                 document,
                 path,
@@ -320,7 +320,7 @@ def _managed_groups(repo: ValuesRepo) -> Iterator[Finding]:
         name_path = (*entry.path, "name") if "name" in entry.body else entry.path
         if name not in repo.groups:
             yield _finding(
-                "links/group-values-missing",
+                rules.LINKS_GROUP_VALUES_MISSING.id,
                 Severity.ERROR,
                 hub_document,
                 name_path,
@@ -329,7 +329,7 @@ def _managed_groups(repo: ValuesRepo) -> Iterator[Finding]:
             )
         if len(name) > limit:
             yield _finding(
-                "names/acm-policy-length",
+                rules.NAMES_ACM_POLICY_LENGTH.id,
                 Severity.ERROR,
                 hub_document,
                 name_path,
@@ -370,7 +370,7 @@ def check_resource_links(
             ):
                 findings.append(
                     Finding(
-                        "links/subscription-namespace",
+                        rules.LINKS_SUBSCRIPTION_NAMESPACE.id,
                         Severity.ERROR,
                         resource.source,
                         resource.line,
@@ -399,7 +399,7 @@ def _external_secret(
         if isinstance(name, str) and (kind, name) not in stores:
             severity = Severity.WARNING if unrendered_charts else Severity.ERROR
             yield Finding(
-                "links/secret-store-missing",
+                rules.LINKS_SECRET_STORE_MISSING.id,
                 severity,
                 *where,
                 0,
@@ -460,7 +460,7 @@ def _remote_ref(
     if split is None or catalogue is None:
         if catalogue is None:
             yield Finding(
-                "links/external-secret-unknown",
+                rules.LINKS_EXTERNAL_SECRET_UNKNOWN.id,
                 Severity.WARNING,
                 *where,
                 f"ExternalSecret '{resource.name}' reads {key}, but the repository has no "
@@ -477,7 +477,7 @@ def _remote_ref(
             else "no secret of that name is declared"
         )
         yield Finding(
-            "links/external-secret-unknown",
+            rules.LINKS_EXTERNAL_SECRET_UNKNOWN.id,
             Severity.ERROR,
             *where,
             f"ExternalSecret '{resource.name}' reads {key}, which {catalogue.file} does not "
@@ -490,7 +490,7 @@ def _remote_ref(
     if property_ is not None and property_ not in {field.name for field in secret.fields}:
         known = ", ".join(field.name for field in secret.fields)
         yield Finding(
-            "links/external-secret-unknown",
+            rules.LINKS_EXTERNAL_SECRET_UNKNOWN.id,
             Severity.ERROR,
             *where,
             f"ExternalSecret '{resource.name}' reads property '{property_}' of {key}, which has "
@@ -499,7 +499,7 @@ def _remote_ref(
         )
     if prefix not in readable:
         yield Finding(
-            "links/external-secret-prefix",
+            rules.LINKS_EXTERNAL_SECRET_PREFIX.id,
             Severity.ERROR,
             *where,
             f"ExternalSecret '{resource.name}' on group '{resource.group}' reads {key}, but that "

@@ -18,12 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from generator import rules
 from generator.checks.kube_schemas import SchemaRegistry, split_api_version
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
-
-INVALID = "schema/invalid"
-UNKNOWN_KIND = "schema/unknown-kind"
 
 _POLICY_GROUP = "policy.open-cluster-management.io"
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][\w$-]*")
@@ -93,12 +91,14 @@ def _check_object(
 ) -> Iterator[Finding]:
     where = format_path(at) + ": " if at else ""
     if not isinstance(body, dict):
-        yield context.finding(INVALID, Severity.ERROR, at, f"{where}expected an object")
+        yield context.finding(
+            rules.SCHEMA_INVALID.id, Severity.ERROR, at, f"{where}expected an object"
+        )
         return
     api_version, kind = body.get("apiVersion"), body.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
         yield context.finding(
-            INVALID,
+            rules.SCHEMA_INVALID.id,
             Severity.ERROR,
             at,
             f"{where}object has no apiVersion and kind",
@@ -108,14 +108,20 @@ def _check_object(
     schema = context.registry.lookup(api_version, kind)
     if schema is None:
         message, hint = _unknown_kind(api_version, kind, context.registry)
-        yield context.finding(UNKNOWN_KIND, Severity.WARNING, at, f"{where}{message}", hint)
+        yield context.finding(
+            rules.SCHEMA_UNKNOWN_KIND.id, Severity.WARNING, at, f"{where}{message}", hint
+        )
         return
     if not schema.is_valid(body) and not schema.is_valid(pruned := without_null_fields(body)):
         for error in schema.validator.iter_errors(pruned):
             for path, message, hint in _explain(error, embedding):
                 full = at + path
                 yield context.finding(
-                    INVALID, Severity.ERROR, full, f"{format_path(full)}: {message}", hint
+                    rules.SCHEMA_INVALID.id,
+                    Severity.ERROR,
+                    full,
+                    f"{format_path(full)}: {message}",
+                    hint,
                 )
     for path, nested, nested_embedding in _embedded_objects(body, api_version, kind, embedding):
         yield from _check_object(context, nested, at + path, nested_embedding)

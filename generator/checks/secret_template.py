@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
+from generator import rules
 from generator.findings import Finding, Severity
 from generator.schema_check import dotted, finding_at, schema_findings
 from generator.yamlio import Document
@@ -21,19 +22,6 @@ SCHEMA_FILE = "values-secret.schema.json"
 # Vault always has this policy: the loader adds it to the file's vaultPolicies.
 DEFAULT_VAULT_POLICY = "validatedPatternDefaultPolicy"
 
-RULES: dict[str, str] = {
-    "secrets/unknown-key": "a key the secrets loader does not know (usually a typo)",
-    "secrets/wrong-type": "a value of the wrong type",
-    "secrets/missing-key": "a key the loader needs is missing (name, fields, vaultPolicy, ...)",
-    "secrets/deprecated-key": "a key still accepted but deprecated",
-    "secrets/exclusive-keys": "keys that cannot be used together (generate with a value, ...)",
-    "secrets/invalid": "a value the loader rejects (unsupported version, empty list, ...)",
-    "secrets/duplicate-name": "two secrets with the same name: the loader refuses the file",
-    "secrets/duplicate-field": "two fields of a secret with the same name: the loader refuses it",
-    "secrets/unknown-policy": "a vaultPolicy neither in vaultPolicies nor the default policy",
-    "secrets/generate-needs-vault": "onMissingValue: generate without the vault backend",
-    "secrets/no-value": "a field with no value, path or ini_file: loading the file as is fails",
-}
 
 _SECTIONS = ("secrets", "bootstrap_secrets")
 
@@ -51,7 +39,11 @@ def _loader_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
     # The schema's enum cannot tell 2 from 2.0; the loader compares str(version) with "2.0".
     if isinstance(version, int) and not isinstance(version, bool):
         yield finding_at(
-            doc, ("version",), "secrets/invalid", f"version: {version} is not 2.0", 'write "2.0"'
+            doc,
+            ("version",),
+            rules.SECRETS_INVALID.id,
+            f"version: {version} is not 2.0",
+            'write "2.0"',
         )
     policies = data.get("vaultPolicies")
     known_policies = {DEFAULT_VAULT_POLICY, *(policies if isinstance(policies, dict) else {})}
@@ -85,7 +77,11 @@ def _duplicates(
             yield finding_at(
                 doc,
                 (*path, "name"),
-                f"secrets/duplicate-{'name' if what == 'secret' else 'field'}",
+                (
+                    rules.SECRETS_DUPLICATE_NAME
+                    if what == "secret"
+                    else rules.SECRETS_DUPLICATE_FIELD
+                ).id,
                 f"{dotted(path)}: duplicate {what} name '{name}' (first at line {first.line})",
                 f"rename or merge the two {what}s: the loader refuses duplicate names",
             )
@@ -108,7 +104,7 @@ def _field_findings(
         yield finding_at(
             doc,
             (*path, "vaultPolicy"),
-            "secrets/unknown-policy",
+            rules.SECRETS_UNKNOWN_POLICY.id,
             f"{dotted((*path, 'vaultPolicy'))}: no vault policy named '{policy}'",
             hint,
         )
@@ -116,7 +112,7 @@ def _field_findings(
         yield finding_at(
             doc,
             (*path, "onMissingValue"),
-            "secrets/generate-needs-vault",
+            rules.SECRETS_GENERATE_NEEDS_VAULT.id,
             f"{dotted(path)}: onMissingValue: generate needs the vault backend, not {backend}",
             "give the value, a path or an ini_file instead",
         )
@@ -124,7 +120,7 @@ def _field_findings(
         yield finding_at(
             doc,
             path,
-            "secrets/no-value",
+            rules.SECRETS_NO_VALUE.id,
             f"{dotted(path)}: field '{field.get('name', '?')}' has no value, path or ini_file",
             "fill it in your copy of the template, or use onMissingValue: prompt or generate",
             Severity.WARNING,

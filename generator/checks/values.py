@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from generator import rules
 from generator.findings import Finding
 from generator.schema_check import schema_findings
 from generator.yamlio import Document
@@ -18,19 +19,10 @@ _SCHEMA_OF_KIND: dict[ValuesKind, str] = {
     "override": "values-clustergroup.schema.json",
 }
 
-RULES: dict[str, str] = {
-    "values/unknown-key": "a key the charts never read (usually a typo); Helm ignores it silently",
-    "values/wrong-type": "a value of the wrong type, such as a map where the chart ranges a list",
-    "values/missing-key": "a key the charts need is missing",
-    "values/deprecated-key": "a key still accepted but deprecated; use its replacement",
-    "values/exclusive-keys": "keys that cannot be used together: the chart ignores one of them",
-    "values/invalid": "a value outside what the charts accept",
-}
-
 
 def check_values_file(doc: Document, kind: ValuesKind) -> list[Finding]:
     """Findings for a values-global.yaml, a values-<group>.yaml, or an override of a group file."""
     findings = schema_findings(doc, _SCHEMA_OF_KIND[kind], "values")
     if kind == "override":
-        return [finding for finding in findings if finding.rule != "values/missing-key"]
+        return [finding for finding in findings if finding.rule != rules.VALUES_MISSING_KEY.id]
     return findings

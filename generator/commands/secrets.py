@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from generator import rules
 from generator.commands import add_repo_argument
 from generator.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, McgError, UsageError
 from generator.findings import Finding, Severity
@@ -209,7 +210,7 @@ def examine(repo: RepoSecrets, path: Path, *, default_mount: str = DEFAULT_MOUNT
 
     examined = Examined(path, findings=_placement_findings(repo.repo, path))
     document = _parse_quietly(path)
-    structure = [f for f in structure_findings(document) if f.rule != "secrets/no-value"]
+    structure = [f for f in structure_findings(document) if f.rule != rules.SECRETS_NO_VALUE.id]
     examined.findings.extend(structure)
     if any(f.severity is Severity.ERROR for f in structure):
         return examined
@@ -250,7 +251,7 @@ def _placement_findings(repo: Path, path: Path) -> list[Finding]:
     if path.resolve().is_relative_to(repo.resolve()):
         findings.append(
             Finding(
-                "values-secret/file-in-repo",
+                rules.VALUES_SECRET_FILE_IN_REPO.id,
                 Severity.ERROR,
                 where,
                 0,
@@ -262,7 +263,7 @@ def _placement_findings(repo: Path, path: Path) -> list[Finding]:
     if _tracked_by_git(path):
         findings.append(
             Finding(
-                "values-secret/file-tracked",
+                rules.VALUES_SECRET_FILE_TRACKED.id,
                 Severity.WARNING,
                 where,
                 0,
@@ -275,7 +276,7 @@ def _placement_findings(repo: Path, path: Path) -> list[Finding]:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         findings.append(
             Finding(
-                "values-secret/file-mode",
+                rules.VALUES_SECRET_FILE_MODE.id,
                 Severity.WARNING,
                 where,
                 0,
@@ -313,7 +314,7 @@ def _backend_findings(filled: SecretsFile) -> list[Finding]:
     where = filled.document.location(("backingStore",), key=True)
     return [
         Finding(
-            "values-secret/not-vault",
+            rules.VALUES_SECRET_NOT_VAULT.id,
             Severity.ERROR,
             where.file,
             where.line,
@@ -332,7 +333,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
             findings.append(
                 _at(
                     filled,
-                    "values-secret/missing-secret",
+                    rules.VALUES_SECRET_MISSING_SECRET.id,
                     Severity.ERROR,
                     f"secret '{wanted.name}' of the template is missing",
                     "copy it from values-secret.yaml.template and fill it in",
@@ -343,7 +344,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
         findings.extend(
             _at(
                 filled,
-                "values-secret/missing-field",
+                rules.VALUES_SECRET_MISSING_FIELD.id,
                 Severity.ERROR,
                 f"secret '{wanted.name}' lacks the template's field '{spec.name}'",
                 "copy the field from values-secret.yaml.template and fill it in",
@@ -356,7 +357,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
             findings.append(
                 _at(
                     filled,
-                    "values-secret/prefixes-differ",
+                    rules.VALUES_SECRET_PREFIXES_DIFFER.id,
                     Severity.WARNING,
                     f"secret '{wanted.name}' goes to {', '.join(given.prefixes)}, the template "
                     f"says {', '.join(wanted.prefixes)}",
@@ -370,7 +371,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
             findings.append(
                 _at(
                     filled,
-                    "values-secret/unknown-secret",
+                    rules.VALUES_SECRET_UNKNOWN_SECRET.id,
                     Severity.ERROR,
                     f"secret '{given.name}' is not in the repository's template",
                     "remove it, or add it to the pattern first (a typo in its name?)",
@@ -382,7 +383,7 @@ def _against_template(template: SecretsFile, filled: SecretsFile) -> list[Findin
         findings.extend(
             _at(
                 filled,
-                "values-secret/unknown-field",
+                rules.VALUES_SECRET_UNKNOWN_FIELD.id,
                 Severity.ERROR,
                 f"field '{spec.name}' of secret '{given.name}' is not in the template",
                 "remove it, or add it to the pattern first (a typo in its name?)",
@@ -410,7 +411,7 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
                 findings.append(
                     _at(
                         filled,
-                        "values-secret/unreadable",
+                        rules.VALUES_SECRET_UNREADABLE.id,
                         Severity.ERROR,
                         f"{where}: {error.message}",
                         error.hint,
@@ -424,7 +425,7 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
                 findings.append(
                     _at(
                         filled,
-                        "values-secret/will-prompt",
+                        rules.VALUES_SECRET_WILL_PROMPT.id,
                         Severity.WARNING,
                         f"{where} has no value: 'secrets load' will ask for it",
                         "fill in 'value' to load without questions",
@@ -435,7 +436,7 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
                 findings.append(
                     _at(
                         filled,
-                        "values-secret/no-value",
+                        rules.VALUES_SECRET_NO_VALUE.id,
                         Severity.ERROR,
                         f"{where} has no value, path or ini_file",
                         "fill it in, or make it 'onMissingValue: generate' with a vaultPolicy",

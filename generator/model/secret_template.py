@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from generator import repofs
+from generator import repofs, rules
 from generator.errors import Location, McgError, SpecErrors
 from generator.findings import Finding, Severity
 from generator.model import layout
@@ -121,7 +121,7 @@ def path_findings(loaded: SecretsFile) -> list[Finding]:
                 where = loaded.location(secret.name)
                 findings.append(
                     Finding(
-                        "values-secret/invalid-path",
+                        rules.VALUES_SECRET_INVALID_PATH.id,
                         Severity.ERROR,
                         where.file,
                         where.line,

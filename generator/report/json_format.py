@@ -6,7 +6,7 @@ Shape (version 1; fields are only ever added, and a change of meaning bumps `ver
       "version": 1,
       "findings": [
         {
-          "rule": "values/unknown-key",   // stable rule id, see 'mcg-gen rules'
+          "rule": rules.VALUES_UNKNOWN_KEY.id,   // stable rule id, see 'mcg-gen rules'
           "severity": "error",            // "error", "warning" or "info"
           "file": "values-hub.yaml",      // relative to the repository, "/" separated
           "line": 12,                     // 1-based; 0 when unknown

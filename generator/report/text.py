@@ -18,7 +18,7 @@ from collections.abc import Callable
 from itertools import groupby
 from pathlib import Path
 
-from generator import repofs
+from generator import repofs, rules
 from generator.errors import McgError, printable
 from generator.findings import Finding, Severity
 from generator.report import Report, summary_line, where
@@ -50,7 +50,7 @@ def render(report: Report, *, color: bool = False) -> str:
         in_file = list(findings)
         lines = _source_lines(report.repo, file)
         # a line holding a plaintext secret is never copied into terminals and CI logs
-        hidden = {f.line for f in in_file if f.rule == "secrets/plaintext-value"}
+        hidden = {f.line for f in in_file if f.rule == rules.SECRETS_PLAINTEXT_VALUE.id}
         block: list[str] = []
         for finding in in_file:
             block += _finding_lines(finding, None if finding.line in hidden else lines, paint)
