@@ -219,7 +219,8 @@ def _managed_group(repo: Path) -> str:
 
 def render_resources(repo: Path) -> list[Any]:
     """Every group's resources, as `mcg-gen render --apps` renders them."""
-    from generator.render import Facts, render_group
+    from generator.model.facts import Facts
+    from generator.render import render_group
 
     resources = []
     for group in group_names_of(repo):
@@ -297,8 +298,7 @@ def measure_values_peer(repo: Path, work: Path, result: SizeResult) -> None:
         result.values["cj_skipped"] = f"{CLUSTERGROUP_SCHEMA} absent"
         return
     from generator.checks.values import check_values_file
-    from generator.model.values import load_values_repo
-    from generator.render import merge_values
+    from generator.model.values import load_values_repo, merge_values
     from generator.yamlio import dump_yaml
 
     start = time.perf_counter()

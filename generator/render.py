@@ -12,8 +12,6 @@ every group its ClusterSecretStore.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,69 +23,12 @@ from generator import bundled, yamlio
 from generator.errors import Location, McgError
 from generator.helm import HelmWorker
 from generator.manifest import Resource
-from generator.model import layout
+from generator.model import layout, platform
+from generator.model.facts import Facts, injected_globals
 from generator.model.names import is_dns_label
+from generator.model.values import ValuesRepo, load_values_repo, merge_values
 
-BASE_CHARTS = ("clustergroup", "acm", "secretstore")
-PLACEHOLDER_REPO_URL = "https://git.example.com/pattern.git"
-DEFAULT_HUB_GROUP = "hub"
-
-
-@dataclass(frozen=True)
-class Facts:
-    """The cluster facts the patterns operator injects as `global.*` Helm values.
-
-    Empty fields take defaults when the group is rendered:
-    - `local_cluster_domain`: the hub's domain for the hub group (`main.clusterGroupName`,
-      default "hub"), `apps.<group>.example.com` for a managed group;
-    - `cluster_domain`: the local domain without its leading `apps.`;
-    - `repo_url` / `target_revision`: `main.git.repoURL` / `main.git.revision` from
-      values-global.yaml, else a placeholder URL / `main`.
-    """
-
-    hub_cluster_domain: str = "apps.hub.example.com"
-    local_cluster_domain: str = ""
-    cluster_domain: str = ""
-    cluster_platform: str = "AWS"
-    cluster_version: str = "4.16"
-    repo_url: str = ""
-    target_revision: str = ""
-
-
-# Keys of a facts file, named as the `global.*` values they become.
-_FACT_KEYS = {
-    "hubClusterDomain": "hub_cluster_domain",
-    "localClusterDomain": "local_cluster_domain",
-    "clusterDomain": "cluster_domain",
-    "clusterPlatform": "cluster_platform",
-    "clusterVersion": "cluster_version",
-    "repoURL": "repo_url",
-    "targetRevision": "target_revision",
-}
-
-
-def load_facts(path: Path, base: Facts | None = None) -> Facts:
-    """Facts from a YAML file of `global.*` names (hubClusterDomain: ..., clusterVersion: ...)."""
-    document = yamlio.load_file(path)
-    data = document.data or {}
-    if not isinstance(data, dict):
-        raise McgError(
-            "a facts file is a mapping of fact names to values",
-            location=document.location(()),
-            hint=f"known facts: {', '.join(_FACT_KEYS)}",
-        )
-    changes: dict[str, str] = {}
-    for key, value in data.items():
-        if key not in _FACT_KEYS:
-            raise McgError(
-                f"unknown fact {key!r}",
-                location=document.location((key,), key=True),
-                hint=f"known facts: {', '.join(_FACT_KEYS)}",
-            )
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise McgError(f"fact {key!r} must be a string", location=document.location((key,)))
-        changes[_FACT_KEYS[key]] = str(value)
-    return dataclasses.replace(base or Facts(), **changes)
+BASE_CHARTS = platform.VENDORED_CHARTS
 
 
 @dataclass(frozen=True)
@@ -108,7 +49,7 @@ class ChartRender:
 
 
 def render_charts(
-    repo: Path,
+    values_repo: ValuesRepo,
     group: str,
     facts: Facts,
     *,
@@ -123,8 +64,8 @@ def render_charts(
     (`chart` + `chartVersion`) found as `<dir>/<chart>/Chart.yaml` in `chart_dirs`. Problems with
     the group's values files themselves raise.
     """
-    repo = repo.resolve()
-    values = _group_values(repo, group, facts)
+    repo = values_repo.root.resolve()
+    values = _group_values(values_repo, group, facts)
     chart, source_root = _chart_dir(repo, "common/clustergroup")
     argo_namespace = _argo_namespace(values)
     try:
@@ -218,41 +159,44 @@ def render_group(
 
     from generator.helm import HelmWorker
 
+    values = load_values_repo(repo)
     resources: list[Resource] = []
     with HelmWorker() as helm:
         if timeout:
             helm.limit(time.time() + timeout, run_timeout=timeout)
-        for rendered in render_charts(repo, group, facts, apps=apps, helm=helm):
+        for rendered in render_charts(values, group, facts, apps=apps, helm=helm):
             if rendered.error is not None:
                 raise rendered.error
             resources += rendered.resources
     return sorted(resources, key=lambda r: (*r.sort_key(), r.source, r.line))
 
 
-def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:
+def _group_values(repo: ValuesRepo, group: str, facts: Facts) -> dict[str, Any]:
+    """values-global.yaml merged with the group's file and the facts the operator injects."""
     if not is_dns_label(group):
         raise McgError(
             f"{group!r} is not a cluster group name",
             hint="a group name is a DNS label: lowercase letters, digits and '-', at most 63",
         )
-    if not (repo / "values-global.yaml").is_file():
+    group_file = layout.group_file(group)
+    unreadable = {error.location.file: error for error in repo.errors if error.location}
+    for name in (layout.GLOBAL_FILE, group_file):
+        if name in unreadable:
+            raise unreadable[name]
+    global_doc = repo.global_doc
+    if global_doc is None:
         raise McgError(
-            "not a Validated Patterns repository: values-global.yaml is missing",
-            location=Location(str(repo)),
+            f"not a Validated Patterns repository: {layout.GLOBAL_FILE} is missing",
+            location=Location(str(repo.root)),
             hint="run 'mcg-gen render' in (or point it at) the pattern repository",
         )
-    group_file = repo / f"values-{group}.yaml"
-    if not group_file.is_file():
-        known = sorted(_known_groups(repo))
+    group_doc = repo.groups.get(group) or repo.others.get(group)
+    if group_doc is None:
         raise McgError(
-            f"no cluster group {group!r}: values-{group}.yaml is missing",
-            location=Location(str(repo)),
-            hint=f"groups in this repository: {', '.join(known) or 'none'}",
+            f"no cluster group {group!r}: {group_file} is missing",
+            location=Location(str(repo.root)),
+            hint=f"groups in this repository: {', '.join(sorted(repo.groups)) or 'none'}",
         )
-    for name in ("values-global.yaml", group_file.name):
-        layout.inside(repo, name, Location(name))  # a symlink must not make us read outside
-    global_doc = yamlio.load_file(repo / "values-global.yaml", "values-global.yaml")
-    group_doc = yamlio.load_file(group_file, group_file.name)
     for document in (global_doc, group_doc):
         if not isinstance(document.data, dict | None):
             raise McgError("a values file must be a mapping", location=document.location(()))
@@ -267,7 +211,7 @@ def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:
     named = cluster_group.get("name")
     if named not in (None, group):
         raise McgError(
-            f"clusterGroup.name is {named!r}, but the file is values-{group}.yaml",
+            f"clusterGroup.name is {named!r}, but the file is {group_file}",
             location=group_doc.location(("clusterGroup", "name")),
             hint=f"the operator selects values-<name>.yaml by group name: use {group!r}",
         )
@@ -279,62 +223,11 @@ def _group_values(repo: Path, group: str, facts: Facts) -> dict[str, Any]:
     return values
 
 
-def _known_groups(repo: Path) -> Iterator[str]:
-    for path in repo.glob("values-*.yaml"):
-        name = path.stem.removeprefix("values-")
-        if name != "global" and is_dns_label(name):
-            try:
-                data = yamlio.load_file(path, path.name, positions=False).data
-            except McgError:
-                continue
-            if isinstance(data, dict) and isinstance(data.get("clusterGroup"), dict):
-                yield name
-
-
-def injected_globals(values: dict[str, Any], group: str, facts: Facts) -> dict[str, str]:
-    """The `global.*` values the patterns operator injects for a cluster of `group`."""
-    main = _mapping(values.get("main"))
-    git = _mapping(main.get("git"))
-    hub_group = str(main.get("clusterGroupName") or DEFAULT_HUB_GROUP)
-    local = facts.local_cluster_domain or (
-        facts.hub_cluster_domain if group == hub_group else f"apps.{group}.example.com"
-    )
-    pattern = str(values["global"].get("pattern") or "pattern")
-    return {
-        "pattern": pattern,
-        "repoURL": facts.repo_url or str(git.get("repoURL") or PLACEHOLDER_REPO_URL),
-        "targetRevision": facts.target_revision or str(git.get("revision") or "main"),
-        "hubClusterDomain": facts.hub_cluster_domain,
-        "localClusterDomain": local,
-        "clusterDomain": facts.cluster_domain or local.removeprefix("apps."),
-        "clusterPlatform": facts.cluster_platform,
-        "clusterVersion": facts.cluster_version,
-        "namespace": f"{pattern}-{group}",
-    }
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _argo_namespace(values: dict[str, Any]) -> str:
     global_values = values["global"]
     if global_values.get("singleArgoCD"):
         return str(global_values.get("vpArgoNamespace") or "openshift-gitops")
     return f"{global_values['pattern']}-{values['clusterGroup']['name']}"
-
-
-def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm's merge of values files: maps merge deeply, anything else replaces, null deletes."""
-    merged = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merge_values(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def _is_application(resource: Resource) -> bool:

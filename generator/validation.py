@@ -27,8 +27,8 @@ from generator.checks import hygiene, links
 from generator.errors import McgError, SpecErrors, UsageError
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
+from generator.model.facts import Facts
 from generator.model.values import GLOBAL_FILE, ValuesRepo, load_values_repo
-from generator.render import Facts
 
 if TYPE_CHECKING:
     from generator.checks.kube_schemas import SchemaRegistry
@@ -177,7 +177,7 @@ def _options_key(options: Options) -> list[Any]:
 
 def _injected_globals(values: ValuesRepo, options: Options) -> dict[str, dict[str, str]]:
     """Per group, the `global.*` facts the operator would inject (for templated value files)."""
-    from generator.render import injected_globals
+    from generator.model.facts import injected_globals
 
     declared = values.global_values.get("global")
     merged = {**values.global_values, "global": declared if isinstance(declared, dict) else {}}
@@ -292,9 +292,10 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
     for document in values.groups.values():
         check(document.file, "group", document)
     reported = {error.location.file for error in values.errors if error.location}
+    loaded = {document.file: document for document in values.others.values()}
     for path in _other_values_files(repo, values):
         if path.name not in reported:
-            check(path.name, "override", None)
+            check(path.name, "override", loaded.get(path.name))
 
 
 def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
@@ -353,7 +354,7 @@ def check_group(
     try:
         renders = list(
             render_charts(
-                repo, group, options.facts, apps=True, helm=helm, chart_dirs=options.chart_dirs
+                values, group, options.facts, apps=True, helm=helm, chart_dirs=options.chart_dirs
             )
         )
     except McgError as error:

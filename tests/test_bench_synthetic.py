@@ -6,9 +6,10 @@ from pathlib import Path
 
 from bench import synthetic
 from bench.synthetic import Size
+from generator.model.facts import Facts
 from generator.model.pattern import ClusterGroup, Pattern
 from generator.model.spec import parse_spec
-from generator.render import Facts, render_group
+from generator.render import render_group
 
 
 def _own_apps(pattern: Pattern, group: ClusterGroup) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from generator.bundled import charts_dir
 from generator.errors import McgError
 from generator.helm import render_chart
-from generator.render import merge_values
+from generator.model.values import merge_values
 
 FACTS = {
     "pattern": "mcg",

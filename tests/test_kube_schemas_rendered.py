@@ -8,7 +8,8 @@ import pytest
 
 from generator.checks.kube_schemas import SchemaRegistry
 from generator.checks.resources import validate_resources
-from generator.render import Facts, render_group
+from generator.model.facts import Facts
+from generator.render import render_group
 
 FIXTURE = Path(__file__).parent / "fixtures" / "reference-mcg"
 

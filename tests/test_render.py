@@ -11,7 +11,8 @@ import pytest
 from generator import bundled
 from generator.errors import McgError
 from generator.manifest import Resource
-from generator.render import Facts, load_facts, render_group
+from generator.model.facts import Facts, load_facts
+from generator.render import render_group
 
 FIXTURE = Path(__file__).parent / "fixtures" / "reference-mcg"
 VP_SCHEMA = (
@@ -45,7 +46,7 @@ def test_the_fixture_is_valid_for_the_published_clustergroup_schema(group: str) 
 
     import jsonschema
 
-    from generator.render import merge_values
+    from generator.model.values import merge_values
     from generator.yamlio import load_file
 
     values = merge_values(

@@ -11,9 +11,10 @@ import pytest
 
 from generator import bundled
 from generator.manifest import Resource
+from generator.model.facts import Facts
 from generator.model.pattern import Pattern
 from generator.model.spec import load_spec
-from generator.render import Facts, render_group
+from generator.render import render_group
 from tests.conftest import needs_shared
 
 EXAMPLES = sorted(path.stem for path in bundled.patterns_dir().glob("*.yaml"))

@@ -18,7 +18,8 @@ import kubernetes_validate
 import pytest
 from referencing import Registry, Resource
 
-from generator.render import Facts, render_group
+from generator.model.facts import Facts
+from generator.render import render_group
 
 SHARED = Path(__file__).parents[2] / "shared"
 CRD_SCHEMAS = SHARED / "reference" / "crd-schemas"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from generator.render import Facts
+    from generator.model.facts import Facts
 
 # Long enough for the largest patterns (30 groups x 30 apps validate in about 10 s cold), short
 # enough that a hostile repository cannot hold a CI job or pre-commit hook for long.
@@ -53,7 +53,7 @@ def facts_from_args(args: argparse.Namespace) -> Facts:
     """The facts file (if any) with the flags given on top."""
     import dataclasses
 
-    from generator.render import Facts, load_facts
+    from generator.model.facts import Facts, load_facts
 
     facts = load_facts(args.facts) if args.facts else Facts()
     overrides = {

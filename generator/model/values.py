@@ -8,7 +8,8 @@ view of all of them, each with the document path it came from (for findings).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ class ValuesRepo:
     global_doc: Document | None
     groups: dict[str, Document] = field(default_factory=dict)
     errors: list[McgError] = field(default_factory=list)  # files that could not be read
+    # values-<name>.yaml files without a clusterGroup: overrides, or group files gone wrong
+    others: dict[str, Document] = field(default_factory=dict)
 
     @property
     def global_values(self) -> dict[str, Any]:
@@ -185,4 +188,19 @@ def load_values_repo(root: Path) -> ValuesRepo:
             continue
         if isinstance(document.data, dict) and "clusterGroup" in document.data:
             repo.groups[name] = document
+        else:
+            repo.others[name] = document
     return repo
+
+
+def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm's merge of values files: maps merge deeply, anything else replaces, null deletes."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
