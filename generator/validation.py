@@ -27,16 +27,16 @@ from generator.checks import hygiene, links
 from generator.errors import McgError, SpecErrors, UsageError
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
+from generator.model import layout
 from generator.model.facts import Facts
-from generator.model.values import GLOBAL_FILE, ValuesRepo, load_values_repo
+from generator.model.layout import GLOBAL_FILE, SECRET_TEMPLATE_FILE, SPEC_FILE
+from generator.model.values import ValuesRepo, load_values_repo
 
 if TYPE_CHECKING:
     from generator.checks.kube_schemas import SchemaRegistry
     from generator.helm import HelmWorker
     from generator.yamlio import Document
 
-SPEC_FILE = "pattern.yaml"
-TEMPLATE_FILE = "values-secret.yaml.template"
 
 Progress = Callable[[str], None]
 MAX_WORKERS = 8
@@ -252,7 +252,7 @@ def _check_spec(repo: Path, spec: Path) -> dict[str, Any]:
 def _other_values_files(repo: Path, values: ValuesRepo) -> Iterable[Path]:
     """Value files that are neither global nor a group's: platform or version overrides."""
     known = {GLOBAL_FILE, *(document.file for document in values.groups.values())}
-    for path in sorted(repo.glob("values-*.yaml")):
+    for path in sorted(repo.glob(layout.group_file("*"))):
         if path.name not in known and not path.name.startswith("values-secret"):
             yield path
 
@@ -299,26 +299,26 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
 
 
 def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
-    path = repo / TEMPLATE_FILE
+    path = repo / SECRET_TEMPLATE_FILE
     if not path.is_file():
         return None
-    from generator.checks.secret_template import check_secret_template
-    from generator.model.secret_template import secrets_file
+    from generator.model.secrets_file import secrets_file
+    from generator.model.secrets_format import check_secrets_format
     from generator.yamlio import load_file
 
-    outcome.files.add(TEMPLATE_FILE)
+    outcome.files.add(SECRET_TEMPLATE_FILE)
     try:
-        document = load_file(path, TEMPLATE_FILE)
+        document = load_file(path, SECRET_TEMPLATE_FILE)
     except McgError as error:
         outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
         return None
     # The template is meant to be filled in: fields without a value are its point.
-    findings = [f for f in check_secret_template(document) if f.rule != rules.SECRETS_NO_VALUE.id]
+    findings = [f for f in check_secrets_format(document) if f.rule != rules.SECRETS_NO_VALUE.id]
     outcome.findings += findings
     if any(f.severity is Severity.ERROR for f in findings):
         return None
     loaded = secrets_file(document)
-    return links.SecretCatalogue(TEMPLATE_FILE, {s.name: s for s in loaded.secrets})
+    return links.SecretCatalogue(SECRET_TEMPLATE_FILE, {s.name: s for s in loaded.secrets})
 
 
 @dataclass
@@ -419,8 +419,8 @@ def _group_key(repo: Path, group: str, options_key: list[Any], lint: frozenset[s
         group,
         sorted(lint),
         cache.file_digest(repo / GLOBAL_FILE),
-        cache.file_digest(repo / f"values-{group}.yaml"),
-        cache.file_digest(repo / TEMPLATE_FILE),
+        cache.file_digest(repo / layout.group_file(group)),
+        cache.file_digest(repo / SECRET_TEMPLATE_FILE),
         options_key,
         _bundled_digest(),
     )

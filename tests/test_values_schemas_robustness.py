@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.checks.secret_template import check_secret_template
 from generator.checks.values import check_values_file
 from generator.findings import Finding
+from generator.model.secrets_format import check_secrets_format
 from generator.yamlio import dump_yaml, parse_document
 
 KEYS = st.sampled_from(
@@ -76,4 +76,4 @@ def test_values_checks_never_crash(data: Any) -> None:
 def test_secret_checks_never_crash(data: Any) -> None:
     text = dump_yaml({"version": "2.0", "secrets": data})
     doc = parse_document(text, "values-secret.yaml.template")
-    assert located(check_secret_template(doc), text)
+    assert located(check_secrets_format(doc), text)

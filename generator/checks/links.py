@@ -76,7 +76,7 @@ def check_values_links(
 def _main_group(repo: ValuesRepo) -> Iterator[Finding]:
     if repo.global_doc is None:
         return
-    hub_file = repo.root / f"values-{repo.hub_name}.yaml"
+    hub_file = repo.root / layout.group_file(repo.hub_name)
     if repo.hub_name not in repo.groups and not hub_file.is_file():
         yield _finding(
             rules.LINKS_MAIN_GROUP_MISSING.id,
@@ -436,18 +436,6 @@ def _remote_refs(spec: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
             yield ref["key"], None
 
 
-def split_vault_key(key: str, mount: str = "secret") -> tuple[str, str] | None:
-    """(prefix, secret name) of a KV v2 key such as `secret/data/global/config-demo`."""
-    parts = key.strip("/").split("/")
-    if len(parts) >= 4 and parts[0] == mount and parts[1] == "data":
-        parts = parts[2:]
-    elif parts and parts[0] == mount:
-        parts = parts[1:]
-    if len(parts) != 2:
-        return None
-    return parts[0], parts[1]
-
-
 def _remote_ref(
     resource: Resource,
     key: str,
@@ -456,7 +444,7 @@ def _remote_ref(
     catalogue: SecretCatalogue | None,
 ) -> Iterator[Finding]:
     where = (resource.source, resource.line, 0)
-    split = split_vault_key(key)
+    split = names.parse_vault_path(key)
     if split is None or catalogue is None:
         if catalogue is None:
             yield Finding(
@@ -464,8 +452,8 @@ def _remote_ref(
                 Severity.WARNING,
                 *where,
                 f"ExternalSecret '{resource.name}' reads {key}, but the repository has no "
-                "values-secret.yaml.template declaring it",
-                "declare the secret in values-secret.yaml.template",
+                f"{layout.SECRET_TEMPLATE_FILE} declaring it",
+                f"declare the secret in {layout.SECRET_TEMPLATE_FILE}",
             )
         return
     prefix, name = split

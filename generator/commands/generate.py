@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from generator.commands import add_repo_argument
 from generator.errors import EXIT_INVALID, EXIT_OK, Location, McgError, UsageError
-from generator.model import SPEC_FILE
+from generator.model.layout import SPEC_FILE
 
 EPILOG = """\
 examples:

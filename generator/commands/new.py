@@ -13,7 +13,7 @@ from typing import Any
 
 from generator import bundled
 from generator.errors import McgError, UsageError
-from generator.model import SPEC_FILE
+from generator.model.layout import SPEC_FILE
 
 EPILOG = """\
 examples:

@@ -1,3 +1,1 @@
 """The pattern model and its loaders."""
-
-SPEC_FILE = "pattern.yaml"

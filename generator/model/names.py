@@ -38,6 +38,23 @@ def argocd_route_label(pattern: str, group: str) -> str:
     return f"{group}-gitops-server-{pattern}-{group}"
 
 
+# The KV version 2 mount secrets live in unless a secret names its own (`vaultMount`).
+DEFAULT_MOUNT = "secret"
+
+
 def vault_path(mount: str, prefix: str, secret: str) -> str:
     """The KV v2 API path of a secret, as ExternalSecrets read it (`secret/data/global/x`)."""
     return f"{mount}/data/{prefix}/{secret}"
+
+
+def parse_vault_path(key: str, mount: str = DEFAULT_MOUNT) -> tuple[str, str] | None:
+    """(prefix, secret name) of a key an ExternalSecret reads: the inverse of `vault_path`,
+    also without `data/` or the mount (`global/config-demo`)."""
+    parts = key.strip("/").split("/")
+    if len(parts) >= 4 and parts[0] == mount and parts[1] == "data":
+        parts = parts[2:]
+    elif parts and parts[0] == mount:
+        parts = parts[1:]
+    if len(parts) != 2:
+        return None
+    return parts[0], parts[1]

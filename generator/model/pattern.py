@@ -133,7 +133,7 @@ class Secret:
     fields: tuple[SecretField, ...]
     prefixes: tuple[str, ...] = (GLOBAL_PREFIX,)
     description: str | None = None
-    mount: str = "secret"
+    mount: str = names.DEFAULT_MOUNT
 
     def vault_path(self, prefix: str) -> str:
         return names.vault_path(self.mount, prefix, self.name)

@@ -11,7 +11,8 @@ from typing import Any
 
 from generator import repofs
 from generator.errors import Location, McgError, SpecErrors
-from generator.model import SPEC_FILE, layout, names, platform
+from generator.model import layout, names, platform
+from generator.model.layout import SPEC_FILE
 from generator.model.pattern import (
     GLOBAL_PREFIX,
     HUB_PREFIX,

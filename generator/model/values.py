@@ -20,7 +20,6 @@ from generator.model.names import is_dns_label
 from generator.model.pattern import ClusterGroup
 from generator.yamlio import Document, load_file
 
-GLOBAL_FILE = layout.GLOBAL_FILE
 DEFAULT_HUB = layout.DEFAULT_HUB
 DocPath = tuple[str | int, ...]
 
@@ -153,10 +152,10 @@ def _dig(data: Any, *keys: str) -> Any:
 
 def group_files(root: Path) -> Iterator[tuple[str, Path]]:
     """(group name, path) of every `values-<name>.yaml` other than the global file."""
-    for path in sorted(root.glob("values-*.yaml")):
-        name = path.name.removeprefix("values-").removesuffix(".yaml")
+    for path in sorted(root.glob(layout.group_file("*"))):
+        name = path.name.removeprefix(layout.VALUES_PREFIX).removesuffix(layout.VALUES_SUFFIX)
         if (
-            path.name != GLOBAL_FILE
+            path.name != layout.GLOBAL_FILE
             and not layout.is_values_secret(path.name)
             and is_dns_label(name)
             and path.is_file()
@@ -173,7 +172,7 @@ def load_values_repo(root: Path) -> ValuesRepo:
     """Every values file of the repository; unreadable ones are recorded in `errors`."""
     global_doc: Document | None = None
     errors: list[McgError] = []
-    global_path = root / GLOBAL_FILE
+    global_path = root / layout.GLOBAL_FILE
     if global_path.is_file():
         try:
             global_doc = _load_inside(root, global_path)

@@ -123,3 +123,16 @@ def _ansi(text: str, style: str) -> str:
 
 def _plain(text: str, style: str) -> str:
     return text
+
+
+def plain(findings: list[Finding]) -> str:
+    """One line per finding and its hint, without the source excerpt: for files of secret
+    values (`secrets check`), whose lines must never be copied to a terminal."""
+    lines = []
+    for finding in findings:
+        head = f"{finding.severity.value}: {finding.message} [{finding.rule}]"
+        place = where(finding)
+        lines.append(printable(f"{place}: {head}" if place else head))
+        if finding.hint:
+            lines.append(f"  hint: {printable(finding.hint)}")
+    return "".join(f"{line}\n" for line in lines)

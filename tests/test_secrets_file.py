@@ -12,7 +12,7 @@ import pytest
 
 from generator.errors import McgError, SpecErrors
 from generator.model.pattern import Secret, SecretField
-from generator.model.secret_template import (
+from generator.model.secrets_file import (
     ValueSource,
     field_value,
     load_repo,

@@ -22,7 +22,7 @@ from typing import Any
 from generator import repofs, rules
 from generator.errors import Location, McgError, SpecErrors
 from generator.findings import Finding, Severity
-from generator.model import layout
+from generator.model import layout, names
 from generator.model.pattern import (
     HUB_PREFIX,
     ClusterGroup,
@@ -35,7 +35,7 @@ from generator.yamlio import Document, load_file
 TEMPLATE_FILE = layout.SECRET_TEMPLATE_FILE
 # Vault refuses requests above 32 MiB; keystores and certificates are far smaller.
 MAX_SECRET_FILE_BYTES = 16 * 1024 * 1024
-DEFAULT_MOUNT = "secret"
+DEFAULT_MOUNT = names.DEFAULT_MOUNT
 DEFAULT_INI_SECTION = "default"
 
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9._@-]+")
@@ -142,12 +142,12 @@ def _plain_path(value: str) -> bool:
 
 def structure_findings(document: Document) -> list[Finding]:
     """The template checks' findings for `document`, with any literal value in it masked."""
-    from generator.checks.secret_template import check_secret_template
+    from generator.model.secrets_format import check_secrets_format
 
     hidden = _literal_values(document.data)
     return [
         replace(finding, message=redact(finding.message, hidden), hint=redact(finding.hint, hidden))
-        for finding in check_secret_template(document)
+        for finding in check_secrets_format(document)
     ]
 
 
@@ -239,15 +239,15 @@ def _field(spec: dict[str, Any]) -> SecretField:
 
 def load_repo(repo: Path, *, default_mount: str = DEFAULT_MOUNT) -> RepoSecrets:
     """The pattern name, cluster groups and secret template of a repository."""
-    from generator.model import SPEC_FILE
+    from generator.model.layout import SPEC_FILE
     from generator.model.spec import load_spec
 
     template_path = layout.inside(repo, TEMPLATE_FILE)
     if template_path is None or not template_path.is_file():
         hint = (
-            "run 'mcg-gen generate' to write it from pattern.yaml"
+            f"run 'mcg-gen generate' to write it from {SPEC_FILE}"
             if (repo / SPEC_FILE).is_file()
-            else "pass the repository's path; it needs a values-secret.yaml.template"
+            else f"pass the repository's path; it needs a {TEMPLATE_FILE}"
         )
         raise McgError(f"no {TEMPLATE_FILE} in {repo}", hint=hint)
     template = load_secrets_file(template_path, TEMPLATE_FILE, default_mount=default_mount)
@@ -260,14 +260,15 @@ def load_repo(repo: Path, *, default_mount: str = DEFAULT_MOUNT) -> RepoSecrets:
 
 def _values_context(repo: Path) -> tuple[str, tuple[ClusterGroup, ...]]:
     """Pattern name and cluster groups of a repository made of values files only."""
-    from generator.model.values import GLOBAL_FILE, load_values_repo
+    from generator.model.layout import GLOBAL_FILE, SPEC_FILE
+    from generator.model.values import load_values_repo
 
     values = load_values_repo(repo)
     if values.errors:
         raise SpecErrors(values.errors)
     if values.global_doc is None:
         raise McgError(
-            f"{repo} has neither pattern.yaml nor {GLOBAL_FILE}",
+            f"{repo} has neither {SPEC_FILE} nor {GLOBAL_FILE}",
             hint="pass the path of a Validated Patterns repository",
         )
     groups = values.model_groups()

@@ -26,7 +26,7 @@ DEFAULT_VAULT_POLICY = "validatedPatternDefaultPolicy"
 _SECTIONS = ("secrets", "bootstrap_secrets")
 
 
-def check_secret_template(doc: Document) -> list[Finding]:
+def check_secrets_format(doc: Document) -> list[Finding]:
     """Findings for a values-secret file or template in format 2.0."""
     findings = schema_findings(doc, SCHEMA_FILE, "secrets")
     if isinstance(doc.data, dict):
