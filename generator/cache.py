@@ -9,6 +9,7 @@ Deleting the folder is always safe. Entries hold findings and counts, never file
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -241,3 +242,16 @@ class Cache:
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(temporary)
+
+
+@functools.cache
+def tool_digest() -> str:
+    """mcg-gen itself: its code, charts and schemas (in a development checkout they change
+    without a version bump, and cached results must not outlive them)."""
+    from generator import bundled
+
+    return key_of(
+        tree_digest(Path(__file__).parent),
+        tree_digest(bundled.charts_dir()),
+        tree_digest(bundled.schemas_dir()),
+    )

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from generator import cache, validation
+from generator import cache
+from generator.validate import groups as group_checks
 from tests.conftest import Result
 
 
@@ -116,7 +117,7 @@ def test_parallel_and_serial_rendering_agree(
     template = repo / "charts/all/api/templates/service.yaml"
     template.write_text(template.read_text().replace("  ports:", "  ports: {{ .Values.nope.x }}"))
     parallel = findings_of(cli, repo, "--no-cache")
-    monkeypatch.setattr(validation, "PARALLEL_FROM", 1000)
+    monkeypatch.setattr(group_checks, "PARALLEL_FROM", 1000)
     serial = findings_of(cli, repo, "--no-cache")
     assert parallel == serial
     assert "chart/render-error" in errors(serial)

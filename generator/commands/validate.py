@@ -103,7 +103,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generator import report
-    from generator.validation import Options, select_findings, validate_repository
+    from generator.report import select_findings
+    from generator.validate.options import Options
+    from generator.validate.pipeline import validate_repository
 
     repo: Path = args.repo
     if not repo.is_dir():

@@ -7,7 +7,7 @@ format. Errors fail a run; warnings fail it only when `strict`; info never does.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -95,3 +95,18 @@ def summary_line(report: Report) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def select_findings(
+    findings: Iterable[Finding], select: Sequence[str], ignore: Sequence[str]
+) -> list[Finding]:
+    """Keep findings whose rule matches a `select` prefix (all when empty) and no `ignore` one."""
+
+    def matches(rule: str, patterns: Sequence[str]) -> bool:
+        return any(rule == p or rule.startswith(p.rstrip("/*") + "/") for p in patterns)
+
+    return [
+        finding
+        for finding in findings
+        if (not select or matches(finding.rule, select)) and not matches(finding.rule, ignore)
+    ]

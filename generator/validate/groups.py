@@ -1,0 +1,216 @@
+"""Rendering and checking cluster groups: one group per call, in parallel worker processes when
+there are several, each with its own long-lived Helm worker; results cached per group."""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+import sys
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator import cache, rules
+from generator.checks import charts, links
+from generator.errors import McgError
+from generator.findings import Finding, error_findings
+from generator.manifest import Resource
+from generator.model import layout
+from generator.model.layout import GLOBAL_FILE, SECRET_TEMPLATE_FILE
+from generator.model.values import ValuesRepo
+from generator.validate.options import Options, Outcome, Progress
+
+if TYPE_CHECKING:
+    from generator.checks.kube_schemas import SchemaRegistry
+
+MAX_WORKERS = 8
+PARALLEL_FROM = 4  # fewer groups render faster in this process than worker start-up costs
+
+
+@dataclass
+class GroupResult:
+    """What rendering and checking one cluster group found (picklable, cacheable)."""
+
+    findings: list[Finding]
+    resources: int
+    charts: list[tuple[str, str]]  # (label, chart folder) of every chart rendered
+    inputs: list[str]  # files and folders the result depends on besides the values files
+
+
+def check_group(
+    repo: Path,
+    values: ValuesRepo,
+    group: str,
+    catalogue: links.SecretCatalogue | None,
+    options: Options,
+    lint: frozenset[str] = frozenset(),
+) -> GroupResult:
+    """Render one group with real Helm and check what it gets: schemas and resource links; lint
+    the charts in `lint` (repository paths) that it renders."""
+    from generator.checks.resources import validate_resources
+    from generator.helm import shared_worker
+    from generator.render import render_charts
+
+    findings: list[Finding] = []
+    resources: list[Resource] = []
+    rendered_charts: dict[str, str] = {}
+    inputs: set[str] = set()
+    helm = shared_worker()
+    helm.limit(options.deadline, run_timeout=options.timeout, hung_registry=options.hung_registry)
+    try:
+        renders = list(
+            render_charts(
+                values, group, options.facts, apps=True, helm=helm, chart_dirs=options.chart_dirs
+            )
+        )
+    except McgError as error:
+        return GroupResult(error_findings(error, rules.CHART_RENDER_ERROR.id, repo), 0, [], [])
+    for rendered in renders:
+        if rendered.chart_dir is not None:
+            inputs.add(str(rendered.chart_dir))
+        inputs.update(str(path) for path in rendered.value_files)
+        if rendered.error is not None:
+            findings += error_findings(rendered.error, charts.render_rule(rendered.error), repo)
+            chart_folder = repo / rendered.chart
+            if chart_folder.is_dir():
+                inputs.add(str(chart_folder))
+            continue
+        resources += rendered.resources
+        if rendered.chart_dir is not None:
+            rendered_charts.setdefault(str(rendered.chart_dir), rendered.chart)
+            if rendered.chart in lint:
+                findings += charts.lint(helm, rendered.chart, rendered.chart_dir)
+                lint = lint - {rendered.chart}
+    unrendered = charts.unrendered_remote(values, resources, options.chart_dirs)
+    findings += unrendered
+    findings += links.check_resource_links(
+        group, group == values.hub_name, resources, catalogue, unrendered_charts=bool(unrendered)
+    )
+    findings += validate_resources(resources, _registry(options))
+    return GroupResult(
+        findings,
+        len(resources),
+        [(label, folder) for folder, label in rendered_charts.items()],
+        sorted(inputs),
+    )
+
+
+@functools.cache
+def _registry_for(version: str | None, locations: tuple[Path, ...]) -> SchemaRegistry:
+    from generator.checks.kube_schemas import SchemaRegistry
+
+    return SchemaRegistry(version, locations)
+
+
+def _registry(options: Options) -> SchemaRegistry:
+    return _registry_for(options.kubernetes_version, options.schema_locations)
+
+
+def _group_key(repo: Path, group: str, options_key: list[Any], lint: frozenset[str]) -> str:
+    """Everything a group's result depends on, besides the charts and value files it read."""
+    return cache.key_of(
+        "group",
+        group,
+        sorted(lint),
+        cache.file_digest(repo / GLOBAL_FILE),
+        cache.file_digest(repo / layout.group_file(group)),
+        cache.file_digest(repo / SECRET_TEMPLATE_FILE),
+        options_key,
+        cache.tool_digest(),
+    )
+
+
+def _run_groups(
+    repo: Path,
+    values: ValuesRepo,
+    groups: list[str],
+    catalogue: links.SecretCatalogue | None,
+    options: Options,
+    progress: Progress,
+    lint: Mapping[str, frozenset[str]],
+) -> dict[str, GroupResult]:
+    """Check the groups, in parallel worker processes when there are several and cores to spare."""
+    workers = min(len(groups), os.cpu_count() or 1, MAX_WORKERS)
+    results: dict[str, GroupResult] = {}
+    if workers < 2 or len(groups) < PARALLEL_FROM:
+        for index, group in enumerate(groups, start=1):
+            progress(f"rendering group {group} ({index}/{len(groups)})")
+            results[group] = check_group(repo, values, group, catalogue, options, lint[group])
+        return results
+    # fork is cheap and safe while this process has not loaded the Helm library (only Helm
+    # worker processes do); the library is not fork-safe, so fall back to spawn if it is loaded
+    method = "spawn" if "helm_python" in sys.modules else "fork"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {
+            pool.submit(check_group, repo, values, group, catalogue, options, lint[group]): group
+            for group in groups
+        }
+        for done, future in enumerate(as_completed(futures), start=1):
+            group = futures[future]
+            progress(f"rendered group {group} ({done}/{len(groups)})")
+            results[group] = future.result()
+    return results
+
+
+def _lint_assignment(values: ValuesRepo, options: Options) -> dict[str, frozenset[str]]:
+    """Which group lints which chart of the repository: the first group (hub first) whose
+    applications use it, so that each chart is linted once whichever groups run."""
+    owners: dict[str, str] = {}
+    groups = sorted(values.groups, key=lambda name: (name != values.hub_name, name))
+    for group in groups:
+        for entry in values.entries(group, "applications"):
+            path = entry.body.get("path")
+            if options.lint and isinstance(path, str) and "chart" not in entry.body:
+                owners.setdefault(path.strip("/"), group)
+    return {
+        group: frozenset(path for path, owner in owners.items() if owner == group)
+        for group in values.groups
+    }
+
+
+def check_groups(
+    repo: Path,
+    values: ValuesRepo,
+    catalogue: links.SecretCatalogue | None,
+    options: Options,
+    options_key: list[Any],
+    outcome: Outcome,
+    progress: Progress,
+    store: cache.Cache,
+) -> None:
+    results: dict[str, GroupResult] = {}
+    lint = _lint_assignment(values, options)
+    keys = {group: _group_key(repo, group, options_key, lint[group]) for group in values.groups}
+    for group, key in keys.items():
+        cached = store.get(f"group:{group}", key)
+        if cached is not None:
+            results[group] = GroupResult(
+                cache.findings_from_json(cached["findings"]),
+                int(cached["resources"]),
+                [(str(label), str(folder)) for label, folder in cached["charts"]],
+                list(cached["inputs"]),
+            )
+    missing = [group for group in values.groups if group not in results]
+    rendered = _run_groups(repo, values, missing, catalogue, options, progress, lint)
+    for group, result in rendered.items():
+        results[group] = result
+        if any(finding.rule == rules.CHART_TIMEOUT.id for finding in result.findings):
+            continue  # cut short by the deadline: not an answer to keep
+        store.put(
+            f"group:{group}",
+            keys[group],
+            {
+                "findings": cache.findings_to_json(result.findings),
+                "resources": result.resources,
+                "charts": result.charts,
+                "inputs": result.inputs,
+            },
+            result.inputs,
+        )
+    for group in values.groups:
+        outcome.findings += results[group].findings
+        outcome.resources += results[group].resources

@@ -1,0 +1,272 @@
+"""`mcg-gen validate`'s pipeline: load → check every layer → findings.
+
+Layers, in order: YAML (every file read), the spec, values files and the secret template against
+our schemas, links across the values files, charts (lint, render every group with real Helm),
+every rendered resource against Kubernetes and CRD schemas, links between rendered resources and
+the secret template, and secrets hygiene. A layer that cannot run for a file (it does not parse)
+leaves a finding and the other layers go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator import cache, rules
+from generator.checks import hygiene, links
+from generator.errors import McgError, UsageError
+from generator.findings import Finding, Severity, error_findings, relative_to
+from generator.model import layout
+from generator.model.layout import GLOBAL_FILE, SECRET_TEMPLATE_FILE, SPEC_FILE
+from generator.model.values import ValuesRepo, load_values_repo
+from generator.validate.groups import check_groups
+from generator.validate.options import Options, Outcome, Progress
+
+if TYPE_CHECKING:
+    from generator.yamlio import Document
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def validate_repository(
+    repo: Path, options: Options, progress: Progress = _quiet, *, use_cache: bool = True
+) -> Outcome:
+    if not (repo / GLOBAL_FILE).is_file() and not (repo / SPEC_FILE).is_file():
+        raise UsageError(
+            f"{repo} is not a pattern repository: it has neither {GLOBAL_FILE} nor {SPEC_FILE}",
+            hint="run it in (or point it at) a Validated Patterns repository",
+        )
+    from generator import bundled
+
+    roots = (*options.chart_dirs, *options.schema_locations, bundled.charts_dir())
+    store = cache.Cache(repo, enabled=use_cache, roots=roots)
+    # Nothing changed since the last run (every file's size, time and inode): its answer stands.
+    fingerprint = store.repository_fingerprint(repo)
+    options_key = _options_key(options)
+    whole_key = cache.key_of("whole", fingerprint, options_key, cache.tool_digest())
+    cached = store.get("whole", whole_key) if fingerprint else None
+    if cached is not None:
+        return Outcome(
+            cache.findings_from_json(cached["findings"]),
+            set(cached["files"]),
+            int(cached["resources"]),
+        )
+    with tempfile.TemporaryDirectory(prefix="mcg-gen-run-") as run_folder:
+        if options.timeout:
+            options = dataclasses.replace(
+                options, deadline=time.time() + options.timeout, hung_registry=Path(run_folder)
+            )
+        outcome = _validate(repo, options, options_key, progress, store)
+    complete = not any(finding.rule == rules.CHART_TIMEOUT.id for finding in outcome.findings)
+    if fingerprint and complete:
+        store.put(
+            "whole",
+            whole_key,
+            {
+                "findings": cache.findings_to_json(outcome.findings),
+                "files": sorted(outcome.files),
+                "resources": outcome.resources,
+            },
+            (),
+        )
+    store.save()
+    return outcome
+
+
+def _validate(
+    repo: Path, options: Options, options_key: list[Any], progress: Progress, store: cache.Cache
+) -> Outcome:
+    outcome = Outcome()
+    progress("spec and values files")
+    _spec(repo, outcome, store)
+    values = load_values_repo(repo)
+    for error in values.errors:
+        outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
+    _values_files(repo, values, outcome, store)
+    catalogue = _secret_template(repo, outcome)
+    outcome.findings += links.check_values_links(values, _injected_globals(values, options))
+    check_groups(repo, values, catalogue, options, options_key, outcome, progress, store)
+    progress("secrets hygiene")
+    _hygiene(repo, outcome, store)
+    # the same chart rendered for several groups repeats its findings: report each once
+    outcome.findings = list(dict.fromkeys(_source_position(f, repo) for f in outcome.findings))
+    return outcome
+
+
+def _options_key(options: Options) -> list[Any]:
+    return [
+        dataclasses.asdict(options.facts),
+        options.kubernetes_version,
+        [cache.tree_digest(folder) for folder in options.schema_locations],
+        [cache.tree_digest(folder) for folder in options.chart_dirs],
+        options.lint,
+    ]
+
+
+def _injected_globals(values: ValuesRepo, options: Options) -> dict[str, dict[str, str]]:
+    """Per group, the `global.*` facts the operator would inject (for templated value files)."""
+    from generator.model.facts import injected_globals
+
+    declared = values.global_values.get("global")
+    merged = {**values.global_values, "global": declared if isinstance(declared, dict) else {}}
+    return {group: injected_globals(merged, group, options.facts) for group in values.groups}
+
+
+def _source_position(finding: Finding, repo: Path) -> Finding:
+    """Repository-relative file names; no line for a rendered object in a chart template, whose
+    line is one of Helm's output, not of the template the user edits."""
+    file = relative_to(finding.file, repo)
+    if "/templates/" in file and rules.is_rendered(finding.rule):
+        return dataclasses.replace(finding, file=file, line=0, column=0)
+    return dataclasses.replace(finding, file=file)
+
+
+def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
+    """pattern.yaml's own problems, and whether the generated files still follow from it."""
+    spec = repo / SPEC_FILE
+    if not spec.is_file():
+        return
+    outcome.files.add(SPEC_FILE)
+    key = cache.key_of("spec", cache.file_digest(spec), cache.tool_digest())
+    cached = store.get("spec", key)
+    if cached is None:
+        cached = _check_spec(repo, spec)
+        store.put("spec", key, cached, ())
+    outcome.findings += cache.findings_from_json(cached["findings"])
+    if cached["desired"] is None:
+        return
+    from generator import state
+
+    stale = state.out_of_date(repo, cached["desired"], store.file_digest)
+    if stale:
+        shown = ", ".join(stale[:3])
+        more = f" and {len(stale) - 3} more" if len(stale) > 3 else ""
+        outcome.findings.append(
+            Finding(
+                rules.SPEC_OUT_OF_DATE.id,
+                Severity.WARNING,
+                SPEC_FILE,
+                0,
+                0,
+                f"generated files do not match {SPEC_FILE}: {shown}{more}",
+                "run 'mcg-gen generate'",
+            )
+        )
+
+
+def _check_spec(repo: Path, spec: Path) -> dict[str, Any]:
+    """Findings of the spec, and the hashes of the files it generates (None when it is invalid)."""
+    from generator import state
+    from generator.emit.repo import plan_files
+    from generator.model.spec import load_spec
+    from generator.yamlio import YamlError
+
+    try:
+        pattern = load_spec(spec, SPEC_FILE)
+    except YamlError as error:
+        return {
+            "findings": cache.findings_to_json(error_findings(error, rules.YAML_INVALID.id, repo)),
+            "desired": None,
+        }
+    except McgError as error:
+        return {
+            "findings": cache.findings_to_json(error_findings(error, rules.SPEC_INVALID.id, repo)),
+            "desired": None,
+        }
+    desired = {path: state.digest(content) for path, content in plan_files(pattern).items()}
+    return {"findings": [], "desired": desired}
+
+
+def _other_values_files(repo: Path, values: ValuesRepo) -> Iterable[Path]:
+    """Value files that are neither global nor a group's: platform or version overrides."""
+    known = {GLOBAL_FILE, *(document.file for document in values.groups.values())}
+    for path in sorted(repo.glob(layout.group_file("*"))):
+        if path.name not in known and not path.name.startswith("values-secret"):
+            yield path
+
+
+def _cached(
+    store: cache.Cache, name: str, key: str, compute: Callable[[], list[Finding]]
+) -> list[Finding]:
+    cached = store.get(name, key)
+    if cached is not None:
+        return cache.findings_from_json(cached["findings"])
+    findings = compute()
+    store.put(name, key, {"findings": cache.findings_to_json(findings)}, ())
+    return findings
+
+
+def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache.Cache) -> None:
+    from generator.checks.values import ValuesKind, check_values_file
+    from generator.yamlio import load_file
+
+    def check(name: str, kind: ValuesKind, document: Document | None) -> None:
+        outcome.files.add(name)
+        key = cache.key_of("values", kind, store.digest(str(repo / name)), cache.tool_digest())
+
+        def compute() -> list[Finding]:
+            loaded = document
+            if loaded is None:
+                try:
+                    loaded = load_file(repo / name, name)
+                except McgError as error:
+                    return error_findings(error, rules.YAML_INVALID.id, repo)
+            return check_values_file(loaded, kind) if isinstance(loaded.data, dict) else []
+
+        outcome.findings += _cached(store, f"values:{name}", key, compute)
+
+    if values.global_doc is not None:
+        check(GLOBAL_FILE, "global", values.global_doc)
+    for document in values.groups.values():
+        check(document.file, "group", document)
+    reported = {error.location.file for error in values.errors if error.location}
+    loaded = {document.file: document for document in values.others.values()}
+    for path in _other_values_files(repo, values):
+        if path.name not in reported:
+            check(path.name, "override", loaded.get(path.name))
+
+
+def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
+    path = repo / SECRET_TEMPLATE_FILE
+    if not path.is_file():
+        return None
+    from generator.model.secrets_file import secrets_file
+    from generator.model.secrets_format import check_secrets_format
+    from generator.yamlio import load_file
+
+    outcome.files.add(SECRET_TEMPLATE_FILE)
+    try:
+        document = load_file(path, SECRET_TEMPLATE_FILE)
+    except McgError as error:
+        outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
+        return None
+    # The template is meant to be filled in: fields without a value are its point.
+    findings = [f for f in check_secrets_format(document) if f.rule != rules.SECRETS_NO_VALUE.id]
+    outcome.findings += findings
+    if any(f.severity is Severity.ERROR for f in findings):
+        return None
+    loaded = secrets_file(document)
+    return links.SecretCatalogue(SECRET_TEMPLATE_FILE, {s.name: s for s in loaded.secrets})
+
+
+def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
+    outcome.findings += hygiene.committed_secret_files(repo)
+    outcome.findings += hygiene.ignore_coverage(repo)
+    scanned = {
+        repo / name: store.file_digest(repo / name)
+        for name in sorted(outcome.files)
+        if (repo / name).is_file()
+    }
+    for _, path, status in cache.walk_files(repo / "charts"):
+        if path.suffix in (".yaml", ".yml", ".tpl", ".json"):
+            scanned[path] = store.file_digest(path, status)
+    key = cache.key_of(
+        "hygiene", [(str(path), path.is_symlink(), digest) for path, digest in scanned.items()]
+    )
+    outcome.findings += _cached(store, "hygiene", key, lambda: hygiene.scan_files(repo, scanned))
