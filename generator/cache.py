@@ -211,6 +211,31 @@ class Cache:
         safe = hashlib.sha256(name.encode()).hexdigest()[:32]
         return self.folder / f"{safe}.json"
 
+    def remember(
+        self,
+        name: str,
+        key: str,
+        compute: Callable[[], dict[str, Any]],
+        *,
+        depends_on: Iterable[str] = (),
+        keep: Callable[[dict[str, Any]], bool] = lambda _: True,
+    ) -> dict[str, Any]:
+        """The entry `name` for `key`, computed and stored when there is none; stored only when
+        `keep` says it is a whole answer."""
+        found = self.get(name, key)
+        if found is None:
+            found = compute()
+            if keep(found):
+                self.put(name, key, found, depends_on)
+        return found
+
+    def remember_findings(
+        self, name: str, key: str, compute: Callable[[], list[Finding]]
+    ) -> list[Finding]:
+        """`remember` for a list of findings."""
+        data = self.remember(name, key, lambda: {"findings": findings_to_json(compute())})
+        return findings_from_json(data["findings"])
+
     def get(self, name: str, key: str) -> dict[str, Any] | None:
         if not self.enabled:
             return None

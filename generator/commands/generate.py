@@ -59,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
             f"no {SPEC_FILE} in {repo}",
             hint="run it in a repository made by 'mcg-gen new', or pass the repository's path",
         )
-    from generator.model.spec import load_spec
+    from generator.model.spec import load_repository_spec
 
-    pattern = load_spec(spec, SPEC_FILE)
+    pattern = load_repository_spec(repo)
     write = not (args.dry_run or args.check)
     try:
         changed = generate(repo, pattern, write=write, force=args.force, show_diff=args.diff)

@@ -240,7 +240,7 @@ def _field(spec: dict[str, Any]) -> SecretField:
 def load_repo(repo: Path, *, default_mount: str = DEFAULT_MOUNT) -> RepoSecrets:
     """The pattern name, cluster groups and secret template of a repository."""
     from generator.model.layout import SPEC_FILE
-    from generator.model.spec import load_spec
+    from generator.model.spec import load_repository_spec
 
     template_path = layout.inside(repo, TEMPLATE_FILE)
     if template_path is None or not template_path.is_file():
@@ -252,7 +252,7 @@ def load_repo(repo: Path, *, default_mount: str = DEFAULT_MOUNT) -> RepoSecrets:
         raise McgError(f"no {TEMPLATE_FILE} in {repo}", hint=hint)
     template = load_secrets_file(template_path, TEMPLATE_FILE, default_mount=default_mount)
     if (repo / SPEC_FILE).is_file():
-        pattern = load_spec(repo / SPEC_FILE, SPEC_FILE)
+        pattern = load_repository_spec(repo)
         return RepoSecrets(repo, pattern.name, pattern.cluster_groups, template)
     name, groups = _values_context(repo)
     return RepoSecrets(repo, name, groups, template)

@@ -57,6 +57,11 @@ def load_spec(path: Path, display: str | None = None) -> Pattern:
     return build_pattern(load_file(path, display or path.name))
 
 
+def load_repository_spec(repo: Path) -> Pattern:
+    """The repository's pattern.yaml (confined: a link out of the repository is refused)."""
+    return load_spec(repofs.confine(repo, SPEC_FILE), SPEC_FILE)
+
+
 def parse_spec(text: str, file: str = SPEC_FILE) -> Pattern:
     return build_pattern(parse_document(text, file))
 

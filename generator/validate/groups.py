@@ -109,15 +109,17 @@ def _registry(options: Options) -> SchemaRegistry:
     return _registry_for(options.kubernetes_version, options.schema_locations)
 
 
-def _group_key(repo: Path, group: str, options_key: list[Any], lint: frozenset[str]) -> str:
+def _group_key(
+    store: cache.Cache, repo: Path, group: str, options_key: list[Any], lint: frozenset[str]
+) -> str:
     """Everything a group's result depends on, besides the charts and value files it read."""
     return cache.key_of(
         "group",
         group,
         sorted(lint),
-        cache.file_digest(repo / GLOBAL_FILE),
-        cache.file_digest(repo / layout.group_file(group)),
-        cache.file_digest(repo / SECRET_TEMPLATE_FILE),
+        store.digest(str(repo / GLOBAL_FILE)),
+        store.digest(str(repo / layout.group_file(group))),
+        store.digest(str(repo / SECRET_TEMPLATE_FILE)),
         options_key,
         cache.tool_digest(),
     )
@@ -184,7 +186,9 @@ def check_groups(
 ) -> None:
     results: dict[str, GroupResult] = {}
     lint = _lint_assignment(values, options)
-    keys = {group: _group_key(repo, group, options_key, lint[group]) for group in values.groups}
+    keys = {
+        group: _group_key(store, repo, group, options_key, lint[group]) for group in values.groups
+    }
     for group, key in keys.items():
         cached = store.get(f"group:{group}", key)
         if cached is not None:

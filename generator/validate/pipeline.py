@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,33 +50,32 @@ def validate_repository(
     fingerprint = store.repository_fingerprint(repo)
     options_key = _options_key(options)
     whole_key = cache.key_of("whole", fingerprint, options_key, cache.tool_digest())
-    cached = store.get("whole", whole_key) if fingerprint else None
-    if cached is not None:
-        return Outcome(
-            cache.findings_from_json(cached["findings"]),
-            set(cached["files"]),
-            int(cached["resources"]),
-        )
-    with tempfile.TemporaryDirectory(prefix="mcg-gen-run-") as run_folder:
-        if options.timeout:
-            options = dataclasses.replace(
-                options, deadline=time.time() + options.timeout, hung_registry=Path(run_folder)
-            )
-        outcome = _validate(repo, options, options_key, progress, store)
-    complete = not any(finding.rule == rules.CHART_TIMEOUT.id for finding in outcome.findings)
-    if fingerprint and complete:
-        store.put(
-            "whole",
-            whole_key,
-            {
-                "findings": cache.findings_to_json(outcome.findings),
-                "files": sorted(outcome.files),
-                "resources": outcome.resources,
-            },
-            (),
-        )
+
+    def run() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="mcg-gen-run-") as run_folder:
+            limited = options
+            if options.timeout:
+                limited = dataclasses.replace(
+                    options, deadline=time.time() + options.timeout, hung_registry=Path(run_folder)
+                )
+            outcome = _validate(repo, limited, options_key, progress, store)
+        return {
+            "findings": cache.findings_to_json(outcome.findings),
+            "files": sorted(outcome.files),
+            "resources": outcome.resources,
+        }
+
+    def complete(data: dict[str, Any]) -> bool:
+        """A run cut short by its deadline is not an answer to keep, nor one whose files
+        changed too recently to be fingerprinted."""
+        timed_out = any(item["rule"] == rules.CHART_TIMEOUT.id for item in data["findings"])
+        return fingerprint is not None and not timed_out
+
+    data = store.remember("whole", whole_key, run, keep=complete) if fingerprint else run()
     store.save()
-    return outcome
+    return Outcome(
+        cache.findings_from_json(data["findings"]), set(data["files"]), int(data["resources"])
+    )
 
 
 def _validate(
@@ -133,11 +132,8 @@ def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
     if not spec.is_file():
         return
     outcome.files.add(SPEC_FILE)
-    key = cache.key_of("spec", cache.file_digest(spec), cache.tool_digest())
-    cached = store.get("spec", key)
-    if cached is None:
-        cached = _check_spec(repo, spec)
-        store.put("spec", key, cached, ())
+    key = cache.key_of("spec", store.digest(str(spec)), cache.tool_digest())
+    cached = store.remember("spec", key, lambda: _check_spec(repo))
     outcome.findings += cache.findings_from_json(cached["findings"])
     if cached["desired"] is None:
         return
@@ -160,15 +156,15 @@ def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
         )
 
 
-def _check_spec(repo: Path, spec: Path) -> dict[str, Any]:
+def _check_spec(repo: Path) -> dict[str, Any]:
     """Findings of the spec, and the hashes of the files it generates (None when it is invalid)."""
     from generator import state
     from generator.emit.repo import plan_files
-    from generator.model.spec import load_spec
+    from generator.model.spec import load_repository_spec
     from generator.yamlio import YamlError
 
     try:
-        pattern = load_spec(spec, SPEC_FILE)
+        pattern = load_repository_spec(repo)
     except YamlError as error:
         return {
             "findings": cache.findings_to_json(error_findings(error, rules.YAML_INVALID.id, repo)),
@@ -191,17 +187,6 @@ def _other_values_files(repo: Path, values: ValuesRepo) -> Iterable[Path]:
             yield path
 
 
-def _cached(
-    store: cache.Cache, name: str, key: str, compute: Callable[[], list[Finding]]
-) -> list[Finding]:
-    cached = store.get(name, key)
-    if cached is not None:
-        return cache.findings_from_json(cached["findings"])
-    findings = compute()
-    store.put(name, key, {"findings": cache.findings_to_json(findings)}, ())
-    return findings
-
-
 def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache.Cache) -> None:
     from generator.checks.values import ValuesKind, check_values_file
     from generator.yamlio import load_file
@@ -214,12 +199,12 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
             loaded = document
             if loaded is None:
                 try:
-                    loaded = load_file(repo / name, name)
+                    loaded = load_file(layout.inside(repo, name) or repo / name, name)
                 except McgError as error:
                     return error_findings(error, rules.YAML_INVALID.id, repo)
             return check_values_file(loaded, kind) if isinstance(loaded.data, dict) else []
 
-        outcome.findings += _cached(store, f"values:{name}", key, compute)
+        outcome.findings += store.remember_findings(f"values:{name}", key, compute)
 
     if values.global_doc is not None:
         check(GLOBAL_FILE, "global", values.global_doc)
@@ -233,8 +218,12 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
 
 
 def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
-    path = repo / SECRET_TEMPLATE_FILE
-    if not path.is_file():
+    try:
+        path = layout.inside(repo, SECRET_TEMPLATE_FILE)
+    except McgError as error:
+        outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
+        return None
+    if path is None or not path.is_file():
         return None
     from generator.model.secrets_file import secrets_file
     from generator.model.secrets_format import check_secrets_format
@@ -269,4 +258,6 @@ def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
     key = cache.key_of(
         "hygiene", [(str(path), path.is_symlink(), digest) for path, digest in scanned.items()]
     )
-    outcome.findings += _cached(store, "hygiene", key, lambda: hygiene.scan_files(repo, scanned))
+    outcome.findings += store.remember_findings(
+        "hygiene", key, lambda: hygiene.scan_files(repo, scanned)
+    )
