@@ -149,14 +149,7 @@ def read_bytes(path: Path, *, limit: int = DEFAULT_LIMIT, display: str | None = 
     try:
         if status.st_size > limit:
             raise _too_large(status.st_size, limit, name)
-        chunks = []
-        remaining = limit + 1
-        while remaining > 0:
-            chunk = os.read(descriptor, min(_CHUNK, remaining))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
+        chunks = list(_chunks(descriptor, limit + 1))
     except OSError as error:
         raise UnreadableFile(
             f"cannot read file: {error.strerror}", location=Location(name)
@@ -167,6 +160,17 @@ def read_bytes(path: Path, *, limit: int = DEFAULT_LIMIT, display: str | None = 
     if len(data) > limit:
         raise _too_large(len(data), limit, name)
     return data
+
+
+def _chunks(descriptor: int, most: int) -> Iterator[bytes]:
+    """What the descriptor holds, in chunks, up to `most` bytes (never trusting st_size)."""
+    remaining = most
+    while remaining > 0:
+        chunk = os.read(descriptor, min(_CHUNK, remaining))
+        if not chunk:
+            return
+        yield chunk
+        remaining -= len(chunk)
 
 
 def _too_large(size: int, limit: int, name: str) -> FileTooLarge:
@@ -196,13 +200,8 @@ def file_digest(path: Path) -> str:
         if status.st_size > HASH_LIMIT:
             return f"large:{status.st_size}:{status.st_mtime_ns}"
         digest = hashlib.sha256()
-        remaining = HASH_LIMIT + 1
-        while remaining > 0:
-            chunk = os.read(descriptor, min(_CHUNK, remaining))
-            if not chunk:
-                break
+        for chunk in _chunks(descriptor, HASH_LIMIT + 1):
             digest.update(chunk)
-            remaining -= len(chunk)
         return digest.hexdigest()
     except OSError:
         return "missing"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import repofs, rules
+from generator import rules
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
 from generator.model import layout, names
@@ -188,10 +188,7 @@ def _applications(
 def _app_path(
     root: Path, document: Document, path: DocPath, name: str, chart_path: str, body: dict[str, Any]
 ) -> Iterator[Finding]:
-    try:
-        folder = layout.inside(root, chart_path.strip("/") or ".")
-    except repofs.UnsafePath:
-        folder = None
+    folder = layout.existing(root, chart_path.strip("/") or ".")
     if folder is None or not folder.is_dir():
         yield _finding(
             rules.LINKS_APP_PATH_MISSING.id,
@@ -261,10 +258,7 @@ def _value_file(
             key=False,
         )
         return
-    try:
-        target = layout.inside(root, value_file.removeprefix(layout.PATTERN_REF).lstrip("/"))
-    except repofs.UnsafePath:
-        target = None
+    target = layout.existing(root, value_file.removeprefix(layout.PATTERN_REF).lstrip("/"))
     if target is None or not target.is_file():
         yield _finding(
             rules.LINKS_VALUE_FILE_MISSING.id,

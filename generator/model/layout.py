@@ -50,6 +50,15 @@ def inside(root: Path, relative: str, where: Location | None = None) -> Path | N
     return found if found.exists() else None
 
 
+def existing(root: Path, relative: str) -> Path | None:
+    """`inside`, but None too for a path that leaves the repository: for checks that report a
+    missing file either way."""
+    try:
+        return inside(root, relative)
+    except repofs.UnsafePath:
+        return None
+
+
 def value_file_path(entry: str, chart_path: str | None) -> str | None:
     """The repository path of an Application's value file, as Argo CD reads it: `$patternref/x`
     and `/x` from the repository root, anything else relative to the chart's folder
