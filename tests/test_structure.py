@@ -15,7 +15,7 @@ LAYOUT_LITERAL = re.compile(
     r"""["'](?!\w)|f["']values-\{"""
 )
 # Each package may import only from the ones before it (and shared modules outside these).
-STAGES = ("model", "emit", "render", "checks", "report", "commands")
+STAGES = ("model", "emit", "render", "checks", "validate", "report", "commands")
 
 
 def modules() -> list[Path]:
