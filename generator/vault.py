@@ -174,9 +174,10 @@ def _attempt(
     call: Callable[[], Any],
     absent: tuple[type[Exception], ...] = (),
 ) -> Any:
-    """`call()`, or None when it raises one of `absent`; other failures become one McgError."""
+    """`call()`, or None when it raises one of `absent`; other failures become one McgError,
+    and so does an answer that is not one Vault gives (see `_vault_answer`)."""
     try:
-        return call()
+        answer = call()
     except absent:
         return None
     except Exception as error:
@@ -184,6 +185,27 @@ def _attempt(
         if user_error is None:
             raise
         raise user_error from None
+    return _vault_answer(client, action, answer)
+
+
+def _vault_answer(client: Client, action: str, answer: Any) -> Any:
+    """`answer`, unless it is not what Vault answers. hvac hands a 200 answer whose body is
+    not JSON back as the raw response, which callers would then take for a mapping (and
+    crash); JSON that is not an object is no Vault answer either. Other raw responses pass
+    (a write answers 204 with no body)."""
+    import requests
+
+    if isinstance(answer, requests.Response):
+        unlike = "JSON" if answer.status_code == 200 else ""
+    else:
+        unlike = "" if answer is None or isinstance(answer, dict) else "a JSON object"
+    if unlike:
+        raise McgError(
+            f"{client.url} answered with something that is not {unlike} while trying to "
+            f"{action}: it does not answer like Vault (a proxy or another service?); check "
+            "--vault-addr"
+        )
+    return answer
 
 
 def _hvac_errors() -> Any:
