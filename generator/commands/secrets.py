@@ -303,13 +303,29 @@ def _clusters(specs: list[str], repo: RepoSecrets) -> list[tuple[str, str]]:
 def _service_account(repo: Path) -> tuple[str, str]:
     """The External Secrets service account the secretstore chart logs in to Vault with."""
     from generator import bundled
+    from generator.model import layout
     from generator.model.platform import VENDOR_DIR
     from generator.yamlio import load_file
 
-    values = repo / VENDOR_DIR / "secretstore" / "values.yaml"
-    if not values.is_file():
-        values = bundled.charts_dir() / "secretstore" / "values.yaml"
-    account = load_file(values).data["secretStore"]["serviceAccount"]
+    relative = f"{VENDOR_DIR}/secretstore/values.yaml"
+    # the repository's copy is untrusted: confined (a link out is refused, never read) and
+    # checked like any input
+    values = layout.inside(repo, relative)
+    display: str | None = relative
+    if values is None or not values.is_file():
+        values, display = bundled.charts_dir() / "secretstore" / "values.yaml", None
+    document = load_file(values, display)
+    data = document.data
+    store = data.get("secretStore") if isinstance(data, dict) else None
+    account = store.get("serviceAccount") if isinstance(store, dict) else None
+    if not isinstance(account, dict) or not all(
+        isinstance(account.get(key), str) and account.get(key) for key in ("name", "namespace")
+    ):
+        raise McgError(
+            "secretStore.serviceAccount must have a name and a namespace",
+            location=document.location(()),
+            hint="restore the file with 'mcg-gen generate --force'",
+        )
     return str(account["name"]), str(account["namespace"])
 
 
