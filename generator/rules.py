@@ -598,7 +598,7 @@ VALUES_SECRET_WILL_PROMPT = _rule(
 
 
 # The order `mcg-gen rules` lists layers in: the order validate checks them.
-_LAYERS = (
+LAYERS = (
     "yaml",
     "spec",
     "values",
@@ -613,7 +613,7 @@ _LAYERS = (
 
 def all_rules() -> dict[str, Rule]:
     """Every rule by id, grouped by layer in the order validate checks them."""
-    position = {layer: index for index, layer in enumerate(_LAYERS)}
+    position = {layer: index for index, layer in enumerate(LAYERS)}
     ordered = sorted(
         _CATALOGUE.values(),
         key=lambda rule: (position.get(layer_of(rule.id), len(position)), rule.id),

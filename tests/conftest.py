@@ -52,16 +52,22 @@ def cli(
     return run
 
 
-def run_subprocess(*args: str, cwd: Path, timeout: float = 120) -> Result:
+def run_subprocess(
+    *args: str,
+    cwd: Path | None,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> Result:
     """Run `mcg-gen ARGS` as a separate process, the way users and hooks do."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     completed = subprocess.run(
         [sys.executable, "-m", "generator", *args],
         cwd=cwd,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(PROJECT), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
+        preexec_fn=preexec_fn,
         check=False,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)

@@ -5,11 +5,8 @@ within bounded time and memory, and leaves the repository as it was."""
 from __future__ import annotations
 
 import json
-import os
 import resource
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ from typing import Any
 import pytest
 
 from generator.yamlio import MAX_DEPTH, MAX_FILE_BYTES
-from tests.conftest import PROJECT, Result, tree
+from tests.conftest import Result, run_subprocess, tree
 
 CORPUS = Path(__file__).parent / "corpus"
 # A whole run (and the Helm worker it starts, which raises its own limit) stays far below this.
@@ -191,17 +188,7 @@ def run_limited(*args: str, cwd: Path | None = None, env: dict[str, str] | None 
         # only the soft limit: the Helm worker sets its own (larger) one, which it may
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, resource.RLIM_INFINITY))
 
-    completed = subprocess.run(
-        [sys.executable, "-m", "generator", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(PROJECT), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=TIME_LIMIT_SECONDS,
-        preexec_fn=limit,
-        check=False,
-    )
-    return Result(completed.returncode, completed.stdout, completed.stderr)
+    return run_subprocess(*args, cwd=cwd, timeout=TIME_LIMIT_SECONDS, env=env, preexec_fn=limit)
 
 
 @pytest.mark.parametrize("case", [*GENERATED_CASES[:3], "billion-laughs", "merge-key-bomb"])

@@ -11,20 +11,9 @@ import pytest
 
 from generator import schema_check
 from generator.findings import Severity
-from generator.rules import all_rules, layer_of, rule, similar
+from generator.rules import LAYERS, all_rules, layer_of, rule, similar
 from tests.conftest import Result
 
-LAYERS = (
-    "values-secret",
-    "yaml",
-    "spec",
-    "values",
-    "secrets",
-    "chart",
-    "schema",
-    "links",
-    "names",
-)
 RULE_LITERAL = re.compile(rf'"((?:{"|".join(LAYERS)})/[a-z0-9]+(?:-[a-z0-9]+)*)"')
 
 
