@@ -34,6 +34,18 @@ class GitUnavailable(Exception):
     """git is not installed, timed out, or the folder is not a git work tree."""
 
 
+def _environment() -> dict[str, str]:
+    return {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_NO_LAZY_FETCH": "1",
+        "GIT_ASKPASS": "true",
+        "GIT_PAGER": "cat",
+        "LC_ALL": "C",
+    }
+
+
 def run(
     repo: Path,
     *args: str,
@@ -43,20 +55,11 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """`git ARGS` in `repo`, hardened; raises GitUnavailable when git cannot answer (and, with
     `check`, when it exits non-zero)."""
-    environment = {
-        **os.environ,
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_OPTIONAL_LOCKS": "0",
-        "GIT_NO_LAZY_FETCH": "1",
-        "GIT_ASKPASS": "true",
-        "GIT_PAGER": "cat",
-        "LC_ALL": "C",
-    }
     try:
         completed = subprocess.run(
             ["git", *_HARDENING, *args],
             cwd=repo,
-            env=environment,
+            env=_environment(),
             capture_output=True,
             text=True,
             errors="surrogateescape",
@@ -69,6 +72,24 @@ def run(
     if check and completed.returncode != 0:
         raise GitUnavailable(completed.stderr.strip() or f"git {args[0]} failed")
     return completed
+
+
+def run_bytes(
+    repo: Path, *args: str, timeout: float = TIMEOUT_SECONDS
+) -> subprocess.CompletedProcess[bytes]:
+    """`run` for output taken byte for byte (file contents: no newline translation); the exit
+    status is the caller's to judge."""
+    try:
+        return subprocess.run(
+            ["git", *_HARDENING, *args],
+            cwd=repo,
+            env=_environment(),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise GitUnavailable(str(error)) from None
 
 
 def is_tracked(repo: Path, relative: str) -> bool:

@@ -61,11 +61,15 @@ SPEC_INVALID = _rule(
 
 SPEC_OUT_OF_DATE = _rule(
     "spec/out-of-date",
-    _W,
+    _E,
     "generated files do not match pattern.yaml",
     "pattern.yaml changed (or a generated file was deleted) since 'mcg-gen generate' last ran, "
-    "so the values files and charts in the repository are not what the spec says. Files edited "
-    "by hand are not counted: they are yours. Run 'mcg-gen generate' and commit the result.",
+    "so the values files and charts in the repository are not what the spec says, and the "
+    "cluster would get something else than the spec shows in review. Edits you made to a "
+    "generated file are yours and do not count, unless the spec changed that file too: then "
+    "'mcg-gen generate' merges both, and until it has run the repository is out of date. A "
+    "merge that left conflict markers counts until they are resolved. Run 'mcg-gen generate' "
+    "and commit the result.",
 )
 
 VALUES_DEPRECATED_KEY = _rule(

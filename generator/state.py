@@ -1,8 +1,12 @@
 """What `generate` wrote before, what it should do now, and doing it atomically.
 
 The state file (`.mcg-gen/state.json`, committed with the repository) records every generated
-file with the SHA-256 of the content mcg-gen wrote. A file on disk whose hash differs from its
-record was edited by someone: it is reported and left alone unless forced (then backed up).
+file with the SHA-256 of the content mcg-gen wrote, and `.mcg-gen/base/` keeps that content. A
+file on disk whose hash differs from its record was edited by someone: its edits are kept. When
+the spec changes such a file too, the user's edits and the spec's changes are merged line by
+line (`generator.merge`, three-way, as git merges): where both changed the same lines the file
+gets conflict markers and the run fails until they are resolved. `--force` takes the generated
+version instead (with a backup).
 
 Writes are journaled. All new content is first written to a staging folder; the journal, written
 atomically, is the commit point; then files are moved into place. A run killed before the
@@ -30,7 +34,7 @@ import shutil
 import signal
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -38,6 +42,7 @@ from typing import Any
 
 from generator import __version__, gitio, repofs
 from generator.errors import Location, McgError
+from generator.merge import MergeUnavailable, has_conflict_markers, merge3
 from generator.model import layout
 
 STATE_DIR = layout.STATE_DIR
@@ -50,7 +55,12 @@ _BACKUPS = "backups"
 _JOURNAL_PATH = f"{STATE_DIR}/{_JOURNAL}"
 # mcg-gen's working files: never a generated file, never a target of a journal or state entry
 _WORKING = {STATE_FILE, _JOURNAL_PATH, f"{_JOURNAL_PATH}.tmp", f"{STATE_DIR}/{_LOCK}"}
-_WORKING_DIRS = (f"{STATE_DIR}/{_STAGING}/", f"{STATE_DIR}/{_BACKUPS}/", f"{STATE_DIR}/cache/")
+_WORKING_DIRS = (
+    f"{STATE_DIR}/{_STAGING}/",
+    f"{STATE_DIR}/{_BACKUPS}/",
+    f"{STATE_DIR}/cache/",
+    f"{layout.BASE_DIR}/",
+)
 _STAGED_SOURCE = re.compile(rf"^{re.escape(STATE_DIR)}/{_STAGING}/(?:[0-9]+|state)$")
 _BACKUP_STAMP = re.compile(r"^[0-9]{8}T[0-9]{6}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -67,9 +77,30 @@ class Action(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     UNCHANGED = "unchanged"
-    CONFLICT = "conflict"  # edited by the user; left alone
+    KEEP = "keep"  # edited by the user; the spec's version did not change: the edits stand
+    MERGE = "merge"  # edited by the user and changed by the spec: both kept, merged cleanly
+    CONFLICT = "conflict"  # both changed the same lines: written with conflict markers
+    DIVERGED = "diverged"  # both changed, but nothing to merge from: left alone, reported
+    UNRESOLVED = "unresolved"  # an earlier merge's conflict markers are still in the file
     OVERWRITE = "overwrite"  # edited by the user; replaced under --force, with a backup
     ORPHAN = "orphan"  # no longer generated but edited by the user; left alone, forgotten
+
+
+# What leaves the repository out of date with its spec (generate --check fails on these).
+DRIFT = frozenset(
+    {
+        Action.CREATE,
+        Action.UPDATE,
+        Action.DELETE,
+        Action.MERGE,
+        Action.CONFLICT,
+        Action.DIVERGED,
+        Action.UNRESOLVED,
+        Action.OVERWRITE,
+    }
+)
+# What the user has to act on: the run fails.
+NEEDS_USER = frozenset({Action.CONFLICT, Action.DIVERGED, Action.UNRESOLVED})
 
 
 @dataclass(frozen=True)
@@ -82,8 +113,10 @@ class Change:
     def diff(self) -> str:
         before = (self.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
         after = (self.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
-        if self.action in (Action.CONFLICT, Action.OVERWRITE):
+        if self.action in (Action.DIVERGED, Action.OVERWRITE):
             labels = (f"{self.path} (yours)", f"{self.path} (generated)")
+        elif self.action in (Action.MERGE, Action.CONFLICT):
+            labels = (f"{self.path} (yours)", f"{self.path} (merged)")
         else:
             labels = (f"a/{self.path}", f"b/{self.path}")
         return "".join(difflib.unified_diff(before, after, *labels))
@@ -93,20 +126,51 @@ class Change:
 class Plan:
     changes: list[Change] = field(default_factory=list)
     state: dict[str, str] = field(default_factory=dict)  # the state file after applying
+    conflicts: list[str] = field(default_factory=list)  # files left with conflict markers
+    # base copies to write (content) or remove (None), by generated path
+    bases: dict[str, bytes | None] = field(default_factory=dict)
+    previous: Record | None = None
 
     def by_action(self, *actions: Action) -> list[Change]:
         return [change for change in self.changes if change.action in actions]
 
     @property
     def writes(self) -> list[Change]:
-        return self.by_action(Action.CREATE, Action.UPDATE, Action.OVERWRITE)
+        return self.by_action(
+            Action.CREATE, Action.UPDATE, Action.OVERWRITE, Action.MERGE, Action.CONFLICT
+        )
 
     @property
     def deletes(self) -> list[Change]:
         return self.by_action(Action.DELETE)
 
-    def is_noop(self, previous_state: Mapping[str, str]) -> bool:
-        return not self.writes and not self.deletes and dict(previous_state) == self.state
+    @property
+    def drift(self) -> list[Change]:
+        """What differs from what the spec gives, merged edits included (`generate --check`)."""
+        return [change for change in self.changes if change.action in DRIFT]
+
+    @property
+    def needs_user(self) -> list[Change]:
+        return self.by_action(*NEEDS_USER)
+
+    def is_noop(self) -> bool:
+        previous = self.previous or Record()
+        return (
+            not self.writes
+            and not self.deletes
+            and not self.bases
+            and previous.files == self.state
+            and previous.conflicts == self.conflicts
+        )
+
+
+@dataclass
+class Record:
+    """The state file: the generated files with the hash of what mcg-gen wrote, and the files
+    an earlier merge left with conflict markers."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
 
 
 def generated_path_problem(relative: str) -> str | None:
@@ -123,23 +187,33 @@ def generated_path_problem(relative: str) -> str | None:
 
 
 def read_state(repo: Path) -> dict[str, str]:
-    """The recorded files and hashes; an unreadable state file is an error, not a silent reset.
+    """The recorded files and hashes (see `read_record`)."""
+    return read_record(repo).files
+
+
+def read_record(repo: Path) -> Record:
+    """The state file; an unreadable one is an error, not a silent reset.
 
     Every entry must be a file mcg-gen could have generated: the state file decides what
     `generate` deletes, so an entry naming `.git/HEAD` or `../x` is refused, never acted on."""
     _state_dir(repo)
     path = repo / STATE_FILE
     if not path.exists() and not path.is_symlink():
-        return {}
+        return Record()
     hint = "restore it from git (git checkout -- .mcg-gen/state.json)"
     try:
         raw = repofs.read_repo_file(repo, STATE_FILE, limit=MAX_RECORD_BYTES)
         data = json.loads(raw.decode("utf-8"))
         files = data["files"]
+        conflicts = data.get("conflicts", [])
         if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in files.items()
         ):
             raise ValueError("files must map paths to hashes")
+        if not isinstance(conflicts, list) or not all(
+            isinstance(item, str) and item in files for item in conflicts
+        ):
+            raise ValueError("conflicts must list generated files")
     except repofs.UnsafePath as error:
         raise McgError(error.message, location=Location(STATE_FILE), hint=hint) from None
     except (repofs.UnreadableFile, ValueError, KeyError, TypeError) as error:
@@ -156,16 +230,38 @@ def read_state(repo: Path) -> dict[str, str]:
                 location=Location(STATE_FILE),
                 hint=hint,
             )
-    return dict(files)
+    return Record(dict(files), sorted(conflicts))
 
 
-def state_bytes(files: Mapping[str, str]) -> bytes:
-    document = {
+def state_bytes(files: Mapping[str, str], conflicts: Sequence[str] = ()) -> bytes:
+    document: dict[str, Any] = {
         "version": STATE_VERSION,
         "generator": f"mcg-gen {__version__}",
         "files": dict(sorted(files.items())),
     }
+    if conflicts:
+        document["conflicts"] = sorted(conflicts)
     return (json.dumps(document, indent=2) + "\n").encode()
+
+
+def base_path(relative: str) -> str:
+    """Where the content mcg-gen last wrote to a generated file is kept."""
+    return f"{layout.BASE_DIR}/{relative}"
+
+
+def _read_base(repo: Path, relative: str, recorded: str | None) -> bytes | None:
+    """The base copy of a generated file, if there is one and it is what the record says mcg-gen
+    wrote (anything else is no base at all: a merge needs the true one)."""
+    if recorded is None:
+        return None
+    try:
+        path = repofs.confine(repo, base_path(relative))
+        if not path.is_file() or path.is_symlink():
+            return None
+        content = repofs.read_bytes(path, limit=MAX_GENERATED_BYTES)
+    except McgError:
+        return None
+    return content if digest(content) == recorded else None
 
 
 def _read_existing(path: Path, relative: str) -> bytes | None:
@@ -234,7 +330,8 @@ def _inside_checker(repo: Path) -> Callable[[str], Path]:
     verdicts: dict[str, bool] = {}
 
     def check(relative: str) -> Path:
-        problem = generated_path_problem(relative)
+        # a generated file, or its base copy under .mcg-gen/base/
+        problem = generated_path_problem(relative.removeprefix(f"{layout.BASE_DIR}/"))
         if problem:
             raise McgError(
                 f"{relative!r} {problem}: mcg-gen does not write there",
@@ -258,15 +355,26 @@ def _inside_checker(repo: Path) -> Callable[[str], Path]:
     return check
 
 
-def _decide(current: str | None, desired: str, recorded: str | None, force: bool) -> Action:
-    """What to do with one generated file, from content hashes: on disk, wanted, last written."""
+def _decide(
+    current: str | None, desired: str, recorded: str | None, force: bool, *, unresolved: bool
+) -> Action:
+    """What to do with one generated file, from content hashes: on disk, wanted, last written.
+
+    `unresolved`: an earlier merge left conflict markers in the file, and they are still there.
+    A MERGE may turn into a CONFLICT (or DIVERGED) once the contents are merged."""
     if current is None:
         return Action.CREATE
     if current == desired:
         return Action.UNCHANGED
     if recorded is not None and current == recorded:
         return Action.UPDATE
-    return Action.OVERWRITE if force else Action.CONFLICT
+    if force:
+        return Action.OVERWRITE
+    if unresolved:
+        return Action.UNRESOLVED
+    if desired == recorded:
+        return Action.KEEP
+    return Action.MERGE if recorded is not None else Action.DIVERGED
 
 
 def _decide_stale(current: str, recorded: str) -> Action:
@@ -275,26 +383,64 @@ def _decide_stale(current: str, recorded: str) -> Action:
 
 
 def make_plan(repo: Path, desired: Mapping[str, bytes], *, force: bool = False) -> Plan:
-    previous = read_state(repo)
+    previous = read_record(repo)
     inside = _inside_checker(repo)
-    plan = Plan()
+    plan = Plan(previous=previous)
     for relative, content in desired.items():
         current = _read_existing(inside(relative), relative)
-        recorded = previous.get(relative)
+        recorded = previous.files.get(relative)
         wanted = digest(content)
-        action = _decide(None if current is None else digest(current), wanted, recorded, force)
-        plan.changes.append(Change(relative, action, content, current))
-        # a conflict keeps what we last wrote: the file stays "edited" until the user resolves it
-        plan.state[relative] = (recorded or wanted) if action is Action.CONFLICT else wanted
-    for relative, recorded in previous.items():
+        unresolved = (
+            relative in previous.conflicts and current is not None and has_conflict_markers(current)
+        )
+        action = _decide(
+            None if current is None else digest(current),
+            wanted,
+            recorded,
+            force,
+            unresolved=unresolved,
+        )
+        new: bytes | None = content
+        if action is Action.MERGE:
+            action, new = _merged(repo, relative, recorded, current or b"", content)
+        plan.changes.append(Change(relative, action, new, current))
+        if action in (Action.DIVERGED, Action.UNRESOLVED):
+            # the file stays as the user left it until resolved; the record keeps what mcg-gen
+            # last wrote, the base of the merge still to come
+            plan.state[relative] = recorded or wanted
+        else:
+            plan.state[relative] = wanted
+        if action in (Action.CONFLICT, Action.UNRESOLVED):
+            plan.conflicts.append(relative)
+        if plan.state[relative] == wanted and _read_base(repo, relative, wanted) is None:
+            plan.bases[relative] = content  # the base of the next merge: what is written now
+    for relative, recorded in previous.files.items():
         if relative in desired:
             continue
+        if (repo / base_path(relative)).exists():
+            plan.bases[relative] = None
         current = _read_existing(inside(relative), relative)
         if current is not None:
             action = _decide_stale(digest(current), recorded)
             plan.changes.append(Change(relative, action, None, current))
     plan.changes.sort(key=lambda change: change.path)
+    plan.conflicts.sort()
     return plan
+
+
+def _merged(
+    repo: Path, relative: str, recorded: str | None, current: bytes, content: bytes
+) -> tuple[Action, bytes | None]:
+    """The user's edits merged with the spec's changes, from the base copy of what mcg-gen last
+    wrote; DIVERGED when there is no base to merge from (or git cannot merge)."""
+    base = _read_base(repo, relative, recorded)
+    if base is None:
+        return Action.DIVERGED, content
+    try:
+        merged = merge3(relative, base, current, content)
+    except MergeUnavailable:
+        return Action.DIVERGED, content
+    return (Action.CONFLICT if merged.conflicts else Action.MERGE), merged.content
 
 
 def out_of_date(
@@ -302,9 +448,12 @@ def out_of_date(
     desired: Mapping[str, str],
     digest_of: Callable[[Path, os.stat_result], str] | None = None,
 ) -> list[str]:
-    """Paths `generate` would create, update or remove, given the wanted hashes of its files
-    (edited files are the user's and do not count). `digest_of` may answer from a cache."""
-    previous = read_state(repo)
+    """Paths that differ from what the spec gives, given the wanted hashes of its files: what
+    `generate` would create, update, remove or merge, and merges whose conflicts are unresolved
+    (edits to a file whose generated version did not change are the user's and do not count).
+    `digest_of` may answer from a cache."""
+    record = read_record(repo)
+    previous = record.files
     inside = _inside_checker(repo)
 
     def current(relative: str) -> str | None:
@@ -323,10 +472,24 @@ def out_of_date(
         except (OSError, McgError):
             return None
 
+    def unresolved(relative: str) -> bool:
+        if relative not in record.conflicts:
+            return False
+        try:
+            return has_conflict_markers(repofs.read_repo_file(repo, relative))
+        except McgError:
+            return False
+
     stale = []
     for relative, wanted in desired.items():
-        action = _decide(current(relative), wanted, previous.get(relative), False)
-        if action in (Action.CREATE, Action.UPDATE):
+        action = _decide(
+            current(relative),
+            wanted,
+            previous.get(relative),
+            False,
+            unresolved=unresolved(relative),
+        )
+        if action in DRIFT:
             stale.append(relative)
     for relative, recorded in previous.items():
         existing = None if relative in desired else current(relative)
@@ -460,8 +623,17 @@ def apply_plan(repo: Path, plan: Plan, *, fail_after: int | None = None) -> Path
             )
         for change in plan.deletes:
             operations.append({"op": "delete", "path": change.path})
+        for index, (relative, content) in enumerate(sorted(plan.bases.items())):
+            if content is None:
+                operations.append({"op": "delete", "path": base_path(relative)})
+                continue
+            staged = staging / str(len(plan.writes) + index)
+            staged.write_bytes(content)
+            operations.append(
+                {"op": "write", "path": base_path(relative), "from": str(staged.relative_to(repo))}
+            )
         staged_state = staging / "state"
-        staged_state.write_bytes(state_bytes(plan.state))
+        staged_state.write_bytes(state_bytes(plan.state, plan.conflicts))
         operations.append(
             {"op": "write", "path": STATE_FILE, "from": str(staged_state.relative_to(repo))}
         )

@@ -265,35 +265,81 @@ def test_spec_change_updates_only_affected_files(
     assert result.code == 0, result.err
     after = tree(repo)
     changed = {path for path in after if after[path] != before.get(path)}
-    assert changed == {"pattern.yaml", "values-hub.yaml", ".mcg-gen/state.json"}
+    assert changed == {
+        "pattern.yaml",
+        "values-hub.yaml",
+        ".mcg-gen/state.json",
+        ".mcg-gen/base/values-hub.yaml",  # what was written: the base of a later merge
+    }
     assert "channel: release-2.15" in after["values-hub.yaml"].decode()
 
 
-def test_edited_file_is_kept_and_reported_with_a_diff(
+def test_an_edit_and_a_spec_change_are_merged(
     example_repo: Callable[[str], Path], cli: Any
 ) -> None:
+    """A hand edit no longer hides a later spec change: generate merges both, --check and
+    validate see the drift until it has run, and a second run keeps the merged file."""
     repo = example_repo("multicloud-gitops")
     hub = repo / "values-hub.yaml"
     edited = hub.read_text() + "# tuned by hand\n"
     hub.write_text(edited)
+    assert cli("generate", str(repo), "--check").code == 0, "an edit alone is not drift"
     spec = repo / "pattern.yaml"
     spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    assert cli("generate", str(repo), "--check").code == 1
+    assert "spec/out-of-date" in cli("validate", str(repo), "--format", "json").out
 
     result = cli("generate", str(repo), "--diff")
-    assert result.code == 0
-    assert "kept      values-hub.yaml: edited by hand" in result.out
+    assert result.code == 0, result.err
+    assert "merged    values-hub.yaml: your edits and the spec's changes, merged" in result.out
     assert "-      channel: release-2.14\n+      channel: release-2.15" in result.out
-    assert hub.read_text() == edited
-    # still reported on the next run: the record keeps what mcg-gen last wrote
-    assert "kept      values-hub.yaml" in cli("generate", str(repo)).out
+    merged = hub.read_text()
+    assert merged == edited.replace("release-2.14", "release-2.15")
+    assert cli("generate", str(repo), "--check").code == 0
+    again = cli("generate", str(repo))
+    assert "merged" not in again.out and "1 with your edits" in again.out
+    assert hub.read_text() == merged
 
     forced = cli("generate", str(repo), "--force")
     assert forced.code == 0
-    assert "channel: release-2.15" in hub.read_text()
+    assert "# tuned by hand" not in hub.read_text()
     backups = list((repo / ".mcg-gen/backups").rglob("values-hub.yaml"))
-    assert [backup.read_text() for backup in backups] == [edited]
-    assert "nothing to do" not in cli("generate", str(repo)).out
-    assert "kept" not in cli("generate", str(repo)).out
+    assert [backup.read_text() for backup in backups] == [merged]
+
+
+def test_overlapping_changes_get_conflict_markers_until_resolved(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    repo = example_repo("multicloud-gitops")
+    hub = repo / "values-hub.yaml"
+    hub.write_text(hub.read_text().replace("release-2.14", "release-2.13"))
+    spec = repo / "pattern.yaml"
+    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+
+    result = cli("generate", str(repo))
+    assert result.code == 1
+    assert "conflict  values-hub.yaml: you and the spec changed the same lines" in result.out
+    text = hub.read_text()
+    assert "<<<<<<< values-hub.yaml (yours)\n" in text
+    assert "release-2.13" in text and "release-2.15" in text
+    assert text.count("\n=======\n") == 1
+    assert ">>>>>>> values-hub.yaml (generated now)\n" in text
+    # unresolved, the repository is out of date and every run says so
+    assert cli("generate", str(repo), "--check").code == 1
+    again = cli("generate", str(repo))
+    assert again.code == 1 and "still has the conflict markers" in again.out
+    assert hub.read_text() == text
+
+    hub.write_text(
+        "\n".join(
+            line
+            for line in text.splitlines()
+            if not line.startswith(("<<<<<<<", "=======", ">>>>>>>")) and "2.13" not in line
+        )
+        + "\n"
+    )
+    assert cli("generate", str(repo), "--check").code == 0
+    assert "channel: release-2.15" in hub.read_text()
 
 
 def test_files_no_longer_generated_are_removed_unless_edited(
@@ -467,3 +513,25 @@ def test_templates_in_spec_strings_stay_literal(tmp_path: Path, cli: Any) -> Non
         {"name": "banner", "value": payload}
     ]
     assert payload in (tmp_path / "r/README.md").read_text()
+
+
+def test_a_base_copy_that_is_not_what_was_written_is_never_merged_from(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    """The base of a merge must be what mcg-gen wrote (its hash is in the state file): a base
+    copy someone changed would smuggle its lines into the merge."""
+    repo = example_repo("multicloud-gitops")
+    base = repo / ".mcg-gen/base/values-hub.yaml"
+    assert base.read_bytes() == (repo / "values-hub.yaml").read_bytes()
+    base.write_text(base.read_text() + "smuggled: true\n")
+    hub = repo / "values-hub.yaml"
+    edited = hub.read_text() + "# tuned by hand\n"
+    hub.write_text(edited)
+    spec = repo / "pattern.yaml"
+    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+
+    result = cli("generate", str(repo))
+    assert result.code == 1
+    assert "values-hub.yaml: edited by hand and changed by the spec" in result.out
+    assert hub.read_text() == edited
+    assert "smuggled" not in hub.read_text()

@@ -92,7 +92,9 @@ def test_an_edited_file_under_force_is_backed_up_even_when_odd(
     """An edited file whose content is not UTF-8 is still backed up byte for byte."""
     odd = b"# edited by hand \xff\xfe\x00\n"
     (repo / "values-hub.yaml").write_bytes(odd)
-    assert cli("generate", str(repo)).code == 0
+    kept = cli("generate", str(repo))
+    assert kept.code == 1  # the spec changed it too, and binary content cannot be merged
+    assert "values-hub.yaml: edited by hand and changed by the spec" in kept.out
     assert (repo / "values-hub.yaml").read_bytes() == odd  # kept without --force
     result = cli("generate", str(repo), "--force")
     assert result.code == 0, result.err

@@ -253,12 +253,25 @@ def test_main_group_without_values_file(mcg: Path, cli: Any) -> None:
     assert ("links/main-group-missing", "values-global.yaml", line) in rules_at(findings)
 
 
-def test_spec_out_of_date_is_a_warning(mcg: Path, cli: Any) -> None:
+def test_spec_out_of_date_is_an_error(mcg: Path, cli: Any) -> None:
+    """Drift fails the gate: the cluster would get something else than the spec shows."""
     edit(mcg / "pattern.yaml", "release-2.14", "release-2.15")
     code, findings = findings_of(cli, mcg)
-    assert code == 0
-    assert [f["rule"] for f in findings if f["severity"] == "warning"] == ["spec/out-of-date"]
-    assert cli("validate", str(mcg), "--strict", "--format", "json").code == 1
+    assert code == 1
+    assert [f["rule"] for f in findings if f["severity"] == "error"] == ["spec/out-of-date"]
+
+
+def test_an_edited_generated_file_is_drift_only_when_the_spec_changed_it_too(
+    mcg: Path, cli: Any
+) -> None:
+    edit(mcg / "values-hub.yaml", "release-2.14", "release-2.13")
+    code, findings = findings_of(cli, mcg)
+    assert "spec/out-of-date" not in {f["rule"] for f in findings}
+    edit(mcg / "pattern.yaml", "release-2.14", "release-2.15")
+    code, findings = findings_of(cli, mcg)
+    assert code == 1
+    [stale] = [f for f in findings if f["rule"] == "spec/out-of-date"]
+    assert "values-hub.yaml" in stale["message"]
 
 
 def test_select_and_ignore(mcg: Path, cli: Any) -> None:

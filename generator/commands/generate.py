@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from generator.commands import add_repo_argument
 from generator.errors import EXIT_INVALID, EXIT_OK, Location, McgError, UsageError
 from generator.model.layout import SPEC_FILE
+
+if TYPE_CHECKING:
+    from generator.state import Plan
 
 EPILOG = """\
 examples:
@@ -19,9 +22,12 @@ examples:
   mcg-gen generate --check           exit 1 when the repository is not up to date (for CI)
   mcg-gen generate --force           overwrite files you edited (each is backed up first)
 
-Files you edited since mcg-gen wrote them are never overwritten silently: they are reported with
-a diff and left alone unless --force is given (backups go to .mcg-gen/backups/). Files that no
-longer follow from pattern.yaml are removed only if you never touched them.
+Files you edited since mcg-gen wrote them keep your edits. When pattern.yaml changes them too,
+your edits and the spec's changes are merged line by line (as git merges); where both changed
+the same lines the file gets conflict markers and generate exits 1 until you resolve them.
+--force takes the generated version instead (backups go to .mcg-gen/backups/). Files that no
+longer follow from pattern.yaml are removed only if you never touched them. --check fails on any
+difference from what the spec gives, merges and unresolved conflicts included.
 """
 
 
@@ -40,7 +46,10 @@ def register(subparsers: Any) -> None:
         "--dry-run", action="store_true", help="show what would change, write nothing"
     )
     mode.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 if anything would change"
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the files differ from what pattern.yaml gives (after "
+        "merging your edits)",
     )
     mode.add_argument(
         "--force",
@@ -64,12 +73,19 @@ def run(args: argparse.Namespace) -> int:
     pattern = load_repository_spec(repo)
     write = not (args.dry_run or args.check)
     try:
-        changed = generate(repo, pattern, write=write, force=args.force, show_diff=args.diff)
+        plan = generate(repo, pattern, write=write, force=args.force, show_diff=args.diff)
     except OSError as error:
         raise _write_failure(repo, error) from None
-    if args.check and changed:
+    if args.check and plan.drift:
         print(
-            "mcg-gen: the repository is not up to date with pattern.yaml; run 'mcg-gen generate'",
+            f"mcg-gen: the repository is not up to date with {SPEC_FILE}; run 'mcg-gen generate'",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    if write and plan.needs_user:
+        print(
+            f"mcg-gen: {len(plan.needs_user)} file(s) need you: resolve the conflict markers "
+            "(or take the generated version with --force) and run 'mcg-gen generate' again",
             file=sys.stderr,
         )
         return EXIT_INVALID
@@ -107,8 +123,8 @@ def generate(
     show_diff: bool = False,
     out: TextIO | None = None,
     fail_after: int | None = None,
-) -> bool:
-    """Bring `repo` in line with `pattern`; returns whether anything differs (or differed)."""
+) -> Plan:
+    """Bring `repo` in line with `pattern` (or, without `write`, say what that would do)."""
     from generator import state
     from generator.emit.repo import plan_files
 
@@ -117,62 +133,67 @@ def generate(
     if not write:
         plan = state.make_plan(repo, desired, force=force)
         _report(plan, out, show_diff, dry_run=True)
-        return not plan.is_noop(state.read_state(repo))
+        return plan
     with state.repository_lock(repo):
         if state.recover(repo):
             print("mcg-gen: completed an interrupted run first", file=out)
-        previous = state.read_state(repo)
         plan = state.make_plan(repo, desired, force=force)
-        if plan.is_noop(previous):
-            _report(plan, out, show_diff, dry_run=False)
-            return False
-        backups = state.apply_plan(repo, plan, fail_after=fail_after)
+        backups = None if plan.is_noop() else state.apply_plan(repo, plan, fail_after=fail_after)
     _report(plan, out, show_diff, dry_run=False)
     if backups:
         print(f"mcg-gen: backups of the overwritten files are in {backups}", file=out)
-    return True
+    return plan
 
 
+# action: (done, dry run), for the files that get a line of their own
 _VERBS = {
     "create": ("created", "would create"),
     "update": ("updated", "would update"),
     "delete": ("removed", "would remove"),
     "overwrite": ("overwritten", "would overwrite"),
+    "merge": ("merged", "would merge"),
+    "conflict": ("conflict", "conflict"),
 }
+_EXPLAINED = {
+    "merge": "your edits and the spec's changes, merged",
+    "conflict": "you and the spec changed the same lines: resolve the conflict markers",
+    "diverged": "edited by hand and changed by the spec, with no record of what mcg-gen last "
+    "wrote to merge from: left as it is (see --diff; take the generated version with --force)",
+    "unresolved": "still has the conflict markers of an earlier merge: resolve them",
+    "orphan": "no longer generated, but edited by hand",
+}
+# the summary: action, (done, dry run)
+_COUNTED = (
+    ("create", ("created", "to create")),
+    ("update", ("updated", "to update")),
+    ("merge", ("merged", "to merge")),
+    ("overwrite", ("overwritten", "to overwrite")),
+    ("delete", ("removed", "to remove")),
+    ("conflict", ("with conflicts", "would conflict")),
+    ("diverged", ("kept (cannot merge)", "kept (cannot merge)")),
+    ("unresolved", ("with unresolved conflicts", "with unresolved conflicts")),
+    ("keep", ("with your edits", "with your edits")),
+    ("orphan", ("kept (no longer generated)", "kept (no longer generated)")),
+    ("unchanged", ("unchanged", "unchanged")),
+)
 
 
-def _report(plan: Any, out: TextIO, show_diff: bool, *, dry_run: bool) -> None:
+def _report(plan: Plan, out: TextIO, show_diff: bool, *, dry_run: bool) -> None:
     from generator.state import Action
 
     for change in plan.changes:
-        if change.action is Action.UNCHANGED:
+        if change.action in (Action.UNCHANGED, Action.KEEP):
             continue
-        if change.action is Action.CONFLICT:
-            print(
-                f"  kept      {change.path}: edited by hand; not overwritten "
-                "(see the diff with --diff, overwrite with --force)",
-                file=out,
-            )
-        elif change.action is Action.ORPHAN:
-            print(f"  kept      {change.path}: no longer generated, but edited by hand", file=out)
-        else:
-            verb = _VERBS[change.action.value][1 if dry_run else 0]
-            print(f"  {verb:<9} {change.path}", file=out)
+        verb = _VERBS.get(change.action.value, ("kept", "kept"))[1 if dry_run else 0]
+        why = _EXPLAINED.get(change.action.value)
+        print(f"  {verb:<9} {change.path}" + (f": {why}" if why else ""), file=out)
         if show_diff and change.action is not Action.ORPHAN:
             print(change.diff(), end="", file=out)
-    counts = {action: len(plan.by_action(action)) for action in Action}
+    counts = {action.value: len(plan.by_action(action)) for action in Action}
     parts = [
-        f"{counts[a]} {name}"
-        for a, name in (
-            (Action.CREATE, "to create" if dry_run else "created"),
-            (Action.UPDATE, "to update" if dry_run else "updated"),
-            (Action.OVERWRITE, "to overwrite" if dry_run else "overwritten"),
-            (Action.DELETE, "to remove" if dry_run else "removed"),
-            (Action.CONFLICT, "kept (edited)"),
-            (Action.ORPHAN, "kept (no longer generated)"),
-            (Action.UNCHANGED, "unchanged"),
-        )
-        if counts[a]
+        f"{counts[action]} {names[1 if dry_run else 0]}"
+        for action, names in _COUNTED
+        if counts[action]
     ]
     prefix = "dry run: " if dry_run else ""
     print(f"mcg-gen: {prefix}{', '.join(parts) or 'nothing to do'}", file=out)

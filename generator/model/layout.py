@@ -20,6 +20,8 @@ VALUES_PREFIX = "values-"
 VALUES_SUFFIX = ".yaml"
 # mcg-gen's own folder in a generated repository (state file, schema copy, working files).
 STATE_DIR = ".mcg-gen"
+# What mcg-gen last wrote of each generated file (committed): the base of three-way merges.
+BASE_DIR = f"{STATE_DIR}/base"
 # The hub's cluster group when values-global.yaml names none (`main.clusterGroupName`).
 DEFAULT_HUB = "hub"
 # The hub's domain when the user gives none: what `render` and the bootstrap files assume.

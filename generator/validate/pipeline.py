@@ -146,7 +146,7 @@ def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
         outcome.findings.append(
             Finding(
                 rules.SPEC_OUT_OF_DATE.id,
-                Severity.WARNING,
+                Severity.ERROR,
                 SPEC_FILE,
                 0,
                 0,
