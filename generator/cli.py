@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "generator.commands.rules",
     "generator.commands.schemas",
     "generator.commands.secrets",
+    "generator.commands.diff",
 )
 
 

@@ -98,3 +98,107 @@ def is_tracked(repo: Path, relative: str) -> bool:
         return run(repo, "ls-files", "--error-unmatch", "--", relative, check=False).returncode == 0
     except GitUnavailable:
         return False
+
+
+# What one revision may hold before `export_revision` refuses it: large enough for the largest
+# patterns (6,000 files, tens of MiB), small enough that a hostile commit cannot fill the disk.
+EXPORT_MAX_FILES = 50_000
+EXPORT_MAX_BYTES = 512 * 1024 * 1024
+_REGULAR_MODES = {"100644": 0o644, "100755": 0o755}
+_LINK_MODE = "120000"
+
+
+class UnsafeRevision(Exception):
+    """A revision whose tree cannot be exported safely (unsafe names, or too large)."""
+
+
+def resolve_commit(repo: Path, revision: str) -> str:
+    """The commit id `revision` names; GitUnavailable when it names none."""
+    completed = run(
+        repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
+    )
+    return completed.stdout.strip()
+
+
+def merge_base(repo: Path, first: str, second: str) -> str:
+    """The best common ancestor of two commits (what `git diff A...B` compares from)."""
+    return run(repo, "merge-base", "--end-of-options", first, second).stdout.strip()
+
+
+def export_revision(repo: Path, commit: str, target: Path) -> None:
+    """Write the files of `commit` into the empty folder `target`, as git stores them.
+
+    Blobs are read with `cat-file --batch`, which never runs a filter, a text converter or an
+    LFS hook (`git archive` and `checkout` would run the repository's filter drivers). Names are
+    checked (no `..`, no `.git`, no absolute path), no file is written through a link the
+    revision itself holds, submodules are left out, and the tree is bounded in file count and
+    size before anything is read."""
+    listing = run_bytes(repo, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+    if listing.returncode != 0:
+        raise GitUnavailable(listing.stderr.decode(errors="replace").strip() or "git ls-tree")
+    entries: list[tuple[str, str, str]] = []  # mode, object, path
+    total = 0
+    for record in listing.stdout.split(b"\0"):
+        if not record:
+            continue
+        header, _, raw_path = record.partition(b"\t")
+        mode, kind, object_id, size = header.decode("ascii", errors="replace").split()
+        if kind != "blob" or (mode not in _REGULAR_MODES and mode != _LINK_MODE):
+            continue  # submodules: another repository's commit, not content of this one
+        path = raw_path.decode(errors="surrogateescape")
+        _check_export_name(path)
+        entries.append((mode, object_id, path))
+        total += int(size) if size.isdigit() else 0
+    if len(entries) > EXPORT_MAX_FILES or total > EXPORT_MAX_BYTES:
+        raise UnsafeRevision(
+            f"{commit[:12]} holds {len(entries):,} files, {total:,} bytes: more than the "
+            f"{EXPORT_MAX_FILES:,} files or {EXPORT_MAX_BYTES:,} bytes mcg-gen exports"
+        )
+    request = "".join(f"{object_id}\n" for _, object_id, _ in entries).encode()
+    try:
+        batch = subprocess.run(
+            ["git", *_HARDENING, "cat-file", "--batch"],
+            cwd=repo,
+            env=_environment(),
+            input=request,
+            capture_output=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise GitUnavailable(str(error)) from None
+    if batch.returncode != 0:
+        raise GitUnavailable(batch.stderr.decode(errors="replace").strip() or "git cat-file")
+    try:
+        _write_blobs(batch.stdout, entries, target.resolve())
+    except (ValueError, IndexError, OSError) as error:
+        raise UnsafeRevision(f"{commit[:12]} could not be exported: {error}") from None
+
+
+def _write_blobs(output: bytes, entries: list[tuple[str, str, str]], root: Path) -> None:
+    """Split `cat-file --batch` output (`<id> <type> <size>` LF content LF, in request order)
+    into the files of `entries` below `root`."""
+    offset = 0
+    for mode, _, path in entries:
+        end = output.index(b"\n", offset)
+        size = int(output[offset:end].split()[2])
+        content = output[end + 1 : end + 1 + size]
+        offset = end + 1 + size + 1
+        destination = root / path
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if destination.parent.resolve() != destination.parent:
+            raise ValueError(f"{path!r} lies behind a symbolic link of the same revision")
+        if mode == _LINK_MODE:
+            os.symlink(content.decode(errors="surrogateescape"), destination)
+            continue
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with os.fdopen(os.open(destination, flags, _REGULAR_MODES[mode]), "wb") as stream:
+            stream.write(content)
+
+
+def _check_export_name(path: str) -> None:
+    parts = path.split("/")
+    if path.startswith("/") or any(
+        part in ("", ".", "..") or part.lower() == ".git" for part in parts
+    ):
+        raise UnsafeRevision(f"the revision holds a file named {path!r}, which is not safe")

@@ -1,0 +1,543 @@
+"""`mcg-gen diff`: what a change does to every cluster group, rendered offline from git.
+
+Both revisions are rendered the way `render --apps` does; a committed revision is exported from
+git into a temporary folder first (`gitio.export_revision`: no filter or hook of the repository
+runs, the tree is bounded). A group's rendering is cached by the content of what it read (its
+values files, the charts and value files its applications used), so a group whose inputs did not
+change is not rendered again, in this run or the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import html
+import json
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from generator.commands import add_fact_arguments, add_timeout_argument, facts_from_args
+from generator.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, McgError, UsageError
+
+if TYPE_CHECKING:
+    from generator.cache import Cache
+    from generator.helm import HelmWorker
+    from generator.manifest import Resource
+    from generator.model.facts import Facts
+    from generator.model.values import ValuesRepo
+
+WORKING_TREE = "working tree"
+# GitHub refuses a comment above 65,536 characters; leave room for what a CI step adds around it.
+COMMENT_LIMIT = 60_000
+
+EPILOG = """\
+examples:
+  mcg-gen diff                         HEAD against the working tree
+  mcg-gen diff main                    main against the working tree
+  mcg-gen diff main feature            two commits, branches or tags
+  mcg-gen diff origin/main...HEAD      what HEAD changes since it left origin/main
+  mcg-gen diff origin/main...HEAD --format markdown > comment.md   a pull-request comment
+  mcg-gen diff --format json | jq '.groups[] | select(.changed)'
+
+For every cluster group (values-<group>.yaml with a clusterGroup, in either revision) both
+revisions are rendered like 'mcg-gen render --apps': the clustergroup chart, the charts under
+common/ and every app chart of the repository, with the same cluster facts on both sides. Each
+group then lists the resources (kind, namespace, name) added, removed and changed, with a
+unified diff of each changed one, and a one-line summary. Nothing contacts a cluster or the
+network; the working tree is read as it is, untracked files included.
+
+A..B compares B with A; A...B compares B with the merge base of A and B (as git diff does).
+--format markdown writes one pull-request comment: a collapsible section per changed group,
+diffs cut (with a note saying so) so that the comment stays under GitHub's 65,536 characters.
+
+exit status (as 'git diff --exit-code'): 0 nothing changed, 1 something changed, 2 an error
+(a revision that does not exist, a group that fails to render in either revision).
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "diff",
+        help="show what a change does to each cluster group, rendered offline",
+        description="Render two revisions of a pattern repository and show, per cluster group, "
+        "the Kubernetes resources added, removed and changed.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("base", nargs="?", help="revision to compare from (default: HEAD)")
+    parser.add_argument("head", nargs="?", help="revision to compare to (default: working tree)")
+    parser.add_argument(
+        "-C",
+        dest="repo",
+        type=Path,
+        default=Path("."),
+        help="the repository (default: the current folder)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text", help="output format"
+    )
+    parser.add_argument(
+        "--chart-dir",
+        action="append",
+        type=Path,
+        default=[],
+        help="folder with local copies of remote charts (<dir>/<chart>/Chart.yaml); repeatable",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="render every group, reuse and store nothing"
+    )
+    add_fact_arguments(parser)
+    add_timeout_argument(parser)
+    parser.set_defaults(run=run)
+
+
+@dataclass
+class GroupDiff:
+    """What changes for one cluster group; resources are named `Kind namespace/name`."""
+
+    name: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: dict[str, str] = field(default_factory=dict)  # resource -> unified diff
+    unchanged: int = 0
+    state: str = "both"  # "both", "added" (only in head), "removed" (only in base)
+    errors: list[str] = field(default_factory=list)
+    rendered: bool = True  # False: its inputs are the same in both revisions
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.removed or self.changed or self.state != "both")
+
+    def summary(self) -> str:
+        if self.errors:
+            return f"{self.name}: does not render ({len(self.errors)} error(s))"
+        parts = [
+            f"{len(items)} {label}"
+            for items, label in (
+                (self.added, "added"),
+                (self.removed, "removed"),
+                (self.changed, "changed"),
+            )
+            if items
+        ]
+        parts.append(f"{self.unchanged} unchanged")
+        prefix = {"added": "new group, ", "removed": "group removed, "}.get(self.state, "")
+        if not self.has_changes:
+            return f"{self.name}: no change ({self.unchanged} resources)"
+        return f"{self.name}: {prefix}{', '.join(parts)}"
+
+
+@dataclass
+class Comparison:
+    base: str
+    head: str
+    groups: list[GroupDiff]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(group.has_changes for group in self.groups)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(group.errors for group in self.groups)
+
+
+def run(args: argparse.Namespace) -> int:
+    repo: Path = args.repo
+    if not repo.is_dir():
+        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    try:
+        comparison = compare(
+            repo,
+            args.base,
+            args.head,
+            facts_from_args(args),
+            chart_dirs=tuple(args.chart_dir),
+            timeout=args.timeout,
+            use_cache=not args.no_cache,
+        )
+    except McgError as error:
+        error.exit_code = EXIT_USAGE  # 1 means "changes" here, as for git diff --exit-code
+        raise
+    formats = {"text": format_text, "markdown": format_markdown, "json": format_json}
+    sys.stdout.write(formats[args.format](comparison))
+    if comparison.has_errors:
+        return EXIT_USAGE
+    return EXIT_INVALID if comparison.has_changes else EXIT_OK
+
+
+def revisions(repo: Path, base: str | None, head: str | None) -> tuple[str, str | None]:
+    """(base commit, head commit or None for the working tree) from the command line's words."""
+    from generator import gitio
+
+    if base is not None and head is None:
+        for separator in ("...", ".."):
+            if separator in base:
+                first, _, second = base.partition(separator)
+                first, second = first or "HEAD", second or "HEAD"
+                base_commit = _commit(repo, first)
+                head_commit = _commit(repo, second)
+                if separator == "...":
+                    try:
+                        base_commit = gitio.merge_base(repo, base_commit, head_commit)
+                    except gitio.GitUnavailable:
+                        raise McgError(
+                            f"{first} and {second} have no common ancestor",
+                            hint=f"compare them directly: mcg-gen diff {first} {second}",
+                        ) from None
+                return base_commit, head_commit
+    return _commit(repo, base or "HEAD"), (_commit(repo, head) if head else None)
+
+
+def _commit(repo: Path, revision: str) -> str:
+    from generator import gitio
+
+    if revision.startswith("-"):
+        raise UsageError(f"{revision!r} is not a revision", hint="name a commit, branch or tag")
+    try:
+        return gitio.resolve_commit(repo, revision)
+    except gitio.GitUnavailable:
+        if not (repo / ".git").exists() and not _in_work_tree(repo):
+            raise McgError(
+                f"{repo} is not a git repository",
+                hint="mcg-gen diff compares git revisions: run it inside a clone",
+            ) from None
+        raise McgError(
+            f"no commit {revision!r} in {repo}",
+            hint="name an existing commit, branch or tag (git log --oneline shows them)",
+        ) from None
+
+
+def _in_work_tree(repo: Path) -> bool:
+    from generator import gitio
+
+    try:
+        return gitio.run(repo, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true"
+    except gitio.GitUnavailable:
+        return False
+
+
+def compare(
+    repo: Path,
+    base: str | None,
+    head: str | None,
+    facts: Facts,
+    *,
+    chart_dirs: Sequence[Path] = (),
+    timeout: float | None = None,
+    use_cache: bool = True,
+) -> Comparison:
+    """Render both revisions of every group and compare what each group gets."""
+    from generator import cache, gitio
+    from generator.helm import HelmWorker
+    from generator.model.values import load_values_repo
+
+    base_commit, head_commit = revisions(repo, base, head)
+    with tempfile.TemporaryDirectory(prefix="mcg-gen-diff-") as scratch:
+        # exported revisions are hashed too: their files are what the cache keys are made of
+        store = cache.Cache(repo, enabled=use_cache, roots=(*chart_dirs, Path(scratch)))
+        trees: list[Path] = []
+        for side, commit in (("base", base_commit), ("head", head_commit)):
+            if commit is None:
+                trees.append(repo.resolve())
+                continue
+            folder = Path(scratch) / side
+            folder.mkdir()
+            try:
+                gitio.export_revision(repo, commit, folder)
+            except (gitio.GitUnavailable, gitio.UnsafeRevision) as error:
+                raise McgError(f"cannot read revision {commit[:12]}: {error}") from None
+            trees.append(folder.resolve())
+        before, after = (load_values_repo(tree) for tree in trees)
+        hub = after.hub_name
+        names = sorted(set(before.groups) | set(after.groups), key=lambda g: (g != hub, g))
+        renderer = _Renderer(store, facts, chart_dirs)
+        groups: list[GroupDiff] = []
+        with HelmWorker() as helm:
+            if timeout:
+                helm.limit(time.time() + timeout, run_timeout=timeout)
+            for name in names:
+                groups.append(renderer.compare_group(before, after, name, helm))
+        store.save()
+    return Comparison(base_commit[:12], head_commit[:12] if head_commit else WORKING_TREE, groups)
+
+
+@dataclass
+class _Rendered:
+    resources: dict[str, str]  # resource name -> YAML
+    inputs: dict[str, str]  # repository-relative file or folder -> content digest
+    errors: list[str]
+
+
+class _Renderer:
+    """Renders a group of one revision, or finds its earlier rendering in the cache."""
+
+    def __init__(self, store: Cache, facts: Facts, chart_dirs: Sequence[Path]) -> None:
+        self.store = store
+        self.facts = facts
+        self.chart_dirs = tuple(chart_dirs)
+
+    def compare_group(
+        self, before: ValuesRepo, after: ValuesRepo, name: str, helm: HelmWorker
+    ) -> GroupDiff:
+        if name not in before.groups:
+            new = self.render(after, name, helm)
+            return GroupDiff(name, added=sorted(new.resources), state="added", errors=new.errors)
+        old = self.render(before, name, helm)
+        if name not in after.groups:
+            return GroupDiff(
+                name, removed=sorted(old.resources), state="removed", errors=old.errors
+            )
+        if (
+            not old.errors
+            and self._key(before, name) == self._key(after, name)
+            and all(self._digest(after.root, path) == d for path, d in old.inputs.items())
+        ):
+            return GroupDiff(name, unchanged=len(old.resources), rendered=False)
+        new = self.render(after, name, helm)
+        diff = GroupDiff(name, errors=list(dict.fromkeys(old.errors + new.errors)))
+        for resource in sorted(old.resources.keys() | new.resources.keys()):
+            if resource not in new.resources:
+                diff.removed.append(resource)
+            elif resource not in old.resources:
+                diff.added.append(resource)
+            elif old.resources[resource] != new.resources[resource]:
+                diff.changed[resource] = "".join(
+                    difflib.unified_diff(
+                        old.resources[resource].splitlines(keepends=True),
+                        new.resources[resource].splitlines(keepends=True),
+                        f"a/{name}/{resource}",
+                        f"b/{name}/{resource}",
+                    )
+                )
+            else:
+                diff.unchanged += 1
+        return diff
+
+    def _digest(self, root: Path, relative: str) -> str:
+        from generator import repofs
+
+        path = root / relative
+        if not path.exists() or not repofs.is_confined(root, path):
+            return "missing"
+        return self.store.digest(str(path))
+
+    def _key(self, values: ValuesRepo, group: str) -> str:
+        """What decides which files a group reads: its values files, the base charts the
+        repository vendors (common/), and every folder its applications name."""
+        from generator import cache
+        from generator.model import layout, platform
+
+        root = values.root
+        inputs = [layout.GLOBAL_FILE, layout.group_file(group), platform.VENDOR_DIR]
+        for entry in values.entries(group, "applications"):
+            path = entry.body.get("path")
+            if isinstance(path, str) and path.strip("/"):
+                inputs.append(path.strip("/"))
+        digests = {path: self._digest(root, path) for path in inputs}
+        return cache.key_of(
+            "diff-render", group, digests, self.facts, self.chart_dirs, cache.tool_digest()
+        )
+
+    def render(self, values: ValuesRepo, group: str, helm: HelmWorker) -> _Rendered:
+        key = self._key(values, group)
+        entry = self.store.get(f"diff-render:{key}", key)
+        if entry is not None and all(
+            self._digest(values.root, path) == digest for path, digest in entry["inputs"].items()
+        ):
+            return _Rendered(dict(entry["resources"]), dict(entry["inputs"]), [])
+        rendered = self._render(values, group, helm)
+        if not rendered.errors:
+            self.store.put(f"diff-render:{key}", key, asdict(rendered), ())
+        return rendered
+
+    def _render(self, values: ValuesRepo, group: str, helm: HelmWorker) -> _Rendered:
+        from generator.render import render_charts
+        from generator.yamlio import dump_yaml
+
+        root = values.root
+        resources: dict[str, str] = {}
+        inputs: set[str] = set()
+        errors: list[str] = []
+        try:
+            charts = list(
+                render_charts(
+                    values, group, self.facts, apps=True, helm=helm, chart_dirs=self.chart_dirs
+                )
+            )
+        except McgError as error:
+            return _Rendered({}, {}, [str(error)])
+        for chart in charts:
+            for path in (chart.chart_dir, *chart.value_files):
+                if path is not None and path.resolve().is_relative_to(root):
+                    inputs.add(path.resolve().relative_to(root).as_posix())
+            if chart.error is not None:
+                errors.append(f"{chart.chart}: {chart.error}")
+            for resource in sorted(chart.resources, key=lambda r: (*r.sort_key(), r.line)):
+                name = _resource_name(resource, chart.application)
+                unique, count = name, 1
+                while unique in resources:
+                    count += 1
+                    unique = f"{name} #{count}"
+                resources[unique] = dump_yaml(resource.body)
+        digests = {path: self._digest(root, path) for path in sorted(inputs)}
+        return _Rendered(resources, digests, errors)
+
+
+def _resource_name(resource: Resource, application: str | None) -> str:
+    """`Kind namespace/name`; an object without a namespace of its own lands in its
+    application's destination namespace, so the application names it."""
+    if resource.namespace:
+        return f"{resource.kind} {resource.namespace}/{resource.name}"
+    if application:
+        return f"{resource.kind} {resource.name} (application {application})"
+    return f"{resource.kind} {resource.name}"
+
+
+# -- output formats -----------------------------------------------------------------------
+
+
+def _title(comparison: Comparison) -> str:
+    changed = [group for group in comparison.groups if group.has_changes or group.errors]
+    return (
+        f"mcg-gen diff {comparison.base} → {comparison.head}: {len(changed)} of "
+        f"{len(comparison.groups)} cluster group(s) changed"
+    )
+
+
+def format_text(comparison: Comparison) -> str:
+    from generator.errors import printable
+
+    lines = [_title(comparison)]
+    for group in comparison.groups:
+        lines.append(group.summary())
+        lines += [f"  error: {error}" for error in group.errors]
+        lines += [f"  + {resource}" for resource in group.added]
+        lines += [f"  - {resource}" for resource in group.removed]
+        for resource, diff in group.changed.items():
+            lines.append(f"  ~ {resource}")
+            lines += ["    " + line for line in diff.splitlines()]
+    return printable("\n".join(lines), keep_newlines=True) + "\n"
+
+
+def format_json(comparison: Comparison) -> str:
+    document = {
+        "base": comparison.base,
+        "head": comparison.head,
+        "changed": comparison.has_changes,
+        "groups": [
+            {
+                "name": group.name,
+                "state": group.state,
+                "changed": group.has_changes,
+                "summary": group.summary(),
+                "added": group.added,
+                "removed": group.removed,
+                "changedResources": [
+                    {"resource": resource, "diff": diff} for resource, diff in group.changed.items()
+                ],
+                "unchanged": group.unchanged,
+                "rendered": group.rendered,
+                "errors": group.errors,
+            }
+            for group in comparison.groups
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _fence(text: str) -> str:
+    """A fenced `diff` block whose fence no run of backticks in `text` can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}diff\n{text.rstrip(chr(10))}\n{fence}\n"
+
+
+def _code(text: str) -> str:
+    return f"<code>{html.escape(text)}</code>"
+
+
+def format_markdown(comparison: Comparison, limit: int = COMMENT_LIMIT) -> str:
+    """A pull-request comment: a `<details>` section per changed group, at most `limit`
+    characters, every user string escaped (HTML in names, fences in diffs)."""
+    shown = [group for group in comparison.groups if group.has_changes or group.errors]
+    quiet = [group.name for group in comparison.groups if group not in shown]
+    header = f"### {html.escape(_title(comparison))}\n\n"
+    footer = f"Unchanged: {', '.join(_code(n) for n in quiet)}\n" if quiet else ""
+    openings = [
+        f"<details><summary>{html.escape(group.summary())}</summary>\n\n" for group in shown
+    ]
+    closing = "\n</details>\n\n"
+    cut_note = (
+        "\n_The rest is cut to keep this comment under GitHub's 65,536 characters: run "
+        "`mcg-gen diff` locally for all of it._\n"
+    )
+    skeleton = len(header) + len(footer) + len(cut_note)
+    skeleton += sum(len(opening) + len(closing) for opening in openings)
+    dropped = 0
+    while shown and skeleton > limit:  # more groups than fit even as one line each
+        shown.pop()
+        skeleton -= len(openings.pop()) + len(closing)
+        dropped += 1
+    budget = limit - skeleton
+    parts = [header]
+    cut = dropped > 0
+    for group, opening in zip(shown, openings, strict=True):
+        body: list[str] = []
+        for piece in _markdown_pieces(group):
+            if len(piece) <= budget:
+                body.append(piece)
+                budget -= len(piece)
+                continue
+            cut = True
+            partial = _cut_diff(piece, budget)
+            if partial:
+                body.append(partial)
+                budget -= len(partial)
+            budget = min(budget, 0)
+        parts += [opening, *body, closing]
+    if dropped:
+        parts.append(f"\n_... and {dropped} more changed group(s) not listed._\n")
+    if cut:
+        parts.append(cut_note)
+    parts.append(footer)
+    return "".join(parts)
+
+
+def _markdown_pieces(group: GroupDiff) -> Iterator[str]:
+    for error in group.errors:
+        yield f"- error: {_code(error)}\n"
+    for resource in group.added:
+        yield f"- added {_code(resource)}\n"
+    for resource in group.removed:
+        yield f"- removed {_code(resource)}\n"
+    for resource, diff in group.changed.items():
+        yield f"\nchanged {_code(resource)}\n\n{_fence(diff)}"
+
+
+def _cut_diff(piece: str, budget: int) -> str:
+    """As many whole lines of a changed resource's diff block as fit in `budget`, fenced."""
+    if not piece.startswith("\nchanged ") or budget < 200:
+        return ""
+    heading, _, block = piece.partition("\n\n")
+    fence = block.split("diff\n", 1)[0]
+    lines = block.split("\n")[1:-2]
+    kept: list[str] = []
+    used = len(heading) + 2 + 2 * len(fence) + 120
+    for line in lines:
+        if used + len(line) + 1 > budget:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    left = len(lines) - len(kept)
+    return (
+        f"{heading}\n\n{fence}diff\n"
+        + "".join(f"{line}\n" for line in kept)
+        + (f"{fence}\n\n_({left} more line(s) of this diff not shown)_\n")
+    )
