@@ -3,7 +3,8 @@
 Entries live in `$MCG_GEN_CACHE_DIR`, else `$XDG_CACHE_HOME/mcg-gen`, else `~/.cache/mcg-gen`, in
 one folder per repository. Each entry is a JSON file holding the key it was computed for and the
 content hashes of the files it depends on; an entry whose key or dependencies differ is ignored.
-Deleting the folder is always safe. Entries hold findings and counts, never file contents.
+Deleting the folder is always safe. Entries hold findings and counts, and for `mcg-gen diff` the
+rendered manifests of a group (entry files are private to the user: mkstemp's 0600).
 """
 
 from __future__ import annotations
