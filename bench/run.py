@@ -4,9 +4,12 @@
 
 For each size (the bundled Multicloud GitOps reference pattern and synthetic patterns, see
 bench/synthetic.py) it measures, through the CLI in child processes: `mcg-gen generate`;
-`mcg-gen validate` cold (the repository's .mcg-gen/cache and the bench's own cache folders,
-$MCG_GEN_CACHE_DIR and $XDG_CACHE_HOME, removed first), warm (again, nothing changed) and after
-one group's values file changed; the peak RSS of those runs. In this process, on the same
+in rounds, side by side: the floor (bench/floor.py: every chart rendered once, output parsed with
+PyYAML's C loader), `mcg-gen validate` cold (the repository's .mcg-gen/cache and the bench's own
+cache folders, $MCG_GEN_CACHE_DIR and $XDG_CACHE_HOME, removed first), warm (again, nothing
+changed), after one group's values file changed and after one app template changed, and
+`python -c "import yaml"`; the ratios of those (issue 16's targets), the process-tree CPU of the
+cold run and the peak RSS of the runs. In this process, on the same
 repository: the resource-schema layer's throughput on the rendered resources (one core), and two
 peers on the same input: `kubernetes-validate --strict` on a sample of the rendered built-in
 resources (it has no schemas for custom resources), and `check-jsonschema` on the merged values
@@ -50,11 +53,16 @@ SIZES = {
     "small": Size("small", groups=3, apps_per_group=5, resources_per_app=7),
     "medium": Size("medium", groups=10, apps_per_group=20, resources_per_app=7),
     "large": Size("large", groups=30, apps_per_group=30, resources_per_app=7),
+    "xlarge": Size("xlarge", groups=60, apps_per_group=30, resources_per_app=7),
 }
+# The ratio targets (issue 16) are about these sizes; smaller ones are dominated by start-up.
+RATIO_SIZES = ("large", "xlarge")
+# Per-resource cost must stay flat from the first to the second.
+LINEAR_SIZES = ("large", "xlarge")
 # Too big to validate on every commit; only `mcg-gen generate` is timed.
 GENERATE_ONLY = Size("generate-100x50", groups=100, apps_per_group=50)
 CHOICES = (*SIZES, GENERATE_ONLY.name)
-DEFAULT_SIZES = ("reference", "medium", "large", GENERATE_ONLY.name)
+DEFAULT_SIZES = ("reference", "medium", "large", "xlarge", GENERATE_ONLY.name)
 QUICK_SIZES = ("reference", "small")
 
 REFERENCE_DATA = PROJECT.parent / "shared" / "reference"
@@ -81,13 +89,29 @@ class ChildRun:
     stderr: str
     max_rss_mb: float  # largest single process: the child or a process it waited for
     tree_rss_mb: float  # largest sum over the child and its descendants, sampled
+    # user + system seconds of the child and every descendant it (or they) waited for
+    cpu_s: float = 0.0
+    # the same from /proc samples of the live tree (last sample per process): a check that
+    # every worker was waited for, when it is well above `cpu_s`
+    sampled_cpu_s: float = 0.0
+
+    @property
+    def cpu_per_wall(self) -> float:
+        return self.cpu_s / self.seconds if self.seconds else 0.0
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of `root` and every descendant, from /proc."""
+@dataclass
+class TreeSample:
+    rss_kb: int
+    cpu_ticks: dict[int, int]  # pid -> user + system clock ticks so far
+
+
+def _tree_sample(root: int) -> TreeSample:
+    """Resident memory and CPU time of `root` and every descendant, from /proc."""
     page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -96,15 +120,19 @@ def _tree_rss_kb(root: int) -> int:
                 fields = stat.read().rpartition(")")[2].split()
         except OSError:
             continue  # ended while we looked
-        parents[int(entry.name)] = int(fields[1])
-        rss[int(entry.name)] = int(fields[21]) * page_kb
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * page_kb
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime
     tree = {root}
     grown = True
     while grown:
         before = len(tree)
         tree |= {pid for pid, parent in parents.items() if parent in tree}
         grown = len(tree) > before
-    return sum(rss.get(pid, 0) for pid in tree)
+    return TreeSample(
+        sum(rss.get(pid, 0) for pid in tree), {pid: ticks[pid] for pid in tree if pid in ticks}
+    )
 
 
 def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> ChildRun:
@@ -113,12 +141,15 @@ def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> Chil
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
         peak_tree = 0
+        last_ticks: dict[int, int] = {}
         done = threading.Event()
 
         def sample() -> None:
             nonlocal peak_tree
             while not done.wait(RSS_SAMPLE_SECONDS):
-                peak_tree = max(peak_tree, _tree_rss_kb(child.pid))
+                seen = _tree_sample(child.pid)
+                peak_tree = max(peak_tree, seen.rss_kb)
+                last_ticks.update(seen.cpu_ticks)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -136,6 +167,8 @@ def run_child(command: Sequence[str], env: dict[str, str] | None = None) -> Chil
             err.read(),
             usage.ru_maxrss / 1024,
             peak_tree / 1024,
+            usage.ru_utime + usage.ru_stime,
+            sum(last_ticks.values()) / os.sysconf("SC_CLK_TCK"),
         )
 
 
@@ -174,31 +207,84 @@ def clear_caches(repo: Path) -> None:
         shutil.rmtree(os.environ[variable], ignore_errors=True)
 
 
+def _changed_template(repo: Path) -> Path:
+    """A template of an app chart only one group uses (the usual edit of an application)."""
+    group = _managed_group(repo)
+    own = sorted((repo / "charts" / group).glob("*/templates/*.yaml"))
+    shared = sorted((repo / "charts").glob("*/*/templates/*.yaml"))
+    return (own or shared)[0]
+
+
+def _touch(path: Path, comment: str) -> None:
+    with path.open("a", encoding="utf-8") as text:
+        text.write(comment)
+
+
+def measure_floor(repo: Path) -> tuple[ChildRun, dict[str, int]]:
+    """bench/floor.py on `repo`: every chart rendered once, output parsed with the C loader."""
+    run = run_child([sys.executable, "-m", "bench.floor", str(repo)], env=mcg_gen_env())
+    if run.returncode != 0:
+        raise RuntimeError(f"bench.floor exited {run.returncode}:\n{run.stderr}")
+    counts: dict[str, int] = json.loads(run.stdout)
+    return run, counts
+
+
 def measure_validate(repo: Path, result: SizeResult, repeat: int) -> None:
-    """Cold, warm, one values file changed: `repeat` times each, medians kept."""
+    """`repeat` rounds, each side by side: the floor, then validate cold, warm (nothing changed),
+    after one values file changed, after one app template changed; medians kept."""
     changed_file = repo / f"values-{_managed_group(repo)}.yaml"
+    changed_template = _changed_template(repo)
+    floor: list[ChildRun] = []
     cold: list[ChildRun] = []
     warm: list[ChildRun] = []
     changed: list[ChildRun] = []
+    template: list[ChildRun] = []
+    import_yaml: list[ChildRun] = []
     for _ in range(repeat):
+        floor_run, counts = measure_floor(repo)
+        floor.append(floor_run)
         clear_caches(repo)
         run, summary = _validate(repo)
         cold.append(run)
         warm.append(_validate(repo)[0])
-        with changed_file.open("a", encoding="utf-8") as values:
-            values.write("# touched by bench/run.py\n")
+        import_yaml += [run_child([sys.executable, "-c", "import yaml"]) for _ in range(3)]
+        _touch(changed_file, "# touched by bench/run.py\n")
         changed.append(_validate(repo)[0])
-    runs = cold + warm + changed
+        _touch(changed_template, "{{- /* touched by bench/run.py */}}\n")
+        template.append(_validate(repo)[0])
+    runs = cold + warm + changed + template
+
+    def median(runs: list[ChildRun]) -> float:
+        return statistics.median(run.seconds for run in runs)
+
+    cold_s = median(cold)
     result.values.update(
         resources=summary["resources"],
         findings={key: summary[key] for key in ("errors", "warnings", "info")},
-        validate_cold_s=statistics.median(run.seconds for run in cold),
-        validate_warm_s=statistics.median(run.seconds for run in warm),
-        validate_changed_s=statistics.median(run.seconds for run in changed),
+        floor_s=median(floor),
+        floor_renders=counts["renders"],
+        validate_cold_s=cold_s,
+        validate_warm_s=median(warm),
+        validate_changed_s=median(changed),
+        validate_template_s=median(template),
+        import_yaml_s=median(import_yaml),
         validate_runs=repeat,
         changed_file=changed_file.name,
+        changed_template=str(changed_template.relative_to(repo)),
+        # ratios of medians, every one measured in the same rounds
+        cold_vs_floor=cold_s / median(floor),
+        cold_cpu_per_wall=statistics.median(run.cpu_per_wall for run in cold),
+        cold_cpu_s=statistics.median(run.cpu_s for run in cold),
+        cold_sampled_cpu_s=statistics.median(run.sampled_cpu_s for run in cold),
+        # what one busy process gets of a core here: below 1, other work shares the machine
+        floor_cpu_per_wall=statistics.median(run.cpu_per_wall for run in floor),
+        changed_vs_cold=median(changed) / cold_s,
+        template_vs_cold=median(template) / cold_s,
+        warm_vs_import_yaml=median(warm) / median(import_yaml),
+        cold_us_per_resource=cold_s / max(summary["resources"], 1) * 1e6,
         peak_rss_process_mb=max(run.max_rss_mb for run in runs),
         peak_rss_tree_mb=max(run.tree_rss_mb for run in runs),
+        floor_peak_rss_tree_mb=max(run.tree_rss_mb for run in floor),
     )
 
 
@@ -413,7 +499,7 @@ class Row:
     key: str
     show: Callable[[Any], str]
     target: str = ""
-    ok: Callable[[str, Any], bool] | None = None  # (size, value) -> meets the target
+    ok: Callable[[str, Any], bool | None] | None = None  # (size, value) -> meets the target
 
 
 def _s(value: Any) -> str:
@@ -425,7 +511,11 @@ def _rate(value: Any) -> str:
 
 
 def _ratio(value: Any) -> str:
-    return f"{value:.1f}x"
+    return f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
+
+
+def _percent(value: Any) -> str:
+    return f"{value:.1%}"
 
 
 def _mb(value: Any) -> str:
@@ -436,8 +526,61 @@ def _findings(value: Any) -> str:
     return f"{value['errors']} / {value['warnings']} / {value['info']}"
 
 
+def _at_scale(check: Callable[[Any], bool]) -> Callable[[str, Any], bool | None]:
+    """A ratio target: judged on the sizes it is about, shown without a mark on the others."""
+    return lambda size, value: check(value) if size in RATIO_SIZES else None
+
+
 ROWS = [
     Row("rendered resources", "resources", lambda v: f"{v:,}"),
+    Row("floor: every chart rendered once, C-loader parse (one process)", "floor_s", _s),
+    Row(
+        "validate cold / floor",
+        "cold_vs_floor",
+        _ratio,
+        "≤ 1.5x",
+        _at_scale(lambda v: v <= 1.5),
+    ),
+    Row(
+        "validate cold: process-tree CPU / wall",
+        "cold_cpu_per_wall",
+        lambda v: f"{v:.2f}",
+        "≥ 1.7 (2 cores)",
+        _at_scale(lambda v: v >= 1.7),
+    ),
+    Row(
+        "floor: process-tree CPU / wall (how much of a core one process gets here)",
+        "floor_cpu_per_wall",
+        lambda v: f"{v:.2f}",
+    ),
+    Row(
+        "one values file changed / cold",
+        "changed_vs_cold",
+        _percent,
+        "≤ 15%",
+        _at_scale(lambda v: v <= 0.15),
+    ),
+    Row(
+        "one app template changed / cold",
+        "template_vs_cold",
+        _percent,
+        "≤ 10%",
+        _at_scale(lambda v: v <= 0.10),
+    ),
+    Row(
+        'nothing changed / `python -c "import yaml"`',
+        "warm_vs_import_yaml",
+        _ratio,
+        "≤ 3x",
+        _at_scale(lambda v: v <= 3),
+    ),
+    Row(
+        "cold: per-resource cost / large's",
+        "per_resource_vs_first",
+        _ratio,
+        "within 10% at xlarge",
+        lambda size, v: abs(v - 1) <= 0.10 if size == LINEAR_SIZES[1] else None,
+    ),
     Row("mcg-gen findings: errors / warnings / info", "findings", _findings),
     Row("`mcg-gen generate` (fresh repository)", "generate_s", _s),
     Row(
@@ -447,6 +590,7 @@ ROWS = [
         "≤ 2 s reference, ≤ 10 s large",
         lambda size, v: v <= (2 if size == "reference" else 10),
     ),
+    Row("`mcg-gen validate`, cold: process-tree CPU", "cold_cpu_s", _s),
     Row("`mcg-gen validate`, warm", "validate_warm_s", _s, "≤ 0.5 s", lambda _, v: v <= 0.5),
     Row(
         "`mcg-gen validate`, one values file changed",
@@ -455,6 +599,8 @@ ROWS = [
         "≤ 3 s",
         lambda _, v: v <= 3,
     ),
+    Row("`mcg-gen validate`, one app template changed", "validate_template_s", _s),
+    Row('`python -c "import yaml"`', "import_yaml_s", _s),
     Row(
         "peak RSS, largest process",
         "peak_rss_process_mb",
@@ -462,7 +608,13 @@ ROWS = [
         "≤ 500 MB",
         lambda _, v: v <= 500,
     ),
-    Row("peak RSS, whole process tree (sampled)", "peak_rss_tree_mb", _mb),
+    Row(
+        "peak RSS, whole process tree (sampled)",
+        "peak_rss_tree_mb",
+        _mb,
+        "≤ 400 MB at xlarge",
+        lambda size, v: v <= 400 if size == "xlarge" else None,
+    ),
     Row(
         "schema layer, resources/s on 1 core",
         "schema_rate",
@@ -492,9 +644,22 @@ def _cell(row: Row, result: SizeResult) -> str:
     if value is None:
         return "n/a"
     text = row.show(value)
-    if row.ok is not None:
-        text += " ✓" if row.ok(result.size, value) else " ✗"
+    verdict = row.ok(result.size, value) if row.ok is not None else None
+    if verdict is not None:
+        text += " ✓" if verdict else " ✗"
     return text
+
+
+def add_linearity(results: list[SizeResult]) -> None:
+    """Each size's cold per-resource cost against the first of LINEAR_SIZES, when it ran."""
+    first = next((r for r in results if r.size == LINEAR_SIZES[0]), None)
+    if first is None or "cold_us_per_resource" not in first.values:
+        return
+    for result in results:
+        if result.size in LINEAR_SIZES and "cold_us_per_resource" in result.values:
+            result.values["per_resource_vs_first"] = (
+                result.values["cold_us_per_resource"] / first.values["cold_us_per_resource"]
+            )
 
 
 def markdown(
@@ -529,6 +694,19 @@ def markdown(
     repeats = max((r.values.get("validate_runs", 1) for r in results), default=1)
     if repeats > 1:
         lines.append(f"- `mcg-gen validate` times are medians of {repeats} runs.")
+    if any("floor_s" in r.values for r in results):
+        lines.append(
+            "- The floor is bench/floor.py: one process renders, through generator/helm.py, "
+            "every chart each group renders, once, and parses Helm's output with PyYAML's C "
+            "loader; nothing checked, linted or cached. It runs in the same rounds as the "
+            "validate runs, and every ratio is of medians of those rounds, so a busy machine "
+            "slows both sides alike. Ratio targets are judged on "
+            f"{' and '.join(RATIO_SIZES)} only (smaller sizes are mostly start-up)."
+        )
+        lines.append(
+            "- Process-tree CPU is user + system time of mcg-gen and of every process it waited "
+            "for (pool workers and their Helm workers), from wait4's resource usage."
+        )
     kv = next((r.values for r in results if r.values.get("kv_sample")), None)
     if kv:
         lines.append(
@@ -610,6 +788,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (root / name).mkdir()
             results.append(measure_size(SIZES[name], root / name, args.repeat, args.profile))
 
+    add_linearity(results)
     info = machine()
     report = {
         "machine": info,

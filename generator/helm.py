@@ -374,16 +374,11 @@ class HelmWorker:
         namespace: str,
     ) -> list[RenderedDoc]:
         """Every object the chart renders, in template order (`helm template` semantics)."""
-        rendered: dict[str, str] = self._request(
-            "render", chart_dir, values, name=release, namespace=namespace
-        )
+        rendered = self.render_manifests(chart_dir, values, release=release, namespace=namespace)
         documents: list[RenderedDoc] = []
-        for path in sorted(rendered):
-            template = path.split("/", 1)[1] if "/" in path else path
-            if not template.endswith((".yaml", ".yml", ".json")):
-                continue  # NOTES.txt and friends are messages, not manifests
+        for template, text in rendered:
             display = str(chart_dir / template)
-            for document in yamlio.parse_documents(rendered[path], display, positions=False):
+            for document in yamlio.parse_documents(text, display, positions=False):
                 if document.data is None:
                     continue
                 if not isinstance(document.data, dict):
@@ -394,6 +389,26 @@ class HelmWorker:
                 line = document.positions.get((), (1, 1))[0]
                 documents.append(RenderedDoc(template, document.data, line))
         return documents
+
+    def render_manifests(
+        self,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        release: str,
+        namespace: str,
+    ) -> list[tuple[str, str]]:
+        """(template path inside the chart, rendered text) of every manifest template, sorted;
+        messages such as NOTES.txt left out. `render` parses these."""
+        rendered: dict[str, str] = self._request(
+            "render", chart_dir, values, name=release, namespace=namespace
+        )
+        manifests = []
+        for path in sorted(rendered):
+            template = path.split("/", 1)[1] if "/" in path else path
+            if template.endswith((".yaml", ".yml", ".json")):
+                manifests.append((template, rendered[path]))
+        return manifests
 
     def lint(self, chart_dir: Path, values: Mapping[str, Any]) -> list[LintMessage]:
         """`helm lint` of a chart directory with the given values."""

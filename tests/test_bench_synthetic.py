@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from bench import synthetic
+from bench import floor, synthetic
 from bench.synthetic import Size
 from generator.model.facts import Facts
 from generator.model.pattern import ClusterGroup, Pattern
@@ -60,3 +61,15 @@ def test_repository_renders_the_requested_resources_per_app(tmp_path: Path) -> N
     assert any(pattern.apps[app].secrets for app in rendered)
     check = synthetic.run_mcg_gen("generate", "--check", str(repo), check=False)
     assert check.returncode == 0, check.stderr  # the extra templates leave the repository in sync
+
+
+def test_floor_renders_what_validate_renders(tmp_path: Path) -> None:
+    size = Size("t", groups=2, apps_per_group=3, resources_per_app=6)
+    repo = tmp_path / "repo"
+    synthetic.create_repo(size, repo)
+
+    counts = floor.render_everything(repo)
+
+    validated = synthetic.run_mcg_gen("validate", "--format", "json", str(repo), check=False)
+    assert counts["objects"] == json.loads(validated.stdout)["summary"]["resources"]
+    assert counts["renders"] > 2 * 3  # the clustergroup chart and every app, per group
