@@ -129,6 +129,16 @@ VALUES_WRONG_TYPE = _rule(
     "Write the value in the shape the message names.",
 )
 
+SECRETS_BOOTSTRAP_SHADOWED = _rule(
+    "secrets/bootstrap-shadowed",
+    _W,
+    "a secrets entry named like a bootstrap secret: the loader omits it",
+    "A secret of the secrets list has the name of a bootstrap secret. The loader omits that "
+    "entry (with a warning) and writes nothing of it to Vault: the bootstrap secret is only ever "
+    "created as Kubernetes Secrets, early. ExternalSecrets reading it from Vault find nothing. "
+    "Rename one of the two, or remove the entry from secrets.",
+)
+
 SECRETS_DEPRECATED_KEY = _rule(
     "secrets/deprecated-key",
     _W,
@@ -170,6 +180,16 @@ SECRETS_GENERATE_NEEDS_VAULT = _rule(
     "onMissingValue: generate asks Vault to generate a value with a password policy; other "
     "backing stores cannot, so loading the secrets fails. Give the value, a path or an ini_file "
     "instead, or use the vault backend.",
+)
+
+SECRETS_IGNORED_KEY = _rule(
+    "secrets/ignored-key",
+    _W,
+    "a key the loader accepts but never reads",
+    "A key the secrets loader accepts without complaint but never reads, such as defaultNamespace "
+    "or top-level labels and annotations (the loader reads defaultLabels and defaultAnnotations, "
+    "and labels and annotations on each secret). It has no effect. Move it to the key the "
+    "message names, or remove it.",
 )
 
 SECRETS_INVALID = _rule(
@@ -215,8 +235,10 @@ SECRETS_UNKNOWN_KEY = _rule(
     _E,
     "a key the secrets loader does not know (usually a typo)",
     "A key in the values-secret template that the secrets loader does not know, usually a typo "
-    "(feilds instead of fields). The loader refuses the whole file, so no secret reaches Vault. "
-    "Fix the spelling or remove the key.",
+    "(feilds instead of fields, vaultPolcy instead of vaultPolicy). The loader skips keys it does "
+    "not read, so what the key meant does not happen: a secret without fields or a generated "
+    "field without a policy is refused, a misspelt base64 stores the raw value. Fix the spelling "
+    "or remove the key.",
 )
 
 SECRETS_UNKNOWN_POLICY = _rule(

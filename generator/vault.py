@@ -12,14 +12,17 @@ shown as data: escaped, shortened, with the token taken out.
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from generator.errors import McgError, printable, shortened
+from generator.model.kubeconfig import ClusterAccess
 from generator.model.names import vault_path
 from generator.model.pattern import Secret, SecretField
 
@@ -29,8 +32,10 @@ DEFAULT_TIMEOUT_SECONDS = 30.0  # for one request, connecting to the last byte o
 MAX_ANSWER_BYTES = 4 * 1024 * 1024  # Vault's answers to mcg-gen are a few kilobytes
 _MAX_SHOWN = 300  # characters of a server's error text
 
-# Our own default password policy: 20 characters with at least one of each class. The
-# validated-pattern loaders expect a policy of this name to exist.
+# The default password policy: 20 characters with at least one lower-case letter, capital,
+# digit and symbol, the symbols being the loader's (!@#%^&*), so that values generated here are
+# of the same kind as the loader's and a policy the loader wrote counts as unchanged (policies
+# are compared token by token, see `same_policy`).
 DEFAULT_PASSWORD_POLICY = """\
 length = 20
 rule "charset" {
@@ -46,7 +51,7 @@ rule "charset" {
   min-chars = 1
 }
 rule "charset" {
-  charset = "-_.+=@%"
+  charset = "!@#%^&*"
   min-chars = 1
 }
 """
@@ -214,6 +219,38 @@ def _hvac_errors() -> Any:
     return hvac.exceptions
 
 
+def open_client(
+    addr: str | None,
+    *,
+    ca_cert: str | None = None,
+    verify: bool = True,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> Client:
+    """A client for the Vault at `addr`, without a token yet (seal status, init, unseal)."""
+    import hvac
+
+    if not addr:
+        raise McgError("no Vault address: set VAULT_ADDR or pass --vault-addr https://vault...")
+    if not verify:
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the caller warns
+    return hvac.Client(
+        url=addr,
+        verify=ca_cert or verify,
+        timeout=timeout,
+        session=_bounded_session(timeout, ca_cert or verify),
+    )
+
+
+def seal_status(client: Client) -> dict[str, Any]:
+    """Vault's seal status (`initialized`, `sealed`, `t` the unseal threshold, ...)."""
+    status = _attempt(client, "read its seal status", client.sys.read_seal_status, (ValueError,))
+    if not isinstance(status, dict):  # not JSON: something other than Vault answers there
+        raise McgError(f"{client.url} does not answer like Vault: check --vault-addr")
+    return status
+
+
 def connect(
     addr: str | None,
     token: str | None,
@@ -223,42 +260,82 @@ def connect(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> Client:
     """A client for a reachable, initialised, unsealed Vault that accepts `token`."""
-    import hvac
-
-    if not addr:
-        raise McgError("no Vault address: set VAULT_ADDR or pass --vault-addr https://vault...")
+    client = open_client(addr, ca_cert=ca_cert, verify=verify, timeout=timeout)
     if not token:
         raise McgError("no Vault token: set VAULT_TOKEN or pass --token")
-    if not verify:
-        import urllib3
-
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the caller warns
-    client = hvac.Client(
-        url=addr,
-        token=token,
-        verify=ca_cert or verify,
-        timeout=timeout,
-        session=_bounded_session(timeout, ca_cert or verify),
-    )
-    status = _attempt(client, "read its seal status", client.sys.read_seal_status, (ValueError,))
-    if not isinstance(status, dict):  # not JSON: something other than Vault answers there
-        raise McgError(f"{addr} does not answer like Vault: check --vault-addr")
+    status = seal_status(client)
     if not status.get("initialized", True):
-        raise McgError(f"Vault at {addr} is not initialised: run 'vault operator init' first")
+        raise McgError(
+            f"Vault at {addr} is not initialised: run 'mcg-gen secrets init --keys-file FILE'"
+        )
     if status.get("sealed"):
         raise McgError(
-            f"Vault at {addr} is sealed: unseal it ('vault operator unseal') and run again"
+            f"Vault at {addr} is sealed: run 'mcg-gen secrets unseal --keys-file FILE' and "
+            "run again"
         )
+    return use_token(client, token)
+
+
+def use_token(client: Client, token: str) -> Client:
+    """`client` with `token`, once Vault has accepted it."""
+    client.token = token
     errors = _hvac_errors()
     token_info = _attempt(
         client, "look up the token", client.auth.token.lookup_self, (errors.Forbidden,)
     )
     if token_info is None:
         raise McgError(
-            f"Vault at {addr} rejected the token (invalid or expired): pass a valid one with "
-            "--token or VAULT_TOKEN"
+            f"Vault at {client.url} rejected the token (invalid or expired): pass a valid one "
+            "with --token or VAULT_TOKEN"
         )
     return client
+
+
+@dataclass(frozen=True)
+class InitKeys:
+    """What `vault operator init` gives once: the unseal key shares and the root token. Never
+    print it; `generator.commands.secrets` writes it to the user's keys file."""
+
+    keys_hex: tuple[str, ...]
+    keys_base64: tuple[str, ...]
+    root_token: str
+    threshold: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The layout of `vault operator init -format=json`, which other tools read."""
+        return {
+            "unseal_keys_b64": list(self.keys_base64),
+            "unseal_keys_hex": list(self.keys_hex),
+            "unseal_shares": len(self.keys_hex),
+            "unseal_threshold": self.threshold,
+            "root_token": self.root_token,
+        }
+
+
+def initialise(client: Client, shares: int = 5, threshold: int = 3) -> InitKeys:
+    """Initialise an uninitialised Vault (Vault's default 5 key shares, 3 to unseal)."""
+    answer = _attempt(
+        client,
+        "initialise Vault",
+        lambda: client.sys.initialize(secret_shares=shares, secret_threshold=threshold),
+    )
+    answer = answer or {}
+    keys, encoded, token = answer.get("keys"), answer.get("keys_base64"), answer.get("root_token")
+    if not (isinstance(keys, list) and isinstance(encoded, list) and isinstance(token, str)):
+        raise McgError(f"{client.url} answered the init request without keys and a root token")
+    return InitKeys(tuple(map(str, keys)), tuple(map(str, encoded)), token, threshold)
+
+
+def unseal(client: Client, keys: Sequence[str]) -> int:
+    """Submit unseal key shares until Vault is unsealed; the number of shares used."""
+    for used, key in enumerate(keys, start=1):
+        status = _attempt(client, "unseal Vault", partial(client.sys.submit_unseal_key, key=key))
+        if not (status or {}).get("sealed", True):
+            return used
+    raise McgError(
+        f"Vault at {client.url} is still sealed after {len(keys)} key share(s): the keys file "
+        "is not the one this Vault was initialised with"
+    )
 
 
 def require_kv2_mount(client: Client, mount: str) -> None:
@@ -374,68 +451,138 @@ def _read_data(client: Client, path: str) -> dict[str, Any] | None:
     return found
 
 
-def ensure_kv2_mount(client: Client, mount: str) -> Change:
-    mounts = _attempt(client, "list the secrets engines", client.sys.list_mounted_secrets_engines)
-    info = (mounts.get("data") or mounts).get(f"{mount}/")
+def ensure_kv2_mount(client: Client, mount: str, *, dry_run: bool = False) -> Change:
+    return _ensure_mount(
+        client,
+        _SECRETS_ENGINES,
+        mount,
+        "kv",
+        {"version": KV_VERSION},
+        f"pass another --mount, or upgrade it with 'vault kv enable-versioning {mount}/'",
+        dry_run,
+    )
+
+
+def ensure_auth_mount(
+    client: Client, path: str, method: str = "kubernetes", *, dry_run: bool = False
+) -> Change:
+    return _ensure_mount(
+        client,
+        _AUTH_METHODS,
+        path,
+        method,
+        {},
+        "disable it or choose another mount",
+        dry_run,
+    )
+
+
+@dataclass(frozen=True)
+class _MountKind:
+    noun: str  # how users call them
+    shown: str  # how a path of this kind is written, '{path}' in it
+    listing: str  # the hvac sys method that lists them
+    enabling: str  # the hvac sys method that enables one
+
+
+_SECRETS_ENGINES = _MountKind(
+    "secrets engine", "'{path}/'", "list_mounted_secrets_engines", "enable_secrets_engine"
+)
+_AUTH_METHODS = _MountKind("auth method", "auth/{path}/", "list_auth_methods", "enable_auth_method")
+
+
+def _ensure_mount(
+    client: Client,
+    kind: _MountKind,
+    path: str,
+    wanted: str,
+    options: Mapping[str, str],
+    hint: str,
+    dry_run: bool,
+) -> Change:
+    """Enable a secrets engine or auth method of type `wanted` at `path` unless it is there; one
+    of another type (or other options, such as KV version 1) there is an error."""
+    where = kind.shown.format(path=path)
+    mounted = _attempt(client, f"list the {kind.noun}s", getattr(client.sys, kind.listing))
+    info = (mounted.get("data") or mounted).get(f"{path}/")
     if info is None:
-        _attempt(
-            client,
-            f"enable a KV version 2 secrets engine at '{mount}/'",
-            lambda: client.sys.enable_secrets_engine(
-                "kv", path=mount, options={"version": KV_VERSION}, description="mcg-gen secrets"
-            ),
-        )
+        if not dry_run:
+            extra = {"options": dict(options)} if options else {}
+            _attempt(
+                client,
+                f"enable a {wanted} {kind.noun} at {where}",
+                lambda: getattr(client.sys, kind.enabling)(
+                    wanted, path=path, description="mcg-gen", **extra
+                ),
+            )
         return Change.CREATED
-    if info.get("type") != "kv" or _kv_version(info) != KV_VERSION:
-        kind = f"{info.get('type')} version {_kv_version(info)}"
-        raise McgError(
-            f"'{mount}/' is already a {kind} engine, not KV version 2: pass another --mount, "
-            f"or upgrade it with 'vault kv enable-versioning {mount}/'"
+    found_options = info.get("options") or {}
+    if info.get("type") != wanted or any(
+        str(found_options.get(key, "1" if key == "version" else "")) != value
+        for key, value in options.items()
+    ):
+        described = " ".join(
+            [str(info.get("type")), *(f"{k} {found_options.get(k, '1')}" for k in options)]
         )
+        asked = " ".join([wanted, *(f"{k} {v}" for k, v in options.items())])
+        raise McgError(f"{where} is already a {described} {kind.noun}, not {asked}: {hint}")
     return Change.UNCHANGED
 
 
-def _ensure_data(client: Client, path: str, wanted: Mapping[str, Any]) -> Change:
-    """Write `wanted` to `path` unless every one of its keys already reads back equal."""
+def _ensure_data(
+    client: Client,
+    path: str,
+    wanted: Mapping[str, Any],
+    same: Callable[[Mapping[str, Any]], bool] | None = None,
+    *,
+    dry_run: bool = False,
+) -> Change:
+    """Write `wanted` to `path` unless what is there is the same: by `same`, else when every one
+    of its keys reads back equal. With `dry_run`, only say what would change."""
     current = _read_data(client, path)
-    if current is not None and all(current.get(key) == value for key, value in wanted.items()):
+    if current is not None and (
+        same(current) if same else all(current.get(k) == v for k, v in wanted.items())
+    ):
         return Change.UNCHANGED
-    _attempt(client, f"write {path}", lambda: client.write_data(path, data=dict(wanted)))
+    if not dry_run:
+        _attempt(client, f"write {path}", lambda: client.write_data(path, data=dict(wanted)))
     return Change.CREATED if current is None else Change.UPDATED
 
 
-def ensure_password_policy(client: Client, name: str, policy: str) -> Change:
-    return _ensure_data(client, f"sys/policies/password/{name}", {"policy": policy})
+_POLICY_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\w-]+|[^\s\w"]')
 
 
-def read_only_policy(mount: str, prefixes: Sequence[str]) -> str:
-    """An ACL policy that reads the secrets under each prefix, and nothing else."""
+def same_policy(one: str, other: str) -> bool:
+    """Whether two HCL policies say the same thing, whatever their layout (the loader writes
+    each rule on one line, mcg-gen one key per line)."""
+    return _POLICY_TOKEN.findall(one) == _POLICY_TOKEN.findall(other)
+
+
+def ensure_password_policy(
+    client: Client, name: str, policy: str, *, dry_run: bool = False
+) -> Change:
+    return _ensure_data(
+        client,
+        f"sys/policies/password/{name}",
+        {"policy": policy},
+        lambda current: same_policy(str(current.get("policy", "")), policy),
+        dry_run=dry_run,
+    )
+
+
+def reader_policy(mount: str, prefixes: Sequence[str]) -> str:
+    """An ACL policy that reads the secrets under each prefix and nothing else: `read` on their
+    data, and `read` and `list` on their metadata, which External Secrets' `dataFrom.find`
+    lists (by name) and reads (by tags) to find them."""
     return "".join(
         f'path "{vault_path(mount, prefix, "*")}" {{\n  capabilities = ["read"]\n}}\n'
+        f'path "{mount}/metadata/{prefix}/*" {{\n  capabilities = ["read", "list"]\n}}\n'
         for prefix in prefixes
     )
 
 
-def ensure_acl_policy(client: Client, name: str, policy: str) -> Change:
-    return _ensure_data(client, f"sys/policies/acl/{name}", {"policy": policy})
-
-
-def ensure_auth_mount(client: Client, path: str, method: str = "kubernetes") -> Change:
-    methods = _attempt(client, "list the auth methods", client.sys.list_auth_methods)
-    info = (methods.get("data") or methods).get(f"{path}/")
-    if info is None:
-        _attempt(
-            client,
-            f"enable {method} auth at '{path}/'",
-            lambda: client.sys.enable_auth_method(method, path=path, description="mcg-gen"),
-        )
-        return Change.CREATED
-    if info.get("type") != method:
-        raise McgError(
-            f"auth/{path}/ is already a {info.get('type')} auth method, not {method}: "
-            "disable it or choose another mount"
-        )
-    return Change.UNCHANGED
+def ensure_acl_policy(client: Client, name: str, policy: str, *, dry_run: bool = False) -> Change:
+    return _ensure_data(client, f"sys/policies/acl/{name}", {"policy": policy}, dry_run=dry_run)
 
 
 @dataclass(frozen=True)
@@ -454,7 +601,7 @@ class Role:
         return f"auth/{self.mount}/role/{self.name}"
 
 
-def ensure_kubernetes_role(client: Client, role: Role) -> Change:
+def ensure_kubernetes_role(client: Client, role: Role, *, dry_run: bool = False) -> Change:
     return _ensure_data(
         client,
         role.path,
@@ -464,6 +611,31 @@ def ensure_kubernetes_role(client: Client, role: Role) -> Change:
             "token_policies": list(role.policies),
             "token_ttl": role.ttl_seconds,
         },
+        dry_run=dry_run,
+    )
+
+
+def ensure_kubernetes_config(
+    client: Client, mount: str, access: ClusterAccess, *, dry_run: bool = False
+) -> Change:
+    """Configure the Kubernetes auth method at `mount`. Vault never gives the reviewer token
+    back, only whether one is set, so a configuration with the same host and CA and a token set
+    is left as it is: a rotated token alone is not noticed (write it with 'vault write
+    auth/<mount>/config token_reviewer_jwt=...')."""
+    return _ensure_data(
+        client,
+        f"auth/{mount}/config",
+        {
+            "kubernetes_host": access.host,
+            "kubernetes_ca_cert": access.ca_pem,
+            "token_reviewer_jwt": access.reviewer_jwt,
+        },
+        lambda current: (
+            current.get("kubernetes_host") == access.host
+            and str(current.get("kubernetes_ca_cert") or "").strip() == access.ca_pem.strip()
+            and bool(current.get("token_reviewer_jwt_set"))
+        ),
+        dry_run=dry_run,
     )
 
 
@@ -497,7 +669,8 @@ def plan_load(
 
     A generated field keeps the value it has; a prefix that lacks it gets the value another prefix
     of the same secret has (so an interrupted load converges), else a new one. `override: true`
-    generates a new value every time, the same for all prefixes.
+    generates a new value every time, the same for all prefixes: a secret under several prefixes
+    is one secret read by several cluster groups (the loader generates one value per prefix).
     """
     for mount in dict.fromkeys(secret.mount for secret in secrets):
         require_kv2_mount(client, mount)
@@ -553,7 +726,8 @@ def _denied(capability: str, path: str) -> McgError:
 def _generated_values(
     client: Client, secret: Secret, existing: Mapping[tuple[str, str], dict[str, Any] | None]
 ) -> dict[str, str]:
-    """For each generated field that some prefix lacks (or that is overridden), one value."""
+    """For each generated field that some prefix lacks (or that is overridden), one value,
+    base64-encoded when the field says so (as the loader stores it)."""
     result: dict[str, str] = {}
     for field in secret.fields:
         if field.vault_policy is None:
@@ -562,7 +736,11 @@ def _generated_values(
         if all(current):
             continue
         known = next((value for value in current if value), None)
-        result[field.name] = known or generate_password(client, field.vault_policy)
+        if known is None:
+            known = generate_password(client, field.vault_policy)
+            if field.base64:
+                known = base64.b64encode(known.encode("utf-8")).decode("ascii")
+        result[field.name] = known
     return result
 
 

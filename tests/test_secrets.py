@@ -323,7 +323,7 @@ def test_init_prepares_vault_once_and_says_what_remains(
         "created   role auth/hub/role/hub-role",
         "created   Kubernetes auth auth/edge1.example.com/",
         "created   role auth/edge1.example.com/role/edge-role",
-        "configure auth/hub: vault write auth/hub/config",
+        "configure auth/hub: pass the kubeconfig of group hub in --kubeconfig-dir",
     ):
         assert line in first.out, first.out
     chart = yaml.safe_load((bundled.charts_dir() / "secretstore" / "values.yaml").read_text())
@@ -519,7 +519,7 @@ def test_load_into_a_sealed_vault_says_to_unseal(
     use_vault(monkeypatch, fresh_openbao)
     fresh_openbao.bao("operator", "seal")
     result = cli("secrets", "load", str(repo))
-    assert "is sealed: unseal it" in one_error_line(result)
+    assert "is sealed: run 'mcg-gen secrets unseal --keys-file FILE'" in one_error_line(result)
 
 
 def test_load_without_password_policies_says_to_run_init(

@@ -181,12 +181,13 @@ def test_missing_fields_and_empty_fields() -> None:
     ]
 
 
-def test_missing_and_unsupported_version() -> None:
-    assert found("secrets: []\n") == [
-        ("secrets/missing-key", 1, "(document): missing key 'version'")
-    ]
-    assert found('version: "1.0"\n')[0][:2] == ("secrets/invalid", 1)
+def test_without_version_the_file_is_format_one_and_a_list_says_to_add_it() -> None:
+    findings = check("secrets:\n  - name: a\n    fields: [{name: b, value: c}]\n")
+    assert [(f.rule, f.line) for f in findings] == [("secrets/wrong-type", 1)]
+    assert 'add version: "2.0"' in findings[0].hint
+    assert found('version: "1.0"\n')[0][:2] == ("secrets/missing-key", 1)
     assert found("version: 2\n") == [("secrets/invalid", 1, "version: 2 is not 2.0")]
+    assert found('version: "3.0"\n')[0][:2] == ("secrets/invalid", 1)
 
 
 def test_secret_level_typo_suggests_the_key() -> None:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hvac.exceptions import Forbidden
 
 from generator import vault
 from generator.errors import McgError
@@ -87,13 +88,15 @@ def test_a_field_removed_from_the_file_is_removed_from_vault(openbao: OpenBao, m
     assert [(w.change, w.fields_changed) for w in plan] == [(vault.Change.UPDATED, ("b",))]
 
 
-def test_read_only_policy_lets_a_token_read_its_prefixes_only(openbao: OpenBao) -> None:
+def test_reader_policy_lets_a_token_read_and_find_its_prefixes_only(openbao: OpenBao) -> None:
     client = openbao.client()
     mount = openbao.new_kv_mount()
     for prefix in ("global", "edge", "hub"):
         vault.write_secret(client, mount, prefix, "x", {"k": prefix})
     name = f"{mount}-edge"
-    policy = vault.read_only_policy(mount, ("global", "edge"))
+    policy = vault.reader_policy(mount, ("global", "edge"))
+    assert vault.ensure_acl_policy(client, name, policy, dry_run=True) is vault.Change.CREATED
+    assert client.read(f"sys/policies/acl/{name}") is None  # a dry run writes nothing
     assert vault.ensure_acl_policy(client, name, policy) is vault.Change.CREATED
     assert vault.ensure_acl_policy(client, name, policy) is vault.Change.UNCHANGED
     edge = openbao.client(openbao.token_with_policies(name))
@@ -103,15 +106,23 @@ def test_read_only_policy_lets_a_token_read_its_prefixes_only(openbao: OpenBao) 
         vault.read_secret(edge, mount, "hub", "x")
     with pytest.raises(McgError, match="permission denied"):
         vault.write_secret(edge, mount, "edge", "x", {"k": "changed"})
+    # what External Secrets' dataFrom.find does: list the metadata, read it (for tags)
+    listed = edge.secrets.kv.v2.list_secrets(path="edge", mount_point=mount)
+    assert listed["data"]["keys"] == ["x"]
+    assert edge.secrets.kv.v2.read_secret_metadata(path="edge/x", mount_point=mount)
+    with pytest.raises(Forbidden):
+        edge.secrets.kv.v2.list_secrets(path="hub", mount_point=mount)
 
 
 def test_init_steps_are_idempotent_and_refuse_a_kv_v1_mount(fresh_openbao: OpenBao) -> None:
     client = fresh_openbao.client()
+    assert vault.ensure_kv2_mount(client, "patterns", dry_run=True) is vault.Change.CREATED
+    assert "patterns/" not in client.sys.list_mounted_secrets_engines()["data"]
     assert vault.ensure_kv2_mount(client, "patterns") is vault.Change.CREATED
     assert vault.ensure_kv2_mount(client, "patterns") is vault.Change.UNCHANGED
     vault.require_kv2_mount(client, "patterns")
     client.sys.enable_secrets_engine("kv", path="old", options={"version": "1"})
-    with pytest.raises(McgError, match="'old/' is already a kv version 1 engine"):
+    with pytest.raises(McgError, match="'old/' is already a kv version 1 secrets engine, not kv"):
         vault.ensure_kv2_mount(client, "old")
     with pytest.raises(McgError, match="no KV version 2 secrets engine at 'old/'"):
         vault.require_kv2_mount(client, "old")
@@ -119,6 +130,7 @@ def test_init_steps_are_idempotent_and_refuse_a_kv_v1_mount(fresh_openbao: OpenB
     assert vault.ensure_password_policy(client, "p", PIN_POLICY) is vault.Change.CREATED
     assert vault.ensure_password_policy(client, "p", PIN_POLICY) is vault.Change.UNCHANGED
     longer = PIN_POLICY.replace("8", "9")
+    assert vault.ensure_password_policy(client, "p", longer, dry_run=True) is vault.Change.UPDATED
     assert vault.ensure_password_policy(client, "p", longer) is vault.Change.UPDATED
     with pytest.raises(
         McgError, match=r"^Vault refused to write sys/policies/password/p: [^\n]*charset"
@@ -126,6 +138,7 @@ def test_init_steps_are_idempotent_and_refuse_a_kv_v1_mount(fresh_openbao: OpenB
         vault.ensure_password_policy(client, "p", "length = 9")
 
     role = vault.Role("hub", "hub-role", ("eso",), ("eso-ns",), ("hub-secret",))
+    assert vault.ensure_auth_mount(client, "hub", dry_run=True) is vault.Change.CREATED
     assert vault.ensure_auth_mount(client, "hub") is vault.Change.CREATED
     assert vault.ensure_auth_mount(client, "hub") is vault.Change.UNCHANGED
     assert vault.ensure_kubernetes_role(client, role) is vault.Change.CREATED

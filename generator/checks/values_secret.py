@@ -37,12 +37,16 @@ class Examined:
 def examine(repo: RepoSecrets, path: Path, *, default_mount: str = names.DEFAULT_MOUNT) -> Examined:
     """Check the filled-in file at `path` against the repository's template."""
     from generator.model.secrets_file import path_findings, secrets_file, structure_findings
+    from generator.model.secrets_format import format_version
 
     examined = Examined(path, findings=_placement_findings(repo.repo, path))
     document = _parse_quietly(path)
     structure = [f for f in structure_findings(document) if f.rule != rules.SECRETS_NO_VALUE.id]
     examined.findings.extend(structure)
     if any(f.severity is Severity.ERROR for f in structure):
+        return examined
+    if format_version(document.data) == "1.0":
+        examined.findings.append(_format_one(document))
         return examined
     filled = secrets_file(document, default_mount=default_mount)
     unsafe = path_findings(filled)
@@ -72,6 +76,21 @@ def _parse_quietly(path: Path) -> Any:
             location=error.location,
             hint="quote values that start with ! & * % @ or ` or that contain ': ' or ' #'",
         ) from None
+
+
+def _format_one(document: Any) -> Finding:
+    where = document.location(())
+    return Finding(
+        rules.SECRETS_INVALID.id,
+        Severity.ERROR,
+        where.file,
+        where.line,
+        where.column,
+        "the file is in format 1.0 (it has no version): 'mcg-gen secrets', like the loader's "
+        "'make load-secrets', loads format 2.0 only",
+        'rewrite it in format 2.0 (version: "2.0", a list of secrets with fields), like '
+        "the repository's values-secret.yaml.template",
+    )
 
 
 def _placement_findings(repo: Path, path: Path) -> list[Finding]:
@@ -250,13 +269,19 @@ def _resolve(filled: SecretsFile, base: Path, values: dict[FieldKey, str | None]
             if values[key] is not None or spec.source == "generate":
                 continue
             if spec.source == "prompt":
+                for_file = filled.sources[key].asks_for_file
                 findings.append(
                     _at(
                         filled,
                         rules.VALUES_SECRET_WILL_PROMPT.id,
                         Severity.WARNING,
-                        f"{where} has no value: 'secrets load' will ask for it",
-                        "fill in 'value' to load without questions",
+                        f"{where} has no "
+                        + (
+                            "path: 'secrets load' will ask for the file's path and read it"
+                            if for_file
+                            else "value: 'secrets load' will ask for it"
+                        ),
+                        f"fill in '{'path' if for_file else 'value'}' to load without questions",
                         *key,
                     )
                 )

@@ -25,7 +25,11 @@ EPILOG = """\
 examples:
   cp values-secret.yaml.template ~/values-secret-my-pattern.yaml   then fill it in
   mcg-gen secrets check                  check your filled-in file against the template
-  mcg-gen secrets init                   prepare Vault: KV mount, policies, Kubernetes auth
+  mcg-gen secrets init --keys-file ~/vault-keys.json
+                                         initialise and unseal a new Vault, then prepare it:
+                                         KV mount, policies, Kubernetes auth
+  mcg-gen secrets unseal --keys-file ~/vault-keys.json
+                                         unseal it again after a restart
   mcg-gen secrets load                   write every secret into Vault
 
 Vault is found through VAULT_ADDR and VAULT_TOKEN (or --vault-addr and --token).
@@ -43,15 +47,36 @@ outside the repository, untracked by git and readable by you only. Values are ne
 
 INIT_EPILOG = """\
 examples:
-  VAULT_ADDR=https://vault-vault.apps.hub.example.com VAULT_TOKEN=... mcg-gen secrets init
+  VAULT_ADDR=https://vault-vault.apps.hub.example.com mcg-gen secrets init \\
+      --keys-file ~/vault-keys.json --kubeconfig-dir ~/kubeconfigs
+  mcg-gen secrets init --dry-run --kubeconfig-dir ~/kubeconfigs
   mcg-gen secrets init --cluster factory-east=east1.example.com
 
-Creates (or leaves as they are) the KV version 2 mount, the password policies
-(validatedPatternDefaultPolicy and the template's vaultPolicies), one read-only ACL policy per
-cluster group ('<group>-secret': the prefixes the group may read) and the Kubernetes auth roles
-the ClusterSecretStore logs in with ('<group>-role'; the hub through the 'hub' auth mount, each
-managed cluster through a mount named after its cluster domain, given with --cluster).
-Running it again changes nothing.
+A Vault that is not initialised yet is initialised (5 unseal key shares, 3 of them unseal it):
+the key shares and the root token are written once to --keys-file (a new file, mode 600,
+outside the repository; never printed), and Vault is unsealed. A sealed Vault is unsealed
+from --keys-file. Then, with VAULT_TOKEN (or --token, or the keys file's root token), it
+creates (or leaves as they are) the KV version 2 mount, the password policies
+(validatedPatternDefaultPolicy and the template's vaultPolicies), one ACL policy per cluster
+group ('<group>-secret': read the secrets under the prefixes the group may read, and read and
+list their metadata, as External Secrets' dataFrom.find does), and the Kubernetes auth mounts
+and roles the ClusterSecretStore logs in with ('<group>-role'; the hub through the 'hub'
+mount, each managed cluster through a mount named after its cluster domain).
+
+Each auth mount is configured from the group's kubeconfig in --kubeconfig-dir (a file named
+<group>, <group>.yaml, <group>.yml or <group>.kubeconfig: its API server URL, CA and token,
+which must be allowed to review tokens), or from --kubernetes-host, --kubernetes-ca and
+--token-reviewer-jwt. A managed group's mount is named after its API host (api.<domain>) or
+--cluster. --dry-run lists every change and writes nothing. Running it again changes nothing.
+"""
+
+UNSEAL_EPILOG = """\
+examples:
+  mcg-gen secrets unseal --keys-file ~/vault-keys.json
+  VAULT_ADDR=https://vault-vault.apps.hub.example.com mcg-gen secrets unseal --keys-file keys.json
+
+Submits the unseal key shares of the keys file 'secrets init' wrote until Vault is unsealed.
+A Vault that is not sealed is left alone.
 """
 
 LOAD_EPILOG = """\
@@ -98,6 +123,11 @@ def register(subparsers: Any) -> None:
     )
     _add_repo_options(init, values_secret=False)
     _add_vault_options(init)
+    _add_keys_file(
+        init,
+        "where the unseal keys and root token go when Vault is initialised "
+        "(a new file outside the repository), or come from when it is sealed",
+    )
     init.add_argument(
         "--cluster",
         action="append",
@@ -106,7 +136,40 @@ def register(subparsers: Any) -> None:
         help="a managed cluster of GROUP whose cluster domain is DOMAIN: creates its Kubernetes "
         "auth mount and role (repeatable)",
     )
+    init.add_argument(
+        "--kubeconfig-dir",
+        type=Path,
+        metavar="DIR",
+        help="one kubeconfig per cluster group (DIR/<group>[.yaml|.yml|.kubeconfig]): API "
+        "server, CA and token reviewer token that configure the group's Kubernetes auth mount",
+    )
+    for flag, metavar, text in (
+        ("--kubernetes-host", "GROUP=URL", "the API server URL of GROUP's cluster"),
+        ("--kubernetes-ca", "GROUP=FILE", "the PEM CA bundle of GROUP's API server"),
+        ("--token-reviewer-jwt", "GROUP=FILE", "a file with GROUP's token reviewer token"),
+    ):
+        init.add_argument(
+            flag,
+            action="append",
+            default=[],
+            metavar=metavar,
+            help=f"{text} (repeatable; wins over the kubeconfig)",
+        )
+    init.add_argument(
+        "--dry-run", action="store_true", help="list every change Vault would get; write nothing"
+    )
     init.set_defaults(run=run_init)
+
+    unseal = actions.add_parser(
+        "unseal",
+        help="unseal Vault with the keys file 'secrets init' wrote",
+        description="Unseal a sealed Vault with the unseal key shares of a keys file.",
+        epilog=UNSEAL_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_vault_options(unseal, token=False)
+    _add_keys_file(unseal, "the keys file 'secrets init' wrote", required=True)
+    unseal.set_defaults(run=run_unseal)
 
     load = actions.add_parser(
         "load",
@@ -137,21 +200,26 @@ def _add_repo_options(parser: argparse.ArgumentParser, *, values_secret: bool = 
         )
 
 
-def _add_vault_options(parser: argparse.ArgumentParser) -> None:
+def _add_keys_file(parser: argparse.ArgumentParser, text: str, *, required: bool = False) -> None:
+    parser.add_argument("--keys-file", type=Path, metavar="FILE", required=required, help=text)
+
+
+def _add_vault_options(parser: argparse.ArgumentParser, *, token: bool = True) -> None:
     parser.add_argument(
         "--vault-addr", metavar="URL", help="Vault's address (default: $VAULT_ADDR)"
     )
-    parser.add_argument(
-        "--token",
-        metavar="TOKEN",
-        help="Vault token (default: $VAULT_TOKEN; prefer the variable: arguments are visible "
-        "to other users of the machine)",
-    )
-    parser.add_argument(
-        "--mount",
-        default=names.DEFAULT_MOUNT,
-        help="KV version 2 mount of secrets without a vaultMount (default: secret)",
-    )
+    if token:
+        parser.add_argument(
+            "--token",
+            metavar="TOKEN",
+            help="Vault token (default: $VAULT_TOKEN; prefer the variable: arguments are "
+            "visible to other users of the machine)",
+        )
+        parser.add_argument(
+            "--mount",
+            default=names.DEFAULT_MOUNT,
+            help="KV version 2 mount of secrets without a vaultMount (default: secret)",
+        )
     parser.add_argument(
         "--ca-cert",
         metavar="FILE",
@@ -211,8 +279,7 @@ def run_check(args: argparse.Namespace) -> int:
 def _connect(args: argparse.Namespace) -> Any:
     from generator.vault import connect
 
-    if args.skip_verify:
-        print("mcg-gen: warning: not verifying Vault's TLS certificate", file=sys.stderr)
+    _warn_unverified(args)
     return connect(
         args.vault_addr or os.environ.get("VAULT_ADDR"),
         args.token or os.environ.get("VAULT_TOKEN"),
@@ -222,9 +289,31 @@ def _connect(args: argparse.Namespace) -> Any:
     )
 
 
+def _open(args: argparse.Namespace) -> Any:
+    """A client without a token, for Vault's seal status, init and unseal."""
+    from generator.vault import open_client
+
+    _warn_unverified(args)
+    return open_client(
+        args.vault_addr or os.environ.get("VAULT_ADDR"),
+        ca_cert=args.ca_cert or os.environ.get("VAULT_CACERT"),
+        verify=not args.skip_verify,
+        timeout=args.vault_timeout,
+    )
+
+
+def _warn_unverified(args: argparse.Namespace) -> None:
+    if args.skip_verify:
+        print("mcg-gen: warning: not verifying Vault's TLS certificate", file=sys.stderr)
+
+
 def _ask(secrets: SecretsFile, given: dict[FieldKey, str | None]) -> dict[FieldKey, str | None]:
-    """The resolved values, with what the file leaves to a prompt asked for (without echo)."""
+    """The resolved values, with what the file leaves to a prompt asked for (without echo): a
+    value, or for a `path:` field the path of a file, which is then read (base64-encoded when
+    the field says so), as the loader does. A typed path is relative to the current folder."""
     import getpass
+
+    from generator.model.secrets_file import ValueSource, field_value
 
     values = dict(given)
     for secret in secrets.secrets:
@@ -232,15 +321,21 @@ def _ask(secrets: SecretsFile, given: dict[FieldKey, str | None]) -> dict[FieldK
             key = (secret.name, spec.name)
             if spec.source != "prompt" or values.get(key) is not None:
                 continue
+            for_file = secrets.sources[key].asks_for_file
+            what = "the path of a file" if for_file else "a value"
             if not sys.stdin.isatty():
                 raise McgError(
-                    f"{secret.name}.{spec.name} needs a value and there is no terminal to ask "
-                    "it on: fill in its 'value' in the values-secret file (nothing was loaded)"
+                    f"{secret.name}.{spec.name} needs {what} and there is no terminal to ask "
+                    f"for it on: fill in its '{'path' if for_file else 'value'}' in the "
+                    "values-secret file (nothing was loaded)"
                 )
-            answer = getpass.getpass(f"{secret.name}.{spec.name}: {spec.prompt or 'value'}: ")
+            label = spec.prompt or ("path of the file" if for_file else "value")
+            answer = getpass.getpass(f"{secret.name}.{spec.name}: {label}: ")
             if not answer:
                 raise McgError(f"no value given for {secret.name}.{spec.name}; nothing was loaded")
-            values[key] = answer
+            values[key] = (
+                field_value(ValueSource(path=answer), spec, Path.cwd()) if for_file else answer
+            )
     return values
 
 
@@ -329,6 +424,208 @@ def _service_account(repo: Path) -> tuple[str, str]:
     return str(account["name"]), str(account["namespace"])
 
 
+# ------------------------------------------------------------------------------- keys file
+
+MAX_KEYS_FILE_BYTES = 64 * 1024
+
+
+def _new_keys_file(path: Path, repo: Path) -> int:
+    """A new, empty keys file opened for writing (mode 600): refused inside the repository and
+    where a file exists (the keys are written once), before Vault is initialised, so that
+    the keys always have a place to go."""
+    target = path.expanduser().absolute()
+    if target.resolve().is_relative_to(repo.resolve()):
+        raise UsageError(
+            f"--keys-file {path} is inside the repository",
+            hint="keep the unseal keys and root token outside any repository, e.g. in ~/",
+        )
+    try:
+        return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise UsageError(
+            f"--keys-file {path} exists: the keys of a new Vault are written to a new file only",
+            hint="name a new file (the existing one may hold the keys of another Vault)",
+        ) from None
+    except OSError as error:
+        raise UsageError(f"cannot create --keys-file {path}: {error.strerror}") from None
+
+
+def _initialise(client: Any, keys_file: Path, repo: Path) -> str:
+    """Initialise Vault, write its keys to `keys_file` and unseal it; the root token."""
+    import json
+
+    from generator import vault
+
+    descriptor = _new_keys_file(keys_file, repo)
+    try:
+        keys = vault.initialise(client)
+    except BaseException:
+        os.close(descriptor)
+        keys_file.expanduser().unlink()
+        raise
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        json.dump(keys.as_json(), out, indent=2)
+        out.write("\n")
+        out.flush()
+        os.fsync(out.fileno())
+    print(
+        f"  initialised Vault: {len(keys.keys_hex)} unseal key shares ({keys.threshold} unseal "
+        f"it) and the root token written to {keys_file}; keep that file safe and private"
+    )
+    vault.unseal(client, keys.keys_base64)
+    print("  unsealed  Vault")
+    return keys.root_token
+
+
+def _read_keys_file(path: Path) -> tuple[list[str], str | None]:
+    """The unseal key shares and root token of a keys file (as 'secrets init' and
+    'vault operator init -format=json' write it)."""
+    import json
+    import stat
+
+    from generator import repofs
+
+    expanded = path.expanduser()
+    try:
+        data = json.loads(repofs.read_bytes(expanded, limit=MAX_KEYS_FILE_BYTES))
+    except (McgError, ValueError):
+        raise McgError(
+            f"cannot read the keys file {path} as JSON",
+            hint="pass the file 'mcg-gen secrets init' (or 'vault operator init -format=json') "
+            "wrote",
+        ) from None
+    keys = (
+        data.get("unseal_keys_b64") or data.get("unseal_keys_hex")
+        if isinstance(data, dict)
+        else None
+    )
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        raise McgError(f"the keys file {path} has no unseal_keys_b64 list")
+    if expanded.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(f"mcg-gen: warning: {path} can be read by others: chmod 600 it", file=sys.stderr)
+    token = data.get("root_token")
+    return keys, token if isinstance(token, str) and token else None
+
+
+def _unseal_from(client: Any, keys_file: Path) -> str | None:
+    from generator import vault
+
+    keys, token = _read_keys_file(keys_file)
+    used = vault.unseal(client, keys)
+    print(f"  unsealed  Vault with {used} key share(s) from {keys_file}")
+    return token
+
+
+def run_unseal(args: argparse.Namespace) -> int:
+    from generator import vault
+
+    client = _open(args)
+    status = vault.seal_status(client)
+    if not status.get("initialized"):
+        raise McgError(
+            f"Vault at {client.url} is not initialised: run 'mcg-gen secrets init --keys-file FILE'"
+        )
+    if not status.get("sealed"):
+        _read_keys_file(args.keys_file)  # a wrong file is said now, not at the next restart
+        print(f"mcg-gen: Vault at {client.url} is not sealed: nothing to do")
+        return EXIT_OK
+    _unseal_from(client, args.keys_file)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- Kubernetes auth input
+
+
+def _group_values(flag: str, specs: list[str], groups: set[str]) -> dict[str, str]:
+    """GROUP=VALUE arguments of `flag` by group."""
+    found = {}
+    for spec in specs:
+        group, _, value = spec.partition("=")
+        if group not in groups or not value:
+            raise UsageError(
+                f"{flag} {spec!r}: expected GROUP=VALUE with a cluster group of the pattern",
+                hint="cluster groups: " + ", ".join(sorted(groups)),
+            )
+        found[group] = value
+    return found
+
+
+def _cluster_access(args: argparse.Namespace, repo: RepoSecrets) -> dict[str, Any]:
+    """Each group's ClusterAccess: its kubeconfig in --kubeconfig-dir, with what the flags give
+    on top."""
+    from generator.model.kubeconfig import (
+        ClusterAccess,
+        check_pem,
+        cluster_access,
+        find_kubeconfig,
+        read_credential,
+    )
+
+    groups = {group.name for group in repo.groups}
+    flags = {
+        flag: _group_values(flag, getattr(args, flag[2:].replace("-", "_")), groups)
+        for flag in ("--kubernetes-host", "--kubernetes-ca", "--token-reviewer-jwt")
+    }
+    folder = args.kubeconfig_dir.expanduser() if args.kubeconfig_dir else None
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"--kubeconfig-dir {args.kubeconfig_dir} is not a folder")
+    access: dict[str, Any] = {}
+    for group in sorted(groups):
+        kubeconfig = find_kubeconfig(folder, group) if folder else None
+        given = cluster_access(kubeconfig) if kubeconfig else None
+        host = flags["--kubernetes-host"].get(group) or (given.host if given else None)
+        ca = flags["--kubernetes-ca"].get(group)
+        jwt = flags["--token-reviewer-jwt"].get(group)
+        ca_pem = check_pem(read_credential(Path(ca), "the CA file"), ca) if ca else None
+        reviewer = read_credential(Path(jwt), "the token file").strip() if jwt else None
+        values = (
+            host,
+            ca_pem or (given and given.ca_pem),
+            reviewer or (given and given.reviewer_jwt),
+        )
+        if not any(values):
+            continue
+        if not all(values):
+            raise UsageError(
+                f"cluster group {group}: its Kubernetes auth needs the API server URL, the CA "
+                "and a token reviewer token",
+                hint="give its kubeconfig in --kubeconfig-dir, or all of --kubernetes-host, "
+                "--kubernetes-ca and --token-reviewer-jwt",
+            )
+        access[group] = ClusterAccess(*(str(value) for value in values))
+    return access
+
+
+def _auth_mounts(
+    repo: RepoSecrets, clusters: list[tuple[str, str]], access: dict[str, Any]
+) -> list[tuple[str, str, Any]]:
+    """(group, Kubernetes auth mount, its ClusterAccess or None) for each mount to prepare."""
+    mounts: list[tuple[str, str, Any]] = [
+        (repo.hub.name, HUB_AUTH_MOUNT, access.get(repo.hub.name))
+    ]
+    named = dict(clusters)
+    for group in repo.groups[1:]:
+        given = access.get(group.name)
+        if given is None:
+            continue
+        domain = named.get(group.name) or given.cluster_domain
+        if not domain:
+            raise UsageError(
+                f"cluster group {group.name}: its API server {given.host} does not name the "
+                "cluster domain (api.<domain>), which names its Kubernetes auth mount",
+                hint=f"pass --cluster {group.name}=<cluster domain>",
+            )
+        mounts.append((group.name, domain, given))
+    prepared = {(name, mount) for name, mount, _access in mounts}
+    mounts.extend(
+        (name, domain, None) for name, domain in clusters if (name, domain) not in prepared
+    )
+    return mounts
+
+
+# -------------------------------------------------------------------------------------- init
+
+
 def run_init(args: argparse.Namespace) -> int:
     from generator import vault
     from generator.model.pattern import DEFAULT_VAULT_POLICY
@@ -336,27 +633,75 @@ def run_init(args: argparse.Namespace) -> int:
 
     repo = load_repo(args.repo, default_mount=args.mount)
     clusters = _clusters(args.cluster, repo)
+    auth = _auth_mounts(repo, clusters, _cluster_access(args, repo))
     account, namespace = _service_account(repo.repo)
-    client = _connect(args)
+    client = _open(args)
+    status = vault.seal_status(client)
+    dry_run = bool(args.dry_run)
+    empty = False  # a dry run on a Vault not yet initialised: everything would be created
+    root_token = None
+    if not status.get("initialized"):
+        if args.keys_file is None:
+            raise McgError(
+                f"Vault at {client.url} is not initialised: pass --keys-file FILE (a new file "
+                "outside the repository) to initialise it; its unseal keys and root token go there"
+            )
+        if dry_run:
+            print(f"  would initialise Vault, write its keys to {args.keys_file} and unseal it")
+            empty = True
+        else:
+            root_token = _initialise(client, args.keys_file, repo.repo)
+    elif status.get("sealed"):
+        if args.keys_file is None:
+            raise McgError(
+                f"Vault at {client.url} is sealed: pass --keys-file FILE (or run 'mcg-gen "
+                "secrets unseal --keys-file FILE') and run again"
+            )
+        if dry_run:
+            raise McgError(
+                f"Vault at {client.url} is sealed, so a dry run cannot see what is in it: "
+                "unseal it first ('mcg-gen secrets unseal --keys-file FILE')"
+            )
+        root_token = _unseal_from(client, args.keys_file)
+    elif args.keys_file is not None and not (args.token or os.environ.get("VAULT_TOKEN")):
+        root_token = _read_keys_file(args.keys_file)[1]
+    if not empty:
+        token = args.token or os.environ.get("VAULT_TOKEN") or root_token
+        if not token:
+            raise McgError("no Vault token: set VAULT_TOKEN, pass --token, or --keys-file")
+        client = vault.use_token(client, token)
 
-    def report(change: vault.Change, what: str) -> None:
-        print(f"  {change.value:<9} {what}")
+    def apply(what: str, ensure: Any, *arguments: Any) -> None:
+        change = vault.Change.CREATED if empty else ensure(client, *arguments, dry_run=dry_run)
+        if dry_run:
+            shown = {"created": "would create", "updated": "would update"}.get(change.value)
+            print(f"  {shown or change.value:<12} {what}")
+        else:
+            print(f"  {change.value:<9} {what}")
 
     mounts = list(dict.fromkeys([args.mount, *(s.mount for s in repo.template.secrets)]))
     for mount in mounts:
-        report(vault.ensure_kv2_mount(client, mount), f"KV version 2 secrets engine {mount}/")
+        apply(f"KV version 2 secrets engine {mount}/", vault.ensure_kv2_mount, mount)
     policies = {DEFAULT_VAULT_POLICY: vault.DEFAULT_PASSWORD_POLICY, **repo.template.vault_policies}
     for name, policy in policies.items():
-        report(vault.ensure_password_policy(client, name, policy), f"password policy {name}")
+        apply(f"password policy {name}", vault.ensure_password_policy, name, policy)
     for group in repo.groups:
-        text = "".join(vault.read_only_policy(m, group.readable_prefixes) for m in mounts)
-        report(
-            vault.ensure_acl_policy(client, f"{group.name}-secret", text),
+        text = "".join(vault.reader_policy(m, group.readable_prefixes) for m in mounts)
+        apply(
             f"ACL policy {group.name}-secret (reads {', '.join(group.readable_prefixes)})",
+            vault.ensure_acl_policy,
+            f"{group.name}-secret",
+            text,
         )
-    auth = [(repo.hub.name, HUB_AUTH_MOUNT), *clusters]
-    for group_name, mount in auth:
-        report(vault.ensure_auth_mount(client, mount), f"Kubernetes auth auth/{mount}/")
+    for group_name, mount, access in auth:
+        apply(f"Kubernetes auth auth/{mount}/", vault.ensure_auth_mount, mount)
+        if access is not None:
+            apply(
+                f"configuration auth/{mount}/config (API server {access.host})",
+                vault.ensure_kubernetes_config,
+                mount,
+                access,
+            )
         role = vault.Role(
             mount=mount,
             name=f"{group_name}-role",
@@ -364,29 +709,30 @@ def run_init(args: argparse.Namespace) -> int:
             namespaces=(namespace,),
             policies=(f"{group_name}-secret",),
         )
-        report(vault.ensure_kubernetes_role(client, role), f"role {role.path}")
+        apply(f"role {role.path}", vault.ensure_kubernetes_role, role)
+    if dry_run:
+        print("mcg-gen: dry run: nothing was written")
+        return EXIT_OK
     _print_todo(client, repo, auth)
     return EXIT_OK
 
 
-def _print_todo(client: Any, repo: RepoSecrets, auth: list[tuple[str, str]]) -> None:
+def _print_todo(client: Any, repo: RepoSecrets, auth: list[tuple[str, str, Any]]) -> None:
     from generator.vault import kubernetes_auth_configured
 
     todo = []
-    for _group, mount in auth:
+    for group, mount, _access in auth:
         if not kubernetes_auth_configured(client, mount):
-            settings = (
-                "kubernetes_host=https://kubernetes.default.svc:443 (Vault runs in the hub)"
-                if mount == HUB_AUTH_MOUNT
-                else "kubernetes_host=<that cluster's API URL> kubernetes_ca_cert=@ca.crt "
-                "token_reviewer_jwt=<a token-reviewer service account token>"
+            todo.append(
+                f"configure auth/{mount}: pass the kubeconfig of group {group} in "
+                "--kubeconfig-dir (or --kubernetes-host, --kubernetes-ca, --token-reviewer-jwt)"
             )
-            todo.append(f"configure auth/{mount}: vault write auth/{mount}/config {settings}")
-    covered = {group for group, _mount in auth}
+    covered = {group for group, _mount, _access in auth}
     todo.extend(
-        f"group {group.name}: for each of its clusters run 'mcg-gen secrets init "
-        f"--cluster {group.name}=<cluster domain>' (its ClusterSecretStore logs in through "
-        "a Kubernetes auth mount named after the cluster domain)"
+        f"group {group.name}: give its kubeconfig in --kubeconfig-dir, or for each of its "
+        f"clusters run 'mcg-gen secrets init --cluster {group.name}=<cluster domain>' (its "
+        "ClusterSecretStore logs in through a Kubernetes auth mount named after the cluster "
+        "domain)"
         for group in repo.groups
         if group.name not in covered
     )

@@ -6,7 +6,11 @@ value. The repository context (pattern name, cluster groups) comes from pattern.
 is one, else from the Validated Patterns values files (`values-global.yaml`, `values-<group>.yaml`).
 
 The loader follows the values-secret 2.0 rules: `vaultPrefixes` defaults to `[hub]`,
-`vaultMount` to `secret`, `onMissingValue` to `error`, `ini_section` to `default`.
+`vaultMount` to `secret`, `onMissingValue` to `error`, `ini_section` to `default`; a `secrets`
+entry named like a bootstrap secret is left out, as the loader omits it. A file in format 1.0
+(no `version`) becomes the same model, the way the 1.0 loader stores it: each map under
+`secrets[.<prefix>]` one secret of literal fields, each file under `files[.<prefix>]` one
+secret with the file's `content` and its base64 form `b64content`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from generator.model.pattern import (
     Secret,
     SecretField,
 )
+from generator.model.secrets_format import bootstrap_names, format_version, v1_section_prefix
 from generator.yamlio import Document, load_file
 
 TEMPLATE_FILE = layout.SECRET_TEMPLATE_FILE
@@ -53,6 +58,7 @@ class ValueSource:
     ini_file: str | None = None
     ini_section: str = DEFAULT_INI_SECTION
     ini_key: str | None = None
+    asks_for_file: bool = False  # prompted for a file's path (`path:` with onMissingValue: prompt)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,13 @@ def load_secrets_file(
     """Read a values-secret 2.0 file; structural problems are raised together as `SpecErrors`."""
     document = load_file(path, display or str(path))
     _raise_errors(structure_findings(document))
+    if format_version(document.data) == "1.0":
+        raise McgError(
+            "the file is in format 1.0 (it has no version): 'mcg-gen secrets' loads format 2.0, "
+            "as the loader's 'make load-secrets' does",
+            location=document.location(()),
+            hint='rewrite it in format 2.0: version: "2.0" and a list of secrets with fields',
+        )
     loaded = secrets_file(document, default_mount=default_mount)
     _raise_errors(path_findings(loaded))
     return loaded
@@ -161,6 +174,14 @@ def redact(text: str, hidden: tuple[str, ...]) -> str:
 
 def _literal_values(data: Any) -> tuple[str, ...]:
     found: list[str] = []
+    if isinstance(data, dict) and format_version(data) == "1.0":
+        for key, section in data.items():
+            place = v1_section_prefix(str(key))
+            if place and place[0] == "secrets" and isinstance(section, dict):
+                for fields in section.values():
+                    if isinstance(fields, dict):
+                        found.extend(str(value) for value in fields.values() if value is not None)
+        return tuple(found)
     sections = (
         [data.get(key) for key in ("secrets", "bootstrap_secrets")]
         if isinstance(data, dict)
@@ -179,11 +200,16 @@ def _literal_values(data: Any) -> tuple[str, ...]:
 def secrets_file(document: Document, *, default_mount: str = DEFAULT_MOUNT) -> SecretsFile:
     """The model of an already checked values-secret document."""
     data = document.data if isinstance(document.data, dict) else {}
+    if format_version(data) == "1.0":
+        return _v1_secrets_file(document, data, default_mount)
     secrets: list[Secret] = []
     sources: dict[FieldKey, ValueSource] = {}
     paths: dict[tuple[str, str | None], DocPath] = {}
+    omitted = bootstrap_names(data)  # the loader omits them from Vault (and warns)
     for index, entry in enumerate(data.get("secrets") or []):
         name = entry["name"]
+        if name in omitted:
+            continue
         paths[(name, None)] = ("secrets", index)
         fields = []
         for number, spec in enumerate(entry["fields"]):
@@ -195,6 +221,7 @@ def secrets_file(document: Document, *, default_mount: str = DEFAULT_MOUNT) -> S
                 ini_file=spec.get("ini_file"),
                 ini_section=spec.get("ini_section", DEFAULT_INI_SECTION),
                 ini_key=spec.get("ini_key"),
+                asks_for_file=spec.get("onMissingValue") == "prompt" and "path" in spec,
             )
         secrets.append(
             Secret(
@@ -212,6 +239,49 @@ def secrets_file(document: Document, *, default_mount: str = DEFAULT_MOUNT) -> S
         sources=sources,
         paths=paths,
     )
+
+
+def _v1_secrets_file(document: Document, data: dict[str, Any], default_mount: str) -> SecretsFile:
+    """The secrets of a format 1.0 file, by name: where the 1.0 loader stores them and which
+    fields they get (values are not taken: 'mcg-gen secrets' loads format 2.0 only)."""
+    fields: dict[str, dict[str, SecretField]] = {}
+    prefixes: dict[str, list[str]] = {}
+    paths: dict[tuple[str, str | None], DocPath] = {}
+    for key, section in data.items():
+        place = v1_section_prefix(str(key))
+        if place is None or not place[1] or not isinstance(section, dict):
+            continue
+        kind, prefix = place
+        for name, entry in section.items():
+            name = str(name)
+            paths.setdefault((name, None), (key, name))
+            prefixes.setdefault(name, [])
+            if prefix not in prefixes[name]:
+                prefixes[name].append(prefix)
+            known = fields.setdefault(name, {})
+            for field_name in _v1_field_names(kind, entry):
+                known.setdefault(field_name, SecretField(name=field_name, source="required"))
+    return SecretsFile(
+        document=document,
+        secrets=tuple(
+            Secret(name, tuple(fields[name].values()), tuple(prefixes[name]), mount=default_mount)
+            for name in fields
+        ),
+        vault_policies={},
+        sources={},
+        paths=paths,
+    )
+
+
+def _v1_field_names(kind: str, entry: Any) -> list[str]:
+    """The fields the 1.0 loader writes: a file's `content` and `b64content`; a secret's own
+    fields, and `s3Secret` (derived from `s3.accessKey` and `s3.secretKey`) when both are set."""
+    if kind == "files":
+        return ["content", "b64content"]
+    names = [str(key) for key in entry] if isinstance(entry, dict) else []
+    if "s3.accessKey" in names and "s3.secretKey" in names and "s3Secret" not in names:
+        names.append("s3Secret")
+    return names
 
 
 def _field(spec: dict[str, Any]) -> SecretField:

@@ -1,9 +1,14 @@
-"""Checks of a values-secret.yaml.template (format 2.0) following the secrets loader's own rules.
+"""Checks of a values-secret file or template following the secrets loader's own rules.
 
-The schema (`schemas/values-secret.schema.json`) covers each secret and field; what JSON Schema
-cannot say is checked here: an unquoted integer version, unique secret names, unique field names
-within a secret, vaultPolicy names that exist, generated fields only with the Vault backend, and
-fields the loader would find without any value.
+Format 2.0: the schema (`schemas/values-secret.schema.json`) covers each secret and field; what
+JSON Schema cannot say is checked here: an unquoted integer version, unique secret names, unique
+field names within a secret, vaultPolicy names that exist, generated fields only with the Vault
+backend, keys the loader accepts but never reads, `secrets` entries the loader omits because a
+bootstrap secret has their name, and fields the loader would find without any value.
+
+Format 1.0 (a file without `version`: the loader's default): maps of secrets under `secrets`
+and `files` (and `secrets.<prefix>`, `files.<prefix>` for other Vault prefixes), checked by the
+1.0 loader's rules.
 """
 
 from __future__ import annotations
@@ -26,12 +31,122 @@ DEFAULT_VAULT_POLICY = "validatedPatternDefaultPolicy"
 _SECTIONS = ("secrets", "bootstrap_secrets")
 
 
+# Top-level keys of format 2.0 that the loader accepts but never reads, and what it reads instead.
+_IGNORED_KEYS = {
+    "defaultNamespace": "the loader never reads it: Kubernetes Secrets go to "
+    "secretStoreNamespace (kubernetes backend) or to each secret's targetNamespaces",
+    "labels": "use defaultLabels (or labels on each secret): the loader reads those",
+    "annotations": "use defaultAnnotations (or annotations on each secret): the loader reads those",
+}
+
+V1_SECTIONS = ("secrets", "files")
+
+
+def format_version(data: Any) -> str:
+    """The format version as the loader reads it: `version` as a string, "1.0" without it."""
+    version = data.get("version", "1.0") if isinstance(data, dict) else "1.0"
+    return str(version)
+
+
 def check_secrets_format(doc: Document) -> list[Finding]:
-    """Findings for a values-secret file or template in format 2.0."""
+    """Findings for a values-secret file or template, by the rules of its format version."""
+    if isinstance(doc.data, dict) and format_version(doc.data) == "1.0":
+        return sorted(set(_v1_findings(doc, doc.data)), key=Finding.sort_key)
     findings = schema_findings(doc, SCHEMA_FILE, "secrets")
     if isinstance(doc.data, dict):
         findings.extend(_loader_findings(doc, doc.data))
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def v1_section_prefix(key: str) -> tuple[str, str] | None:
+    """(`secrets` or `files`, Vault prefix) of a top-level key of format 1.0, or None for a key
+    the loader skips. `secrets` goes to hub, `secrets.region-one` to region-one; a key such as
+    `secretsX` (a section name run on) gives an empty prefix, which the loader refuses."""
+    for section in V1_SECTIONS:
+        if key == section:
+            return section, "hub"
+        if key.startswith(section):
+            _, dot, prefix = key.partition(".")
+            return section, prefix if dot else ""
+    return None
+
+
+def _v1_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
+    """The 1.0 loader's rules: a `secrets` or `files` key, maps (never lists) of secrets that
+    are maps of fields, file paths that are strings, and not everything empty."""
+    if "secrets" not in data and "files" not in data:
+        yield finding_at(
+            doc,
+            (),
+            rules.SECRETS_MISSING_KEY.id,
+            "a values-secret file without version is read as format 1.0, and then needs a "
+            "'secrets' or 'files' key",
+            'add version: "2.0" if the file is meant for format 2.0',
+        )
+        return
+    entries, mistyped = 0, False
+    for key, section in data.items():
+        if key == "version":
+            continue
+        place = v1_section_prefix(str(key))
+        if place is None:
+            yield finding_at(
+                doc,
+                (key,),
+                rules.SECRETS_IGNORED_KEY.id,
+                f"{key}: the format 1.0 loader only reads version, secrets and files keys",
+                "remove it, or move what it holds under secrets or files",
+                Severity.WARNING,
+            )
+            continue
+        kind, prefix = place
+        if not prefix:
+            yield finding_at(
+                doc,
+                (key,),
+                rules.SECRETS_INVALID.id,
+                f"{key}: not a {kind} key the loader accepts",
+                f"write {kind} (hub) or {kind}.<vault prefix>",
+            )
+            continue
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            mistyped = True
+            yield finding_at(
+                doc,
+                (key,),
+                rules.SECRETS_WRONG_TYPE.id,
+                f"{key}: a map of {'secrets' if kind == 'secrets' else 'file paths'} by name is "
+                f"expected, not a {type(section).__name__}",
+                'a list of secrets is format 2.0: add version: "2.0" at the top'
+                if isinstance(section, list)
+                else f"write {key}: followed by name: ... entries",
+            )
+            continue
+        entries += len(section) if key in V1_SECTIONS else 0
+        for name, entry in section.items():
+            wanted = dict if kind == "secrets" else str
+            if not isinstance(entry, wanted):
+                yield finding_at(
+                    doc,
+                    (key, name),
+                    rules.SECRETS_WRONG_TYPE.id,
+                    f"{key}.{name}: "
+                    + ("a map of field: value pairs" if kind == "secrets" else "a file path")
+                    + " is expected",
+                    "write one field: value per line under it"
+                    if kind == "secrets"
+                    else "give the path of the file whose content is stored",
+                )
+    if entries == 0 and not mistyped:
+        yield finding_at(
+            doc,
+            (),
+            rules.SECRETS_INVALID.id,
+            "neither 'secrets' nor 'files' holds anything: the format 1.0 loader refuses the file",
+            "add the secrets, or remove the file",
+        )
 
 
 def _loader_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
@@ -45,6 +160,8 @@ def _loader_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
             f"version: {version} is not 2.0",
             'write "2.0"',
         )
+    yield from _ignored_keys(doc, data)
+    yield from _shadowed_by_bootstrap(doc, data)
     policies = data.get("vaultPolicies")
     known_policies = {DEFAULT_VAULT_POLICY, *(policies if isinstance(policies, dict) else {})}
     backend = data.get("backingStore", "vault")
@@ -62,6 +179,48 @@ def _loader_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
             for number, field in enumerate(fields):
                 if isinstance(field, dict):
                     yield from _field_findings(doc, (*base, number), field, known_policies, backend)
+
+
+def _ignored_keys(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
+    for key, hint in _IGNORED_KEYS.items():
+        if key in data:
+            yield finding_at(
+                doc,
+                (key,),
+                rules.SECRETS_IGNORED_KEY.id,
+                f"{key}: the loader accepts this top-level key but never reads it",
+                hint,
+                Severity.WARNING,
+            )
+
+
+def bootstrap_names(data: Any) -> set[str]:
+    """Names of the file's bootstrap secrets."""
+    bootstrap = data.get("bootstrap_secrets") if isinstance(data, dict) else None
+    entries = bootstrap if isinstance(bootstrap, list) else []
+    return {
+        entry["name"]
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+    }
+
+
+def _shadowed_by_bootstrap(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
+    shadowing = bootstrap_names(data)
+    secrets = data.get("secrets")
+    for index, entry in enumerate(secrets if isinstance(secrets, list) else []):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name in shadowing:
+            yield finding_at(
+                doc,
+                ("secrets", index, "name"),
+                rules.SECRETS_BOOTSTRAP_SHADOWED.id,
+                f"secrets[{index}]: '{name}' is also a bootstrap secret, so the loader omits this "
+                "entry: nothing of it reaches Vault",
+                "rename it, or remove it from secrets (the bootstrap secret is created as "
+                "Kubernetes Secrets only)",
+                Severity.WARNING,
+            )
 
 
 def _duplicates(
