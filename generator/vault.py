@@ -291,6 +291,31 @@ def use_token(client: Client, token: str) -> Client:
     return client
 
 
+ACTIVE_LIMIT_SECONDS = 60.0  # an unsealed server elects itself leader in a few seconds
+
+
+def _wait_until_active(client: Client, limit: float = ACTIVE_LIMIT_SECONDS) -> None:
+    """Wait (bounded) until an unsealed Vault serves requests: with integrated storage it
+    first has to become the active node, and answers errors until then."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            leader = client.sys.read_leader_status()
+            if isinstance(leader, dict) and (leader.get("is_self") or not leader.get("ha_enabled")):
+                return
+        except Exception as error:  # not serving yet; anything else is said below
+            if _user_error(client, "read its leader status", error) is None:
+                raise
+        if time.monotonic() > deadline:
+            raise McgError(
+                f"Vault at {client.url} is unsealed but did not become active within "
+                f"{limit:g} s: check its logs, then run again"
+            )
+        time.sleep(0.2)
+
+
 @dataclass(frozen=True)
 class InitKeys:
     """What `vault operator init` gives once: the unseal key shares and the root token. Never
@@ -331,6 +356,7 @@ def unseal(client: Client, keys: Sequence[str]) -> int:
     for used, key in enumerate(keys, start=1):
         status = _attempt(client, "unseal Vault", partial(client.sys.submit_unseal_key, key=key))
         if not (status or {}).get("sealed", True):
+            _wait_until_active(client)
             return used
     raise McgError(
         f"Vault at {client.url} is still sealed after {len(keys)} key share(s): the keys file "

