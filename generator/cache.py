@@ -100,6 +100,7 @@ def findings_from_json(items: Iterable[Mapping[str, Any]]) -> list[Finding]:
             column=int(item["column"]),
             message=str(item["message"]),
             hint=str(item.get("hint", "")),
+            anchor=str(item.get("anchor", "")),
         )
         for item in items
     ]

@@ -19,7 +19,9 @@ class Severity(StrEnum):
 class Finding:
     """`rule` is a stable id such as `values/unknown-key`.
 
-    Line and column are 1-based, 0 when unknown.
+    Line and column are 1-based, 0 when unknown. `anchor` names what in the file the finding is
+    about (a key path such as `clusterGroup.subscriptions.acm`, a Vault path), independent of
+    line numbers; "" when the message says it well enough.
     """
 
     rule: str
@@ -29,6 +31,7 @@ class Finding:
     column: int
     message: str
     hint: str = ""
+    anchor: str = ""
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.file, self.line, self.column, self.rule, self.message)

@@ -209,13 +209,15 @@ def _group_values(repo: ValuesRepo, group: str, facts: Facts) -> dict[str, Any]:
             hint=f"add 'clusterGroup: {{name: {group}}}'",
         )
     named = cluster_group.get("name")
-    if named not in (None, group):
+    alternate = repo.alternate_hub_of(group)
+    if named not in (None, group) and alternate is None and group not in repo.managed_group_names():
         raise McgError(
             f"clusterGroup.name is {named!r}, but the file is {group_file}",
             location=group_doc.location(("clusterGroup", "name")),
             hint=f"the operator selects values-<name>.yaml by group name: use {group!r}",
         )
-    cluster_group["name"] = group
+    # ACM's policy sets the name of a managed group; a second hub file keeps its own
+    cluster_group["name"] = alternate or group
     values.setdefault("global", {})
     if not isinstance(values["global"], dict):
         raise McgError("global must be a mapping", location=global_doc.location(("global",)))

@@ -108,6 +108,17 @@ VALUES_MISSING_KEY = _rule(
     "without a source, which never syncs. Add the key the message names.",
 )
 
+VALUES_NO_OP_OVERRIDE = _rule(
+    "values/no-op-override",
+    _W,
+    "an empty map in an override file, which removes nothing",
+    "An override file (values-4.18-hub.yaml, values-AWS.yaml, ...) is merged on top of the "
+    "group's file the way Helm merges values: maps merge key by key, so 'subscriptions: {}' "
+    "adds nothing and the group keeps every subscription it had. It is almost always meant as "
+    "a removal. To remove one entry set it to null (subscriptions: {acm: null}) or give it "
+    "'disabled: true'; if the file is only a placeholder, delete the empty map.",
+)
+
 VALUES_UNKNOWN_KEY = _rule(
     "values/unknown-key",
     _E,
@@ -472,6 +483,19 @@ LINKS_SUBSCRIPTION_NAMESPACE = _rule(
     "missing. Declare the namespace under clusterGroup.namespaces (which also creates the "
     "OperatorGroup), or install into one that has one.",
     rendered=True,
+)
+
+LINKS_SUBSCRIPTION_OLM_V1 = _rule(
+    "links/subscription-olm-v1",
+    _W,
+    "a subscription with 'version' becomes an OLMv1 ClusterExtension",
+    "From clustergroup chart 0.9.27 on, a subscription entry with 'version' (or channels, "
+    "upgradeConstraintPolicy, serviceAccountName) and no 'namespaces' list renders an OLMv1 "
+    "ClusterExtension (olm.operatorframework.io/v1) instead of an OLM Subscription: a different "
+    "API, installed with the permissions of a service account you provide, without an "
+    "OperatorGroup, and ignoring csv and installPlanApproval. A 'version' written to pin the "
+    "operator usually meant 'csv'. Use csv for a starting version, or, if OLMv1 is intended, "
+    "set serviceAccountName so that it is explicit.",
 )
 
 LINKS_VALUE_FILE_MISSING = _rule(

@@ -108,7 +108,9 @@ def finding_at(
 ) -> Finding:
     """A Finding located on the key of `path` (or its closest known parent)."""
     where = doc.location(path, key=True)
-    return Finding(rule, severity, where.file, where.line, where.column, message, hint)
+    return Finding(
+        rule, severity, where.file, where.line, where.column, message, hint, anchor=dotted(path)
+    )
 
 
 def _findings_of(error: ValidationError, doc: Document, prefix: str) -> list[Finding]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -197,7 +198,10 @@ def test_json_has_the_documented_shape(repo: Path) -> None:
         "files": 12,
         "resources": 240,
         "passed": False,
+        "baselined": 0,
     }
+    for finding in document["findings"]:
+        assert re.fullmatch(r"[0-9a-f]{20}", finding.pop("fingerprint"))
     expected = [
         {
             "rule": f.rule,

@@ -118,11 +118,15 @@ def scan_files(root: Path, files: Iterable[Path]) -> list[Finding]:
 
 
 def committed_secret_files(root: Path) -> list[Finding]:
-    """A filled-in values-secret file anywhere in the repository (outside .git)."""
+    """A filled-in values-secret file anywhere in the repository (outside .git and the parts of
+    a vendored common that hold upstream's test data)."""
     findings = []
     found = []
+    unread = set(layout.unread_vendored_folders(root))
     for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [name for name in subfolders if name != ".git"]
+        subfolders[:] = [
+            name for name in subfolders if name != ".git" and Path(folder, name) not in unread
+        ]
         found += [Path(folder, name) for name in names if layout.is_values_secret(name)]
     for path in sorted(found):
         relative = path.relative_to(root)

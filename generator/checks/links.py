@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from generator import rules
+from generator.errors import McgError
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
 from generator.model import layout, names
 from generator.model.pattern import GLOBAL_PREFIX, HUB_PREFIX, Secret
-from generator.model.values import DocPath, ValuesRepo
+from generator.model.values import DocPath, ValuesRepo, local_app_path
+from generator.schema_check import dotted
 from generator.yamlio import Document
 
 ARGO_DEFAULT_PROJECT = "default"
@@ -43,10 +45,13 @@ def _finding(
     file: str = "",
     key: bool = True,
 ) -> Finding:
+    anchor = dotted(path)
     if document is None:
-        return Finding(rule, severity, file, 0, 0, message, hint)
+        return Finding(rule, severity, file, 0, 0, message, hint, anchor=anchor)
     location = document.location(path, key=key)
-    return Finding(rule, severity, location.file, location.line, location.column, message, hint)
+    return Finding(
+        rule, severity, location.file, location.line, location.column, message, hint, anchor=anchor
+    )
 
 
 def _is_template(value: str) -> bool:
@@ -68,6 +73,7 @@ def check_values_links(
         findings += _applications(repo, group, document, facts)
         findings += _shared_value_files(repo, group, document, facts)
         findings += _subscription_namespaces(repo, group, document)
+        findings += _olm_v1_subscriptions(repo, group, document)
         findings += _namespace_names(repo, group, document)
     findings += _managed_groups(repo)
     return findings
@@ -92,7 +98,8 @@ def _main_group(repo: ValuesRepo) -> Iterator[Finding]:
 
 def _group_name(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
     name = repo.cluster_group(group).get("name")
-    if name is not None and name != group:
+    named_elsewhere = group in repo.managed_group_names() or repo.alternate_hub_of(group)
+    if name is not None and name != group and not named_elsewhere:
         yield _finding(
             rules.LINKS_GROUP_NAME_MISMATCH.id,
             Severity.ERROR,
@@ -172,8 +179,8 @@ def _applications(
                 f"add '{namespace}' to clusterGroup.namespaces",
                 key=False,
             )
-        path = body.get("path")
-        if isinstance(path, str) and "chart" not in body and not _is_template(path):
+        path = local_app_path(body)
+        if path is not None and not _is_template(path):
             yield from _app_path(repo.root, document, entry.path, name, path, body)
         for index, value_file in enumerate(body.get("extraValueFiles") or []):
             if isinstance(value_file, str):
@@ -289,6 +296,73 @@ def _subscription_namespaces(repo: ValuesRepo, group: str, document: Document) -
                 f"add '{namespace}' to clusterGroup.namespaces",
                 key=False,
             )
+
+
+# the first clustergroup chart that renders an OLMv1 ClusterExtension for some subscriptions
+OLM_V1_FROM = (0, 9, 27)
+_OLM_V1_KEYS = ("channels", "upgradeConstraintPolicy", "serviceAccountName")
+
+
+def clustergroup_chart_version(repo: ValuesRepo) -> str:
+    """The clustergroup chart version the operator deploys: main.multiSourceConfig's, else the
+    vendored common/clustergroup's, else the operator's default for a slimmed common (0.9.*)."""
+    multi_source = repo.global_values.get("main", {})
+    config = multi_source.get("multiSourceConfig") if isinstance(multi_source, dict) else None
+    config = config if isinstance(config, dict) else {}
+    if isinstance(config.get("clusterGroupChartVersion"), str | int | float):
+        return str(config["clusterGroupChartVersion"])
+    vendored = layout.existing(repo.root, "common/clustergroup/Chart.yaml")
+    if config.get("enabled") is not True and vendored is not None and vendored.is_file():
+        from generator.yamlio import load_file
+
+        try:
+            version = load_file(vendored, "common/clustergroup/Chart.yaml").data.get("version")
+        except (McgError, AttributeError):
+            version = None
+        if isinstance(version, str):
+            return version
+    return "0.9.*"
+
+
+def _may_be_olm_v1(version: str) -> bool:
+    """Whether the newest chart `version` (exact, or a wildcard such as 0.9.*) allows is one
+    that renders ClusterExtensions; unparseable constraints count as yes."""
+    parts = re.findall(r"\d+|[*xX]", version)
+    if not parts or parts[0] in "*xX":
+        return True
+    numbers: list[int] = []
+    for part in parts[:3]:
+        if part in "*xX":
+            return tuple(numbers) >= OLM_V1_FROM[: len(numbers)]
+        numbers.append(int(part))
+    return tuple(numbers) >= OLM_V1_FROM if version[0].isdigit() else True
+
+
+def _olm_v1_subscriptions(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
+    entries = [
+        entry
+        for entry in repo.entries(group, "subscriptions")
+        if "version" in entry.body
+        and not entry.body.get("namespaces")
+        and entry.body.get("disabled") is not True
+        and not any(key in entry.body for key in _OLM_V1_KEYS)
+    ]
+    if not entries:
+        return
+    version = clustergroup_chart_version(repo)
+    if not _may_be_olm_v1(version):
+        return
+    for entry in entries:
+        yield _finding(
+            rules.LINKS_SUBSCRIPTION_OLM_V1.id,
+            Severity.WARNING,
+            document,
+            (*entry.path, "version"),
+            f"subscription '{entry.key}' sets version, so the clustergroup chart (0.9.27 and "
+            f"later; this pattern deploys {version}) renders an OLMv1 ClusterExtension instead "
+            "of an OLM Subscription",
+            "to pin a starting version use 'csv'; if OLMv1 is meant, set serviceAccountName",
+        )
 
 
 def _namespace_names(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
@@ -448,6 +522,7 @@ def _remote_ref(
                 f"ExternalSecret '{resource.name}' reads {key}, but the repository has no "
                 f"{layout.SECRET_TEMPLATE_FILE} declaring it",
                 f"declare the secret in {layout.SECRET_TEMPLATE_FILE}",
+                anchor=vault_key(key),
             )
         return
     prefix, name = split
@@ -467,6 +542,7 @@ def _remote_ref(
             f"add '{prefix}' to the vaultPrefixes of '{name}'"
             if secret
             else f"add a secret named '{name}' to {catalogue.file}",
+            anchor=vault_key(key),
         )
         return
     if property_ is not None and property_ not in {field.name for field in secret.fields}:
@@ -488,3 +564,33 @@ def _remote_ref(
             f"group can read only the prefixes {', '.join(sorted(readable))}",
             f"put the secret under 'global' or '{resource.group}'",
         )
+
+
+def vault_key(key: str) -> str:
+    """A Vault path as ExternalSecrets and PushSecrets of one store name it, compared as one."""
+    return key.strip("/")
+
+
+def pushed_keys(resources: Sequence[Resource]) -> set[str]:
+    """The Vault paths that PushSecrets among `resources` write (a secret made on a cluster and
+    pushed to Vault is not in the secret template, and is no less there for an ExternalSecret)."""
+    keys: set[str] = set()
+    for resource in resources:
+        if resource.kind != "PushSecret" or not resource.api_version.startswith("external-secrets"):
+            continue
+        for item in (resource.body.get("spec") or {}).get("data") or []:
+            match = item.get("match") if isinstance(item, dict) else None
+            ref = match.get("remoteRef") if isinstance(match, dict) else None
+            key = ref.get("remoteKey") if isinstance(ref, dict) else None
+            if isinstance(key, str) and not _is_template(key):
+                keys.add(vault_key(key))
+    return keys
+
+
+def without_pushed_reads(findings: Sequence[Finding], pushed: set[str]) -> list[Finding]:
+    """`findings` less the undeclared ExternalSecret reads of a path some PushSecret writes."""
+    return [
+        finding
+        for finding in findings
+        if not (finding.rule == rules.LINKS_EXTERNAL_SECRET_UNKNOWN.id and finding.anchor in pushed)
+    ]

@@ -22,6 +22,8 @@ examples:
   mcg-gen validate --format sarif > mcg-gen.sarif
   mcg-gen validate --ignore chart/not-rendered --select links
   mcg-gen validate --chart-dir ~/charts     render remote charts from local copies
+  mcg-gen validate --write-baseline .mcg-gen-baseline.json   accept today's findings
+  mcg-gen validate --baseline .mcg-gen-baseline.json         fail on new findings only
   mcg-gen validate --schema-location ~/crds-catalog --kubernetes-version 1.31
 
 Layers: YAML, the spec (pattern.yaml), values files and the secret template, charts (helm lint and
@@ -89,6 +91,18 @@ def register(subparsers: Any) -> None:
         metavar="DIR",
         help="local copies of remote charts, as DIR/<chart>/Chart.yaml",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="hide the known findings FILE lists (by fingerprint); new ones are still reported",
+    )
+    parser.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="write the fingerprints of every finding (after --select/--ignore) to FILE and exit 0",
+    )
     parser.add_argument("--no-lint", action="store_true", help="skip helm lint")
     parser.add_argument(
         "--no-cache",
@@ -103,7 +117,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generator import report
-    from generator.report import select_findings
+    from generator.report import baseline, select_findings
     from generator.validate.options import Options
     from generator.validate.pipeline import validate_repository
 
@@ -126,6 +140,17 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     findings = select_findings(outcome.findings, args.select, args.ignore)
+    if args.write_baseline is not None:
+        baseline.write_baseline(args.write_baseline, findings)
+        print(
+            f"mcg-gen: wrote {report.plural(len(findings), 'finding')} to {args.write_baseline}",
+            file=sys.stderr,
+        )
+        return 0
+    printed = dict(zip(findings, baseline.fingerprints(findings), strict=True))
+    hidden = 0
+    if args.baseline is not None:
+        findings, hidden = baseline.new_findings(findings, baseline.read_baseline(args.baseline))
     result = report.Report(
         findings=tuple(findings),
         repo=repo,
@@ -133,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
         resources_checked=outcome.resources,
         strict=args.strict,
         show_info=args.show_info,
+        baselined=hidden,
+        fingerprints=printed,
     )
     color = args.format == "text" and report.wants_color(sys.stdout)
     sys.stdout.write(report.render(result, args.format, color=color))

@@ -29,6 +29,12 @@ DEFAULT_HUB_DOMAIN = "apps.hub.example.com"
 # Argo CD's multi-source reference to the pattern repository in value-file paths.
 PATTERN_REF = "$patternref/"
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://")
+# The upstream `common` subtree that patterns vendor: recognised by files it always carries.
+VENDORED_COMMON = "common"
+VENDORED_COMMON_MARKERS = ("Makefile", "scripts/pattern-util.sh")
+# Parts of the vendored common that the secrets loader and the operator never read: upstream's
+# own tests and examples, whose values-secret files hold dummy values.
+VENDORED_COMMON_UNREAD = ("ansible/tests", "examples")
 
 
 def group_file(group: str) -> str:
@@ -43,6 +49,19 @@ def is_values_secret(name: str) -> bool:
         and name.endswith((".yaml", ".yml"))
         and name != SECRET_TEMPLATE_FILE
     )
+
+
+def is_vendored_common(root: Path) -> bool:
+    """Whether `common/` is the upstream common subtree (not a folder of the pattern's own)."""
+    folder = root / VENDORED_COMMON
+    return all((folder / marker).is_file() for marker in VENDORED_COMMON_MARKERS)
+
+
+def unread_vendored_folders(root: Path) -> tuple[Path, ...]:
+    """The folders of a vendored common that nothing deployed or loaded reads."""
+    if not is_vendored_common(root):
+        return ()
+    return tuple(root / VENDORED_COMMON / part for part in VENDORED_COMMON_UNREAD)
 
 
 def inside(root: Path, relative: str, where: Location | None = None) -> Path | None:

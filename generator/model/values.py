@@ -65,6 +65,36 @@ class ValuesRepo:
         )
         return tree if isinstance(tree, dict) else {}
 
+    def managed_group_names(self) -> set[str]:
+        """The groups that the hub (or a second hub file) manages: ACM's policy deploys each with
+        the parameter clusterGroup.name set to the group's name, whatever its file says."""
+        hubs = [self.hub_name, *(group for group in self.groups if self._names_the_hub(group))]
+        return {
+            str(entry.body.get("name", entry.key))
+            for hub in hubs
+            for entry in self.entries(hub, "managedClusterGroups")
+        }
+
+    def _names_the_hub(self, group: str) -> str | None:
+        tree = self.cluster_group(group)
+        named = tree.get("name")
+        if group == self.hub_name or not isinstance(named, str) or named == group:
+            return None
+        return named if named == self.hub_name or tree.get("isHubCluster") is True else None
+
+    def alternate_hub_of(self, group: str) -> str | None:
+        """The hub group that `values-<group>.yaml` stands in for, or None.
+
+        A second file for the hub (upstream ships values-hub.yaml next to values-datacenter.yaml
+        so that the operator's default group works too) names the hub group in clusterGroup.name
+        or says isHubCluster: true under another name; the operator passes no name, so the
+        file's own one is used."""
+        named = self._names_the_hub(group)
+        return named if named is not None and group not in self.managed_group_names() else None
+
+    def is_hub(self, group: str) -> bool:
+        return group == self.hub_name or self.alternate_hub_of(group) is not None
+
     def entries(self, group: str, section: str) -> list[Entry]:
         """Entries of `clusterGroup.<section>` in either form, keyed by map key or `name`."""
         value = self.cluster_group(group).get(section)
@@ -126,6 +156,17 @@ class ValuesRepo:
             )
             for name in names
         )
+
+
+def local_app_path(body: Mapping[str, Any]) -> str | None:
+    """The chart folder of an application entry when it is in the pattern repository: a `path`
+    without `chart`, `repoURL` (another repository) or `chartVersion` (the clustergroup chart
+    then makes a multi-source Application whose `path` is in global.multiSourceRepoUrl)."""
+    path = body.get("path")
+    elsewhere = ("chart", "repoURL", "chartVersion")
+    if not isinstance(path, str) or any(key in body for key in elsewhere):
+        return None
+    return path
 
 
 def _acm_labels(body: dict[str, Any]) -> dict[str, str]:

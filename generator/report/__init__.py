@@ -27,6 +27,18 @@ class Report:
     resources_checked: int
     strict: bool = False  # warnings count as failures
     show_info: bool = True  # the text format lists info findings only when set
+    baselined: int = 0  # known findings the baseline hid
+    # each finding's stable fingerprint, computed before the baseline hid any (see baseline.py)
+    fingerprints: Mapping[Finding, str] | None = None
+
+    def fingerprint(self, finding: Finding) -> str:
+        known = self.fingerprints
+        if known is None:
+            from generator.report.baseline import fingerprints
+
+            known = dict(zip(self.findings, fingerprints(self.findings), strict=True))
+            object.__setattr__(self, "fingerprints", known)
+        return known[finding]
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=Finding.sort_key)
@@ -90,7 +102,10 @@ def summary_line(report: Report) -> str:
         f"{report.count(Severity.INFO)} info",
     ]
     found = [count for count in counts if not count.startswith("0 ")]
-    return f"{', '.join(found)} in {scope}" if found else f"no problems in {scope}"
+    line = f"{', '.join(found)} in {scope}" if found else f"no problems in {scope}"
+    if report.baselined:
+        line += f"; {plural(report.baselined, 'known finding')} hidden by the baseline"
+    return line
 
 
 def plural(count: int, noun: str) -> str:

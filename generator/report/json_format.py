@@ -12,14 +12,17 @@ Shape (version 1; fields are only ever added, and a change of meaning bumps `ver
           "line": 12,                     // 1-based; 0 when unknown
           "column": 5,                    // 1-based; 0 when unknown
           "message": "...",
-          "hint": "..."                   // how to fix it; "" when there is none
+          "hint": "...",                  // how to fix it; "" when there is none
+          "fingerprint": "..."            // stable across unrelated edits: rule, file and what
+                                          // the finding is about, never its line
         }
       ],
       "summary": {
         "errors": 1, "warnings": 0, "info": 0,   // findings of each severity
         "files": 12,                             // files checked
         "resources": 240,                        // rendered resources checked
-        "passed": false                          // the verdict: also the exit code (0 or 1)
+        "passed": false,                         // the verdict: also the exit code (0 or 1)
+        "baselined": 0                           // known findings --baseline hid
       }
     }
 
@@ -53,6 +56,7 @@ def document(report: Report) -> dict[str, Any]:
                 "column": finding.column,
                 "message": finding.message,
                 "hint": finding.hint,
+                "fingerprint": report.fingerprint(finding),
             }
             for finding in report.sorted_findings()
         ],
@@ -63,5 +67,6 @@ def document(report: Report) -> dict[str, Any]:
             "files": report.files_checked,
             "resources": report.resources_checked,
             "passed": report.passed,
+            "baselined": report.baselined,
         },
     }

@@ -48,7 +48,10 @@ def sarif_log(report: Report) -> dict[str, Any]:
         },
         "originalUriBaseIds": {BASE_ID: {"uri": root if root.endswith("/") else root + "/"}},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(finding, index[finding.rule]) for finding in findings],
+        "results": [
+            _result(finding, index[finding.rule], report.fingerprint(finding))
+            for finding in findings
+        ],
         "properties": {
             "filesChecked": report.files_checked,
             "resourcesChecked": report.resources_checked,
@@ -67,13 +70,15 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
     text = f"{finding.message}\nhint: {finding.hint}" if finding.hint else finding.message
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
         "message": {"text": text},
+        # code scanning tracks a result across commits by it (see report/baseline.py)
+        "partialFingerprints": {"mcgGenFinding/v1": fingerprint},
     }
     if finding.file:
         # surrogateescape: a file name that is not UTF-8 keeps its original bytes in the URI.

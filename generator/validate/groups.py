@@ -20,7 +20,7 @@ from generator.findings import Finding, error_findings
 from generator.manifest import Resource
 from generator.model import layout
 from generator.model.layout import GLOBAL_FILE, SECRET_TEMPLATE_FILE
-from generator.model.values import ValuesRepo
+from generator.model.values import ValuesRepo, local_app_path
 from generator.validate.options import Options, Outcome, Progress
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class GroupResult:
     resources: int
     charts: list[tuple[str, str]]  # (label, chart folder) of every chart rendered
     inputs: list[str]  # files and folders the result depends on besides the values files
+    pushed: list[str]  # Vault paths the group's PushSecrets write
 
 
 def check_group(
@@ -67,12 +68,14 @@ def check_group(
             )
         )
     except McgError as error:
-        return GroupResult(error_findings(error, rules.CHART_RENDER_ERROR.id, repo), 0, [], [])
+        return GroupResult(error_findings(error, rules.CHART_RENDER_ERROR.id, repo), 0, [], [], [])
     for rendered in renders:
         if rendered.chart_dir is not None:
             inputs.add(str(rendered.chart_dir))
         inputs.update(str(path) for path in rendered.value_files)
         if rendered.error is not None:
+            if rendered.chart in _reported_missing_paths(values, group):
+                continue  # links/app-path-missing reports it, at the line to edit
             findings += error_findings(rendered.error, charts.render_rule(rendered.error), repo)
             chart_folder = repo / rendered.chart
             if chart_folder.is_dir():
@@ -87,7 +90,11 @@ def check_group(
     unrendered = charts.unrendered_remote(values, resources, options.chart_dirs)
     findings += unrendered
     findings += links.check_resource_links(
-        group, group == values.hub_name, resources, catalogue, unrendered_charts=bool(unrendered)
+        values.alternate_hub_of(group) or group,
+        values.is_hub(group),
+        resources,
+        catalogue,
+        unrendered_charts=bool(unrendered),
     )
     findings += validate_resources(resources, _registry(options))
     return GroupResult(
@@ -95,7 +102,21 @@ def check_group(
         len(resources),
         [(label, folder) for folder, label in rendered_charts.items()],
         sorted(inputs),
+        sorted(links.pushed_keys(resources)),
     )
+
+
+def _reported_missing_paths(values: ValuesRepo, group: str) -> set[str]:
+    """Application paths of the group's values file that are not folders of the repository:
+    what links/app-path-missing reports."""
+    missing = set()
+    for entry in values.entries(group, "applications"):
+        path = local_app_path(entry.body)
+        if path is not None and "{{" not in path:
+            folder = layout.existing(values.root, path.strip("/") or ".")
+            if folder is None or not folder.is_dir():
+                missing.add(path.strip("/"))
+    return missing
 
 
 @functools.cache
@@ -165,8 +186,8 @@ def _lint_assignment(values: ValuesRepo, options: Options) -> dict[str, frozense
     groups = sorted(values.groups, key=lambda name: (name != values.hub_name, name))
     for group in groups:
         for entry in values.entries(group, "applications"):
-            path = entry.body.get("path")
-            if options.lint and isinstance(path, str) and "chart" not in entry.body:
+            path = local_app_path(entry.body)
+            if options.lint and path is not None:
                 owners.setdefault(path.strip("/"), group)
     return {
         group: frozenset(path for path, owner in owners.items() if owner == group)
@@ -197,6 +218,7 @@ def check_groups(
                 int(cached["resources"]),
                 [(str(label), str(folder)) for label, folder in cached["charts"]],
                 list(cached["inputs"]),
+                list(cached["pushed"]),
             )
     missing = [group for group in values.groups if group not in results]
     rendered = _run_groups(repo, values, missing, catalogue, options, progress, lint)
@@ -212,9 +234,12 @@ def check_groups(
                 "resources": result.resources,
                 "charts": result.charts,
                 "inputs": result.inputs,
+                "pushed": result.pushed,
             },
             result.inputs,
         )
+    # a PushSecret of one group may write what an ExternalSecret of another reads
+    pushed = {key for result in results.values() for key in result.pushed}
     for group in values.groups:
-        outcome.findings += results[group].findings
+        outcome.findings += links.without_pushed_reads(results[group].findings, pushed)
         outcome.resources += results[group].resources

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,8 +94,24 @@ def _validate(
     progress("secrets hygiene")
     _hygiene(repo, outcome, store)
     # the same chart rendered for several groups repeats its findings: report each once
-    outcome.findings = list(dict.fromkeys(_source_position(f, repo) for f in outcome.findings))
+    findings = dict.fromkeys(_source_position(f, repo) for f in outcome.findings)
+    outcome.findings = _one_per_cause(list(findings))
     return outcome
+
+
+def _one_per_cause(findings: list[Finding]) -> list[Finding]:
+    """A group that could not be rendered because of a line that a values or links finding
+    already names (clusterGroup.name, an application's path) is that finding, not a second one."""
+    named = {
+        (f.file, f.line)
+        for f in findings
+        if f.line and rules.layer_of(f.rule) in ("values", "links", "names")
+    }
+    return [
+        f
+        for f in findings
+        if not (f.rule == rules.CHART_RENDER_ERROR.id and (f.file, f.line) in named)
+    ]
 
 
 def _options_key(options: Options) -> list[Any]:
@@ -188,12 +204,25 @@ def _other_values_files(repo: Path, values: ValuesRepo) -> Iterable[Path]:
 
 
 def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache.Cache) -> None:
-    from generator.checks.values import ValuesKind, check_values_file
+    from generator.checks.values import ValuesKind, check_values_file, no_op_overrides
     from generator.yamlio import load_file
 
-    def check(name: str, kind: ValuesKind, document: Document | None) -> None:
+    listed = sorted(
+        {
+            key
+            for group in values.groups
+            for key, value in values.cluster_group(group).items()
+            if isinstance(value, list)
+        }
+    )
+
+    def check(
+        name: str, kind: ValuesKind, document: Document | None, listed: Sequence[str]
+    ) -> None:
         outcome.files.add(name)
-        key = cache.key_of("values", kind, store.digest(str(repo / name)), cache.tool_digest())
+        key = cache.key_of(
+            "values", kind, store.digest(str(repo / name)), listed, cache.tool_digest()
+        )
 
         def compute() -> list[Finding]:
             loaded = document
@@ -202,19 +231,22 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
                     loaded = load_file(layout.inside(repo, name) or repo / name, name)
                 except McgError as error:
                     return error_findings(error, rules.YAML_INVALID.id, repo)
-            return check_values_file(loaded, kind) if isinstance(loaded.data, dict) else []
+            if not isinstance(loaded.data, dict):
+                return []
+            findings = check_values_file(loaded, kind)
+            return findings + no_op_overrides(loaded, listed) if kind == "override" else findings
 
         outcome.findings += store.remember_findings(f"values:{name}", key, compute)
 
     if values.global_doc is not None:
-        check(GLOBAL_FILE, "global", values.global_doc)
+        check(GLOBAL_FILE, "global", values.global_doc, ())
     for document in values.groups.values():
-        check(document.file, "group", document)
+        check(document.file, "group", document, ())
     reported = {error.location.file for error in values.errors if error.location}
     loaded = {document.file: document for document in values.others.values()}
     for path in _other_values_files(repo, values):
         if path.name not in reported:
-            check(path.name, "override", loaded.get(path.name))
+            check(path.name, "override", loaded.get(path.name), listed)
 
 
 def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
