@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "generator.commands.schemas",
     "generator.commands.secrets",
     "generator.commands.diff",
+    "generator.commands.import_repo",
 )
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from generator.model.pattern import App, ClusterGroup, Pattern
+from generator.model.values import merge_values
 
 VALIDATED_PATTERNS_HELM_REPO = "https://charts.validatedpatterns.io"
 
 
 def global_values(pattern: Pattern) -> dict[str, Any]:
+    return merge_values(_global_values(pattern), pattern.extra_values)
+
+
+def _global_values(pattern: Pattern) -> dict[str, Any]:
     options = pattern.options
     return {
         "global": {
@@ -51,7 +56,7 @@ def group_values(pattern: Pattern, group: ClusterGroup) -> dict[str, Any]:
         tree["managedClusterGroups"] = {
             managed.name: _managed_group(managed) for managed in pattern.groups
         }
-    return {"clusterGroup": tree}
+    return merge_values({"clusterGroup": tree}, group.extra_values)
 
 
 def _subscription(pattern: Pattern, key: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from generator.model import names
 
@@ -98,6 +98,8 @@ class ClusterGroup:
     labels: Mapping[str, str] = field(default_factory=dict)
     helm_overrides: Mapping[str, str | int | float | bool] = field(default_factory=dict)
     jobs: tuple[Job, ...] = ()
+    # pass-through: merged over the generated values-<name>.yaml (what the spec cannot say)
+    extra_values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def readable_prefixes(self) -> tuple[str, ...]:
@@ -152,6 +154,7 @@ class Pattern:
     options: Options = field(default_factory=Options)
     vault_policies: Mapping[str, str] = field(default_factory=dict)
     description: str | None = None
+    extra_values: Mapping[str, Any] = field(default_factory=dict)  # over values-global.yaml
 
     @property
     def cluster_groups(self) -> tuple[ClusterGroup, ...]:

@@ -190,6 +190,7 @@ class _Resolver:
             operators=operators,
             secrets=secrets,
             vault_policies=dict(data.get("vaultPolicies", {})),
+            extra_values=dict(data.get("extraValues", {})),
         )
         self._check_secrets(pattern)
         self._check_paths(pattern)
@@ -288,6 +289,7 @@ class _Resolver:
             labels=dict(spec.get("labels", {})),
             helm_overrides=dict(spec.get("helmOverrides", {})),
             jobs=tuple(_job(job) for job in spec.get("jobs", [])),
+            extra_values=dict(spec.get("extraValues", {})),
         )
 
     def _app(
@@ -477,6 +479,7 @@ def _with_namespaces(
         labels=group.labels,
         helm_overrides=group.helm_overrides,
         jobs=group.jobs,
+        extra_values=group.extra_values,
     )
 
 
