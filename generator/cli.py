@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "generator.commands.secrets",
     "generator.commands.diff",
     "generator.commands.import_repo",
+    "generator.commands.add",
 )
 
 
