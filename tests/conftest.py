@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from tests.openbao import fresh_openbao, openbao, tls_openbao  # noqa: F401  (shared fixtures)
+from tests.openbao import (  # noqa: F401  (shared fixtures)
+    fresh_openbao,
+    openbao,
+    stored_openbao,
+    tls_openbao,
+)
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
