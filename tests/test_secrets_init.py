@@ -142,19 +142,11 @@ def test_init_from_zero_to_loaded_and_unseal_after_a_restart(
     cli: Cli, setup: dict[str, Any], stored_openbao: StoredOpenBao, ca_pem: str
 ) -> None:
     repo, keys, kubeconfigs = setup["repo"], setup["keys"], str(setup["kubeconfigs"])
+    init = ("secrets", "init", str(repo), "--keys-file", str(keys), "--kubeconfig-dir", kubeconfigs)
     assert stored_openbao.status()["initialized"] is False
 
     # a dry run on an uninitialised Vault: every step listed, nothing done
-    dry = cli(
-        "secrets",
-        "init",
-        str(repo),
-        "--keys-file",
-        str(keys),
-        "--kubeconfig-dir",
-        kubeconfigs,
-        "--dry-run",
-    )
+    dry = cli(*init, "--dry-run")
     assert dry.code == 0, dry
     assert "would initialise Vault" in dry.out
     for step in (
@@ -181,9 +173,7 @@ def test_init_from_zero_to_loaded_and_unseal_after_a_restart(
     needs = cli("secrets", "init", str(repo))
     assert needs.code == 1 and "is not initialised: pass --keys-file FILE" in needs.err
 
-    first = cli(
-        "secrets", "init", str(repo), "--keys-file", str(keys), "--kubeconfig-dir", kubeconfigs
-    )
+    first = cli(*init)
     assert first.code == 0, first
     assert keys.stat().st_mode & 0o777 == 0o600
     written = json.loads(keys.read_text(encoding="utf-8"))
@@ -217,21 +207,10 @@ def test_init_from_zero_to_loaded_and_unseal_after_a_restart(
     assert "hub" not in edge_policy
 
     # the root token of the keys file serves when no VAULT_TOKEN is set; nothing changes
-    again = cli(
-        "secrets", "init", str(repo), "--keys-file", str(keys), "--kubeconfig-dir", kubeconfigs
-    )
+    again = cli(*init)
     assert again.code == 0, again
     assert changes(again) == []
-    dry_again = cli(
-        "secrets",
-        "init",
-        str(repo),
-        "--keys-file",
-        str(keys),
-        "--kubeconfig-dir",
-        kubeconfigs,
-        "--dry-run",
-    )
+    dry_again = cli(*init, "--dry-run")
     assert dry_again.code == 0 and changes(dry_again) == []
 
     loaded = cli("secrets", "load", str(repo), "--token", root)
@@ -258,9 +237,7 @@ def test_init_from_zero_to_loaded_and_unseal_after_a_restart(
 
     # init unseals a sealed Vault itself, from the same file
     stored_openbao.restart()
-    resumed = cli(
-        "secrets", "init", str(repo), "--keys-file", str(keys), "--kubeconfig-dir", kubeconfigs
-    )
+    resumed = cli(*init)
     assert resumed.code == 0, resumed
     assert "unsealed  Vault" in resumed.out and changes(resumed) == []
 
