@@ -86,12 +86,15 @@ class RenderedDoc:
     """One object rendered from a chart.
 
     `template` is the template's path inside the chart (`templates/applications.yaml`); `line`
-    is the 1-based line where the object starts in that template's rendered output.
+    is the 1-based line where the object starts in that template's rendered output;
+    `duplicate_keys` holds the dotted path and line of each key the object repeats (the last
+    one is kept, as Helm and Argo CD keep it).
     """
 
     template: str
     body: dict[str, Any]
     line: int
+    duplicate_keys: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -378,7 +381,9 @@ class HelmWorker:
         documents: list[RenderedDoc] = []
         for template, text in rendered:
             display = str(chart_dir / template)
-            for document in yamlio.parse_documents(text, display, positions=False):
+            for document in yamlio.parse_documents(
+                text, display, positions=False, allow_duplicate_keys=True
+            ):
                 if document.data is None:
                     continue
                 if not isinstance(document.data, dict):
@@ -387,7 +392,11 @@ class HelmWorker:
                         location=document.location(()),
                     )
                 line = document.positions.get((), (1, 1))[0]
-                documents.append(RenderedDoc(template, document.data, line))
+                repeated = tuple(
+                    (".".join(str(key) for key in key_path), key_line)
+                    for key_path, key_line in document.duplicate_keys
+                )
+                documents.append(RenderedDoc(template, document.data, line, repeated))
         return documents
 
     def render_manifests(

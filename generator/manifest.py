@@ -13,12 +13,15 @@ class Resource:
     `source` is the repository-relative file the object came from (for a chart, the template,
     e.g. `common/clustergroup/templates/applications.yaml`); `line` is its first line in the
     rendered output of that template when known, else 0. `group` is the cluster group it lands on.
+    `duplicate_keys` holds (dotted key path, line in the rendered output) of each key the
+    rendered object repeats; the body keeps the last one, as Helm and Argo CD do.
     """
 
     body: dict[str, Any]
     source: str
     group: str
     line: int = 0
+    duplicate_keys: tuple[tuple[str, int], ...] = ()
 
     @property
     def api_version(self) -> str:

@@ -21,10 +21,10 @@ from typing import Any
 
 from generator import bundled, yamlio
 from generator.errors import Location, McgError
-from generator.helm import HelmWorker
+from generator.helm import HelmWorker, RenderedDoc
 from generator.manifest import Resource
 from generator.model import layout, platform
-from generator.model.facts import Facts, injected_globals
+from generator.model.facts import Facts, operator_parameters
 from generator.model.names import is_dns_label
 from generator.model.values import ValuesRepo, load_values_repo, merge_values
 
@@ -45,7 +45,8 @@ class ChartRender:
     error: McgError | None = None
     chart_dir: Path | None = None
     values: Mapping[str, Any] | None = None
-    value_files: tuple[Path, ...] = ()  # read to render it
+    value_files: tuple[Path, ...] = ()  # read, or looked for, to render it
+    merged_files: tuple[str, ...] = ()  # the value files merged, as repository paths
 
 
 def render_charts(
@@ -65,7 +66,8 @@ def render_charts(
     the group's values files themselves raise.
     """
     repo = values_repo.root.resolve()
-    values = _group_values(values_repo, group, facts)
+    chain = group_values(values_repo, group, facts)
+    values = chain.values
     chart, source_root = _chart_dir(repo, "common/clustergroup")
     argo_namespace = _argo_namespace(values)
     try:
@@ -78,10 +80,17 @@ def render_charts(
     except McgError as error:
         yield ChartRender(source_root, None, [], error)
         return
-    base = [
-        Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line) for doc in documents
-    ]
-    yield ChartRender(source_root, None, base, chart_dir=chart, values=values)
+    base = _resources(documents, source_root, group)
+    looked_up = tuple(repo / relative for relative in chain.chain)
+    yield ChartRender(
+        source_root,
+        None,
+        base,
+        chart_dir=chart,
+        values=values,
+        value_files=looked_up,
+        merged_files=chain.merged,
+    )
     for app in [r for r in base if _is_application(r)]:
         source = _local_source(app.body, values["global"]["repoURL"])
         label = ""
@@ -110,14 +119,18 @@ def render_charts(
         yield ChartRender(
             source_root,
             app.name,
-            [
-                Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line)
-                for doc in rendered
-            ],
+            _resources(rendered, source_root, group),
             chart_dir=chart,
             values=app_values,
             value_files=tuple(read),
         )
+
+
+def _resources(documents: Sequence[RenderedDoc], source_root: str, group: str) -> list[Resource]:
+    return [
+        Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line, doc.duplicate_keys)
+        for doc in documents
+    ]
 
 
 def remote_charts(application: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -151,10 +164,17 @@ def _remote_chart(
 
 
 def render_group(
-    repo: Path, group: str, facts: Facts, *, apps: bool, timeout: float | None = None
+    repo: Path,
+    group: str,
+    facts: Facts,
+    *,
+    apps: bool,
+    timeout: float | None = None,
+    notes: list[str] | None = None,
 ) -> list[Resource]:
     """Every resource the group's cluster gets, sorted by kind, namespace, name, source; the
-    first chart that fails to render raises. Nothing renders after `timeout` seconds."""
+    first chart that fails to render raises. Nothing renders after `timeout` seconds. What the
+    user should know about how it was rendered (the value files merged) is added to `notes`."""
     import time
 
     from generator.helm import HelmWorker
@@ -167,12 +187,29 @@ def render_group(
         for rendered in render_charts(values, group, facts, apps=apps, helm=helm):
             if rendered.error is not None:
                 raise rendered.error
+            if rendered.application is None and notes is not None:
+                notes.append(f"{group}: value files {', '.join(rendered.merged_files)}")
             resources += rendered.resources
     return sorted(resources, key=lambda r: (*r.sort_key(), r.source, r.line))
 
 
-def _group_values(repo: ValuesRepo, group: str, facts: Facts) -> dict[str, Any]:
-    """values-global.yaml merged with the group's file and the facts the operator injects."""
+@dataclass(frozen=True)
+class GroupValues:
+    """The clustergroup chart's values for one group, and the value-file chain behind them.
+
+    `chain` is every repository path the operator's chain names, in merge order; `merged` the
+    ones that exist and were merged (the others are skipped, as Argo CD skips them)."""
+
+    values: dict[str, Any]
+    chain: tuple[str, ...]
+    merged: tuple[str, ...]
+
+
+def group_values(repo: ValuesRepo, group: str, facts: Facts) -> GroupValues:
+    """The operator's value-file chain for the group (see `layout.clustergroup_value_files`),
+    then the group's `extraValueFiles` from the hub's managedClusterGroups (a managed group) or
+    the templated `clusterGroup.sharedValueFiles` (the hub), merged in order, with the
+    operator's `global.*` parameters on top."""
     if not is_dns_label(group):
         raise McgError(
             f"{group!r} is not a cluster group name",
@@ -216,13 +253,80 @@ def _group_values(repo: ValuesRepo, group: str, facts: Facts) -> dict[str, Any]:
             location=group_doc.location(("clusterGroup", "name")),
             hint=f"the operator selects values-<name>.yaml by group name: use {group!r}",
         )
-    # ACM's policy sets the name of a managed group; a second hub file keeps its own
-    cluster_group["name"] = alternate or group
-    values.setdefault("global", {})
-    if not isinstance(values["global"], dict):
+    if not isinstance(values.get("global", {}), dict):
         raise McgError("global must be a mapping", location=global_doc.location(("global",)))
-    values["global"].update(injected_globals(values, group, facts))
+    parameters = operator_parameters(values, group, facts)
+    root = repo.root.resolve()
+    chain = layout.clustergroup_value_files(
+        group,
+        platform=parameters["clusterPlatform"],
+        version=parameters["clusterVersion"],
+        cluster_name=parameters["localClusterName"],
+    )
+    documents = {layout.GLOBAL_FILE: global_doc.data or {}, group_file: group_doc.data or {}}
+    read: list[str] = []
+    merged = _merge_value_files(root, chain, documents, {}, read)
+    extra = _group_extra_value_files(repo, group, merged, parameters)
+    merged = _merge_value_files(root, extra, documents, merged, read)
+    looked_up = [*chain, *extra]
+    merged.setdefault("global", {})
+    merged.setdefault("clusterGroup", {})
+    if not isinstance(merged["global"], dict) or not isinstance(merged["clusterGroup"], dict):
+        raise McgError(
+            "global and clusterGroup must stay mappings in every file of the value chain",
+            location=Location(str(root)),
+            hint=f"the chain: {', '.join(looked_up)}",
+        )
+    merged["global"].update(parameters)
+    # ACM's policy sets the name of a managed group; a second hub file keeps its own
+    merged["clusterGroup"]["name"] = alternate or group
+    return GroupValues(merged, tuple(looked_up), tuple(read))
+
+
+def _merge_value_files(
+    root: Path,
+    paths: Sequence[str],
+    parsed: Mapping[str, dict[str, Any]],
+    values: dict[str, Any],
+    read: list[str],
+) -> dict[str, Any]:
+    """`values` with the files of `paths` that exist merged on top in order (missing ones are
+    skipped: the operator and the acm chart set ignoreMissingValueFiles); `parsed` holds files
+    already loaded. Every file merged is appended to `read`."""
+    for relative in paths:
+        found = layout.value_file(root, f"/{relative}", None)
+        if found is None:
+            continue
+        read.append(relative)
+        data = parsed.get(relative)
+        values = merge_values(values, _values_file_data(found, relative) if data is None else data)
     return values
+
+
+def _group_extra_value_files(
+    repo: ValuesRepo, group: str, merged: Mapping[str, Any], parameters: Mapping[str, Any]
+) -> list[str]:
+    """What follows the operator's chain: for a managed group, the `extraValueFiles` of its
+    entry in the hub's managedClusterGroups (the acm chart appends them); for the hub, its
+    `clusterGroup.sharedValueFiles` with plain `.Values` references expanded (the operator
+    appends them; one it cannot expand is left out, and validate reports it)."""
+    if repo.is_hub(group):
+        shared = (merged.get("clusterGroup") or {}).get("sharedValueFiles")
+        context = {**merged, "global": {**(merged.get("global") or {}), **parameters}}
+        entries = [
+            layout.expand_value_file(str(entry), context)
+            for entry in (shared if isinstance(shared, list) else [])
+        ]
+    else:
+        entries = []
+        for entry in repo.entries(repo.hub_name, "managedClusterGroups"):
+            if str(entry.body.get("name") or entry.key) == group:
+                extra = entry.body.get("extraValueFiles")
+                entries += [str(item) for item in (extra if isinstance(extra, list) else [])]
+    paths = [
+        layout.value_file_path(entry, None) for entry in entries if not layout.is_template(entry)
+    ]
+    return [path for path in paths if path]
 
 
 def _argo_namespace(values: dict[str, Any]) -> str:

@@ -289,6 +289,18 @@ SECRETS_WRONG_TYPE = _rule(
     "shape the message names.",
 )
 
+CHART_DUPLICATE_KEY = _rule(
+    "chart/duplicate-key",
+    _W,
+    "a rendered object repeats a key; the last one is used",
+    "A template rendered a mapping with the same key twice (older clustergroup charts emit "
+    "'repo.resources' twice in their ArgoCD object). Helm and Argo CD accept it and keep the "
+    "last value, so mcg-gen renders and checks the object the same way; the first value is "
+    "lost without a word, which is rarely what the template's author meant. Fix the template, "
+    "or update the chart to a version without the repetition.",
+    rendered=True,
+)
+
 CHART_LINT = _rule(
     "chart/lint",
     _W,

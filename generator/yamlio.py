@@ -59,6 +59,8 @@ class Document:
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    # (path, line) of each key that repeated in its mapping, when duplicates were allowed
+    duplicate_keys: list[tuple[Path_, int]] = field(default_factory=list)
 
     def location(self, path: Path_, *, key: bool = False) -> Location:
         """The closest known position of `path` (its key when `key` is set), else of its parent."""
@@ -77,9 +79,11 @@ class Document:
 
 
 class _Builder:
-    def __init__(self, file: str, record_positions: bool) -> None:
+    def __init__(self, file: str, record_positions: bool, allow_duplicates: bool = False) -> None:
         self.file = file
         self.record = record_positions
+        self.allow_duplicates = allow_duplicates
+        self.duplicate_keys: list[tuple[Path_, int]] = []
         self.nodes = 0
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.key_positions: dict[Path_, tuple[int, int]] = {}
@@ -159,7 +163,9 @@ class _Builder:
             key = self.scalar(key_node)
             if isinstance(key, bool | float) or key is None:
                 key = key_node.value  # Helm (via JSON) only has string keys
-            if key in result:
+            if key in result and self.allow_duplicates:
+                self.duplicate_keys.append(((*path, key), key_node.start_mark.line + 1))
+            elif key in result:
                 raise self.fail(
                     key_node,
                     f"duplicate key {key!r}",
@@ -199,16 +205,22 @@ def _compose_all(text: str, file: str) -> Iterator[yaml.Node]:
         loader.dispose()
 
 
-def parse_documents(text: str, file: str, *, positions: bool = True) -> list[Document]:
+def parse_documents(
+    text: str, file: str, *, positions: bool = True, allow_duplicate_keys: bool = False
+) -> list[Document]:
     """All documents in `text`; `file` names it in errors. Without `positions`, only where each
-    document starts is kept."""
+    document starts is kept. With `allow_duplicate_keys` a repeated key is not an error: the
+    last one wins, as Helm and Argo CD read rendered manifests, and each is recorded in the
+    document's `duplicate_keys`."""
     documents = []
     for node in _compose_all(text, file):
-        builder = _Builder(file, positions)
+        builder = _Builder(file, positions, allow_duplicate_keys)
         data = builder.build(node, (), 0)
         if not positions:
             builder.positions[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        documents.append(Document(file, data, builder.positions, builder.key_positions))
+        documents.append(
+            Document(file, data, builder.positions, builder.key_positions, builder.duplicate_keys)
+        )
     return documents
 
 

@@ -65,6 +65,20 @@ def unrendered_remote(
     return findings
 
 
+def duplicate_key(resource: Resource, key: str, line: int) -> Finding:
+    """A key the rendered object repeats (see `rules.CHART_DUPLICATE_KEY`)."""
+    return Finding(
+        rules.CHART_DUPLICATE_KEY.id,
+        Severity.WARNING,
+        resource.source,
+        line,
+        0,
+        f"{resource.kind} '{resource.name}' on group '{resource.group}' has the key '{key}' more "
+        "than once; the last one is used, as Helm and Argo CD do",
+        "remove the repetition from the template, or use a chart version without it",
+    )
+
+
 def lint(helm: HelmWorker, chart: str, chart_dir: Path) -> list[Finding]:
     """helm lint with the chart's own values. Template errors are left to rendering, which uses
     the real values; what remains is the chart's structure: metadata, values, schema, YAML."""

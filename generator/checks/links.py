@@ -54,10 +54,6 @@ def _finding(
     )
 
 
-def _is_template(value: str) -> bool:
-    return "{{" in value
-
-
 def check_values_links(
     repo: ValuesRepo, injected: Mapping[str, Mapping[str, str]] | None = None
 ) -> list[Finding]:
@@ -166,7 +162,7 @@ def _applications(
         namespace = body.get("namespace")
         if (
             isinstance(namespace, str)
-            and not _is_template(namespace)
+            and not layout.is_template(namespace)
             and namespace not in namespaces
         ):
             yield _finding(
@@ -180,7 +176,7 @@ def _applications(
                 key=False,
             )
         path = local_app_path(body)
-        if path is not None and not _is_template(path):
+        if path is not None and not layout.is_template(path):
             yield from _app_path(repo.root, document, entry.path, name, path, body)
         for index, value_file in enumerate(body.get("extraValueFiles") or []):
             if isinstance(value_file, str):
@@ -222,22 +218,10 @@ def _app_path(
         )
 
 
-_TEMPLATE_VALUE = re.compile(
-    r"\{\{-?\s*\$?\.Values\.(global\.[A-Za-z]+|clusterGroup\.name)\s*-?\}\}"
-)
-
-
 def _expand(value_file: str, group: str, facts: Mapping[str, str]) -> str:
     """A value-file path with `{{ $.Values.global.X }}` and `{{ .Values.clusterGroup.name }}`
     replaced from the facts; anything else stays a template."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "clusterGroup.name":
-            return group
-        return facts.get(name.removeprefix("global."), match.group(0))
-
-    return _TEMPLATE_VALUE.sub(replace, value_file)
+    return layout.expand_value_file(value_file, {"global": facts, "clusterGroup": {"name": group}})
 
 
 def _shared_value_files(
@@ -253,7 +237,7 @@ def _shared_value_files(
 def _value_file(
     root: Path, document: Document, path: DocPath, value_file: str
 ) -> Iterator[Finding]:
-    if _is_template(value_file):
+    if layout.is_template(value_file):
         yield _finding(
             rules.CHART_UNCHECKED_VALUE_FILE.id,
             Severity.INFO,
@@ -367,7 +351,7 @@ def _olm_v1_subscriptions(repo: ValuesRepo, group: str, document: Document) -> I
 
 def _namespace_names(repo: ValuesRepo, group: str, document: Document) -> Iterator[Finding]:
     for namespace, path in repo.namespaces(group).items():
-        if not _is_template(namespace) and not names.is_dns_label(namespace):
+        if not layout.is_template(namespace) and not names.is_dns_label(namespace):
             yield _finding(
                 rules.NAMES_DNS_1123.id,
                 Severity.ERROR,
@@ -477,7 +461,7 @@ def _external_secret(
                 "deploy the secret-store app on this group or fix secretStoreRef",
             )
     for key, property_ in _remote_refs(spec):
-        if _is_template(key) or (property_ and _is_template(property_)):
+        if layout.is_template(key) or (property_ and layout.is_template(property_)):
             continue
         yield from _remote_ref(resource, key, property_, readable, catalogue)
 
@@ -582,7 +566,7 @@ def pushed_keys(resources: Sequence[Resource]) -> set[str]:
             match = item.get("match") if isinstance(item, dict) else None
             ref = match.get("remoteRef") if isinstance(match, dict) else None
             key = ref.get("remoteKey") if isinstance(ref, dict) else None
-            if isinstance(key, str) and not _is_template(key):
+            if isinstance(key, str) and not layout.is_template(key):
                 keys.add(vault_key(key))
     return keys
 

@@ -45,6 +45,11 @@ def add_fact_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--version", dest="cluster_version", help="OpenShift version, major.minor (4.16)"
     )
+    parser.add_argument(
+        "--cluster-name",
+        help="name of the rendered cluster; selects values-<name>.yaml (default: the second "
+        "label of its apps domain, as the operator derives it)",
+    )
     parser.add_argument("--repo-url", help="Git URL of the pattern repository")
     parser.add_argument("--revision", help="branch, tag or commit of the pattern repository")
 
@@ -61,6 +66,7 @@ def facts_from_args(args: argparse.Namespace) -> Facts:
         "local_cluster_domain": getattr(args, "local_domain", None),
         "cluster_platform": args.platform,
         "cluster_version": args.cluster_version,
+        "cluster_name": args.cluster_name,
         "repo_url": args.repo_url,
         "target_revision": args.revision,
     }

@@ -30,7 +30,12 @@ examples:
   mcg-gen render --group hub -o out/               one file per resource in out/
   mcg-gen render --group group-one --facts facts.yaml --platform Azure --version 4.17
 
-What is rendered: the clustergroup chart with values-global.yaml and values-<group>.yaml, then
+  mcg-gen render -g datacenter --platform AWS --version 4.18 --cluster-name dc1
+
+What is rendered: the clustergroup chart with the patterns operator's value-file chain
+(values-global, values-<group>, values-<platform>, values-<platform>-<version>,
+values-<platform>-<group>, values-<version>-<group>, values-<cluster name>, then the hub's
+sharedValueFiles or a managed group's extraValueFiles; missing files skipped), then
 the charts under common/ its Argo CD applications use (the hub's ACM policies, each group's
 ClusterSecretStore), and with --apps every app chart of the repository, each with its own
 value files, parameters and namespace. Nothing contacts a cluster.
@@ -38,7 +43,7 @@ value files, parameters and namespace. Nothing contacts a cluster.
 Cluster facts (what the patterns operator injects as global.*) default to a hub at
 apps.hub.example.com on AWS 4.16, each managed group at apps.<group>.example.com. A facts file
 is YAML with any of: hubClusterDomain, localClusterDomain, clusterDomain, clusterPlatform,
-clusterVersion, repoURL, targetRevision; flags override it.
+clusterVersion, localClusterName, repoURL, targetRevision; flags override it.
 
 With --output-dir each resource goes to <kind>-<namespace>-<name>.yaml (lowercase; "cluster"
 for cluster-scoped ones); other files in the folder are left alone.
@@ -74,14 +79,31 @@ def run(args: argparse.Namespace) -> int:
     repo: Path = args.repo
     if not repo.is_dir():
         raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    notes: list[str] = []
     resources = render_group(
-        repo, args.group, facts_from_args(args), apps=args.apps, timeout=args.timeout
+        repo, args.group, facts_from_args(args), apps=args.apps, timeout=args.timeout, notes=notes
     )
+    for note in notes:
+        print(f"info: {note}", file=sys.stderr)
+    for warning in _duplicate_keys(resources):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.output_dir:
         write_files(args.output_dir, resources)
     else:
         sys.stdout.write(stream(resources))
     return EXIT_OK
+
+
+def _duplicate_keys(resources: Sequence[Resource]) -> list[str]:
+    """A line per key a rendered object repeats (validate reports them as findings)."""
+    from generator.checks.charts import duplicate_key
+
+    found = [
+        duplicate_key(resource, key, line)
+        for resource in resources
+        for key, line in resource.duplicate_keys
+    ]
+    return [f"{finding.file}:{finding.line}: {finding.message}" for finding in found]
 
 
 def stream(resources: Sequence[Resource]) -> str:

@@ -27,6 +27,10 @@ class Facts:
     - `local_cluster_domain`: the hub's domain for the hub group (`main.clusterGroupName`,
       default "hub"), `apps.<group>.example.com` for a managed group;
     - `cluster_domain`: the local domain without its leading `apps.`;
+    - `cluster_name`: the second label of the local domain (`apps.<name>.example.org`), as the
+      operator derives it from the cluster's ingress domain; it selects values-<name>.yaml.
+      The placeholder domains name no cluster (their second label is the group's own name,
+      and values-<group>.yaml merged again last would undo every platform or version file);
     - `repo_url` / `target_revision`: `main.git.repoURL` / `main.git.revision` from
       values-global.yaml, else a placeholder URL / `main`.
     """
@@ -36,6 +40,7 @@ class Facts:
     cluster_domain: str = ""
     cluster_platform: str = "AWS"
     cluster_version: str = "4.16"
+    cluster_name: str = ""
     repo_url: str = ""
     target_revision: str = ""
 
@@ -47,6 +52,7 @@ _FACT_KEYS = {
     "clusterDomain": "cluster_domain",
     "clusterPlatform": "cluster_platform",
     "clusterVersion": "cluster_version",
+    "localClusterName": "cluster_name",
     "repoURL": "repo_url",
     "targetRevision": "target_revision",
 }
@@ -82,7 +88,7 @@ def injected_globals(values: dict[str, Any], group: str, facts: Facts) -> dict[s
     git = _mapping(main.get("git"))
     hub_group = str(main.get("clusterGroupName") or layout.DEFAULT_HUB)
     local = facts.local_cluster_domain or (
-        facts.hub_cluster_domain if group == hub_group else f"apps.{group}.example.com"
+        facts.hub_cluster_domain if group == hub_group else _placeholder_domain(group)
     )
     pattern = str(values["global"].get("pattern") or "pattern")
     return {
@@ -94,8 +100,42 @@ def injected_globals(values: dict[str, Any], group: str, facts: Facts) -> dict[s
         "clusterDomain": facts.cluster_domain or local.removeprefix("apps."),
         "clusterPlatform": facts.cluster_platform,
         "clusterVersion": facts.cluster_version,
+        "localClusterName": facts.cluster_name or _cluster_name(local, group),
         "namespace": f"{pattern}-{group}",
     }
+
+
+def operator_parameters(values: dict[str, Any], group: str, facts: Facts) -> dict[str, Any]:
+    """Every `global.*` parameter the patterns operator (and, for a managed cluster, the acm
+    chart's policy) passes to the clustergroup chart: the facts, and what it takes from
+    `main.multiSourceConfig` of values-global.yaml. Parameters win over every value file."""
+    main = _mapping(values.get("main"))
+    multi_source = _mapping(main.get("multiSourceConfig"))
+    facts_values = injected_globals(values, group, facts)
+    enabled = multi_source.get("enabled")
+    return {
+        **facts_values,
+        "originURL": facts_values["repoURL"],
+        "privateRepo": False,
+        # the operator's defaults when the Pattern leaves them out
+        "multiSourceSupport": True if enabled is None else bool(enabled),
+        "multiSourceRepoUrl": str(multi_source.get("helmRepoUrl") or layout.DEFAULT_HELM_REPO),
+        "multiSourceTargetRevision": str(
+            multi_source.get("clusterGroupChartVersion") or layout.DEFAULT_CLUSTERGROUP_VERSION
+        ),
+        "vpArgoNamespace": layout.DEFAULT_ARGO_NAMESPACE,
+    }
+
+
+def _cluster_name(local_domain: str, group: str) -> str:
+    if local_domain in (layout.DEFAULT_HUB_DOMAIN, _placeholder_domain(group)):
+        return ""
+    labels = local_domain.split(".")
+    return labels[1] if len(labels) > 1 else labels[0]
+
+
+def _placeholder_domain(group: str) -> str:
+    return f"apps.{group}.example.com"
 
 
 def _mapping(value: Any) -> dict[str, Any]:

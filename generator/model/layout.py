@@ -8,7 +8,9 @@ repository once links are resolved, never under `.git`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from generator import repofs
 from generator.errors import Location
@@ -26,6 +28,12 @@ BASE_DIR = f"{STATE_DIR}/base"
 DEFAULT_HUB = "hub"
 # The hub's domain when the user gives none: what `render` and the bootstrap files assume.
 DEFAULT_HUB_DOMAIN = "apps.hub.example.com"
+# The Helm repository and clustergroup chart version the patterns operator uses when
+# main.multiSourceConfig names none (a repository without common/operator-install).
+DEFAULT_HELM_REPO = "https://charts.validatedpatterns.io/"
+DEFAULT_CLUSTERGROUP_VERSION = "0.9.*"
+# The cluster-wide Argo CD namespace the operator passes as global.vpArgoNamespace.
+DEFAULT_ARGO_NAMESPACE = "openshift-gitops"
 # Argo CD's multi-source reference to the pattern repository in value-file paths.
 PATTERN_REF = "$patternref/"
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://")
@@ -40,6 +48,58 @@ VENDORED_COMMON_UNREAD = ("ansible/tests", "examples")
 def group_file(group: str) -> str:
     """The values file of a cluster group: `values-<group>.yaml`."""
     return f"{VALUES_PREFIX}{group}{VALUES_SUFFIX}"
+
+
+def clustergroup_value_files(
+    group: str,
+    *,
+    platform: str,
+    version: str,
+    cluster_name: str,
+) -> list[str]:
+    """The value files the patterns operator (for the hub) and the acm chart's policy (for a
+    managed cluster) give the clustergroup chart, as repository paths in merge order (later
+    wins): values-global, values-<group>, values-<platform>, values-<platform>-<version>,
+    values-<platform>-<group>, values-<version>-<group>, values-<cluster name>. Files named by
+    an empty fact are left out; missing files are skipped by whoever reads the chain (Argo CD's
+    `ignoreMissingValueFiles`)."""
+    names = [
+        (group,),
+        (platform,),
+        (platform, version),
+        (platform, group),
+        (version, group),
+        (cluster_name,),
+    ]
+    return [GLOBAL_FILE] + [
+        f"{VALUES_PREFIX}{'-'.join(parts)}{VALUES_SUFFIX}" for parts in names if all(parts)
+    ]
+
+
+# `{{ $.Values.x.y }}` / `{{ .Values.x.y }}`: the only templates in a value-file path that are
+# expanded offline (a path is data from the repository, never given to a template engine).
+_VALUE_REFERENCE = re.compile(r"\{\{-?\s*\$?\.Values\.([A-Za-z0-9_.]+?)\s*-?\}\}")
+
+
+def expand_value_file(entry: str, values: Mapping[str, Any]) -> str:
+    """A templated value-file path (`/overrides/values-{{ $.Values.global.clusterPlatform }}.yaml`)
+    with each plain `.Values` reference replaced from `values`; a reference to nothing, and any
+    other template, is left as it is (see `is_template`)."""
+
+    def replace(match: re.Match[str]) -> str:
+        found: Any = values
+        for key in match.group(1).split("."):
+            found = found.get(key) if isinstance(found, Mapping) else None
+        if found is None or isinstance(found, Mapping | list):
+            return match.group(0)
+        return str(found).lower() if isinstance(found, bool) else str(found)
+
+    return _VALUE_REFERENCE.sub(replace, entry)
+
+
+def is_template(entry: str) -> bool:
+    """Whether a value-file path still holds a template, so which file it names is unknown."""
+    return "{{" in entry
 
 
 def is_values_secret(name: str) -> bool:

@@ -230,7 +230,24 @@ def load_values_repo(root: Path) -> ValuesRepo:
             repo.groups[name] = document
         else:
             repo.others[name] = document
+    for name in _override_files(repo):
+        repo.others[name] = repo.groups.pop(name)
     return repo
+
+
+def _override_files(repo: ValuesRepo) -> list[str]:
+    """Files that look like a group's but override one: values-<cluster name>.yaml (the last
+    file of the operator's chain) has a clusterGroup section too. A group's own file names the
+    group (`clusterGroup.name`) or stands in for the hub, or the group is the hub or one of the
+    groups it manages."""
+    groups = {repo.hub_name, *repo.managed_group_names()}
+    return [
+        name
+        for name in repo.groups
+        if name not in groups
+        and "name" not in repo.cluster_group(name)
+        and repo.alternate_hub_of(name) is None
+    ]
 
 
 def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

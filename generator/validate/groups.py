@@ -82,6 +82,11 @@ def check_group(
                 inputs.add(str(chart_folder))
             continue
         resources += rendered.resources
+        findings += [
+            charts.duplicate_key(resource, key, line)
+            for resource in rendered.resources
+            for key, line in resource.duplicate_keys
+        ]
         if rendered.chart_dir is not None:
             rendered_charts.setdefault(str(rendered.chart_dir), rendered.chart)
             if rendered.chart in lint:
