@@ -607,6 +607,21 @@ def reader_policy(mount: str, prefixes: Sequence[str]) -> str:
     )
 
 
+# Where PushSecrets write: every cluster group may manage secrets under this prefix of the KV
+# mount, as with the loader's pushsecrets policy, which every role it makes carries.
+PUSH_PREFIX = "pushsecrets"
+
+
+def push_policy(mount: str) -> str:
+    """An ACL policy that lets External Secrets' PushSecrets write, read, list and delete the
+    secrets under `<mount>/pushsecrets/` (their data and metadata)."""
+    return "".join(
+        f'path "{mount}/{kind}/{PUSH_PREFIX}/*" {{\n'
+        '  capabilities = ["create", "read", "update", "delete", "list"]\n}\n'
+        for kind in ("data", "metadata")
+    )
+
+
 def ensure_acl_policy(client: Client, name: str, policy: str, *, dry_run: bool = False) -> Change:
     return _ensure_data(client, f"sys/policies/acl/{name}", {"policy": policy}, dry_run=dry_run)
 

@@ -317,8 +317,8 @@ def test_init_prepares_vault_once_and_says_what_remains(
         "unchanged KV version 2 secrets engine secret/",  # the dev server has one
         "created   password policy validatedPatternDefaultPolicy",
         "created   password policy pinPolicy",
-        "created   ACL policy hub-secret (reads global, hub)",
-        "created   ACL policy edge-secret (reads global, edge)",
+        "created   ACL policy hub-secret (reads global, hub; PushSecrets write secret/",
+        "created   ACL policy edge-secret (reads global, edge; PushSecrets write secret/pushse",
         "created   Kubernetes auth auth/hub/",
         "created   role auth/hub/role/hub-role",
         "created   Kubernetes auth auth/edge1.example.com/",

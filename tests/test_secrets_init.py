@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from hvac.exceptions import Forbidden
 
 from tests.conftest import Result
 from tests.openbao import StoredOpenBao
@@ -152,7 +153,7 @@ def test_init_from_zero_to_loaded_and_unseal_after_a_restart(
     for step in (
         "would create KV version 2 secrets engine secret/",
         "would create password policy validatedPatternDefaultPolicy",
-        "would create ACL policy edge-secret (reads global, edge)",
+        "would create ACL policy edge-secret (reads global, edge; PushSecrets write secret/",
         "would create Kubernetes auth auth/hub/",
         "would create configuration auth/hub/config (API server https://api.hub.example.com:6443)",
         "would create Kubernetes auth auth/edge1.example.com/",
@@ -205,6 +206,16 @@ def test_init_from_zero_to_loaded_and_unseal_after_a_restart(
     assert 'path "secret/data/edge/*"' in edge_policy
     assert 'path "secret/metadata/edge/*" {\n  capabilities = ["read", "list"]' in edge_policy
     assert "hub" not in edge_policy
+    # what the edge clusters' External Secrets may do with it: PushSecrets under pushsecrets/
+    edge_token = client.auth.token.create(policies=["edge-secret"], ttl="10m")["auth"]
+    as_edge = stored_openbao.client(edge_token["client_token"])
+    as_edge.secrets.kv.v2.create_or_update_secret(
+        path="pushsecrets/made-on-edge", secret={"k": "v"}, mount_point="secret"
+    )
+    with pytest.raises(Forbidden):
+        as_edge.secrets.kv.v2.create_or_update_secret(
+            path="edge/edge-token", secret={"k": "v"}, mount_point="secret"
+        )
 
     # the root token of the keys file serves when no VAULT_TOKEN is set; nothing changes
     again = cli(*init)

@@ -59,7 +59,8 @@ from --keys-file. Then, with VAULT_TOKEN (or --token, or the keys file's root to
 creates (or leaves as they are) the KV version 2 mount, the password policies
 (validatedPatternDefaultPolicy and the template's vaultPolicies), one ACL policy per cluster
 group ('<group>-secret': read the secrets under the prefixes the group may read, and read and
-list their metadata, as External Secrets' dataFrom.find does), and the Kubernetes auth mounts
+list their metadata, as External Secrets' dataFrom.find does; and manage those under
+pushsecrets/, where PushSecrets write, as the loader allows), and the Kubernetes auth mounts
 and roles the ClusterSecretStore logs in with ('<group>-role'; the hub through the 'hub'
 mount, each managed cluster through a mount named after its cluster domain).
 
@@ -687,8 +688,10 @@ def run_init(args: argparse.Namespace) -> int:
         apply(f"password policy {name}", vault.ensure_password_policy, name, policy)
     for group in repo.groups:
         text = "".join(vault.reader_policy(m, group.readable_prefixes) for m in mounts)
+        text += vault.push_policy(args.mount)
         apply(
-            f"ACL policy {group.name}-secret (reads {', '.join(group.readable_prefixes)})",
+            f"ACL policy {group.name}-secret (reads {', '.join(group.readable_prefixes)}; "
+            f"PushSecrets write {args.mount}/{vault.PUSH_PREFIX}/)",
             vault.ensure_acl_policy,
             f"{group.name}-secret",
             text,
