@@ -106,7 +106,7 @@ def _context(document: Document) -> tuple[tuple[str | int, ...], tuple[str | int
     named = []
     for kind, found in (("cluster", clusters), ("user", users)):
         name = context.get(kind) if isinstance(context, dict) else None
-        if name not in found:
+        if not isinstance(name, str) or name not in found:
             raise _error(
                 document, ("contexts", chosen, "context", kind), f"names no {kind} '{name}'", ""
             )
