@@ -341,7 +341,7 @@ def initialise(client: Client, shares: int = 5, threshold: int = 3) -> InitKeys:
     """Initialise an uninitialised Vault (Vault's default 5 key shares, 3 to unseal)."""
     answer = _attempt(
         client,
-        "initialise Vault",
+        "initialise",
         lambda: client.sys.initialize(secret_shares=shares, secret_threshold=threshold),
     )
     answer = answer or {}
@@ -354,7 +354,7 @@ def initialise(client: Client, shares: int = 5, threshold: int = 3) -> InitKeys:
 def unseal(client: Client, keys: Sequence[str]) -> int:
     """Submit unseal key shares until Vault is unsealed; the number of shares used."""
     for used, key in enumerate(keys, start=1):
-        status = _attempt(client, "unseal Vault", partial(client.sys.submit_unseal_key, key=key))
+        status = _attempt(client, "unseal", partial(client.sys.submit_unseal_key, key=key))
         if not (status or {}).get("sealed", True):
             _wait_until_active(client)
             return used

@@ -7,10 +7,12 @@ unsealed from the keys file, with everything still there. No Vault client is moc
 from __future__ import annotations
 
 import base64
+import http.server
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -310,3 +312,45 @@ def test_kubernetes_auth_from_flags_and_bad_kubeconfigs(
     no_ca = cli("secrets", "init", str(repo), "--kubeconfig-dir", str(bad))
     assert no_ca.code == 1 and "Vault needs the cluster's CA" in no_ca.err
     assert f"{bad / 'hub.kubeconfig'}:" in no_ca.err and "Traceback" not in no_ca.err
+
+
+@pytest.fixture
+def failing_init() -> Iterator[str]:
+    """A server that says it is an uninitialised Vault, then fails the init request."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, code: int, body: dict[str, Any]) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:
+            self._answer(200, {"initialized": False, "sealed": True, "t": 0, "n": 0})
+
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer(500, {"errors": ["storage is on fire"]})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_failed_init_leaves_no_keys_file(
+    cli: Cli, setup: dict[str, Any], failing_init: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_ADDR", failing_init)
+    result = cli("secrets", "init", str(setup["repo"]), "--keys-file", str(setup["keys"]))
+    assert result.code == 1
+    assert "Vault refused to initialise: storage is on fire" in result.err
+    assert "Traceback" not in result.err
+    assert not setup["keys"].exists()
