@@ -118,7 +118,8 @@ def register(subparsers: Any) -> None:
     init = actions.add_parser(
         "init",
         help="prepare Vault: KV mount, password and ACL policies, Kubernetes auth roles",
-        description="Prepare a Vault for the pattern. Idempotent.",
+        description="Initialise and unseal a new Vault, then prepare it for the pattern. Running "
+        "it again changes nothing.",
         epilog=INIT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
