@@ -118,8 +118,15 @@ def test_external_secret_reading_an_undeclared_path(mcg: Path, cli: Any) -> None
     code, findings = findings_of(cli, mcg)
     assert code == 1
     [finding] = [f for f in findings if f["rule"] == "links/external-secret-unknown"]
-    assert finding["file"] == "charts/all/config-demo/templates/externalsecrets.yaml"
+    # the line that names the path, not the template rendering it; the template is generated
+    # from pattern.yaml, so that is where the secret is declared
+    values = mcg / "charts/all/config-demo/values.yaml"
+    assert (finding["file"], finding["line"]) == (
+        "charts/all/config-demo/values.yaml",
+        line_of(values, "global/config-dem0"),
+    )
     assert "secret/data/global/config-dem0" in finding["message"]
+    assert "pattern.yaml" in finding["hint"] and "mcg-gen generate" in finding["hint"]
 
 
 def test_external_secret_reading_a_missing_field(mcg: Path, cli: Any) -> None:
@@ -132,6 +139,11 @@ def test_external_secret_reading_a_missing_field(mcg: Path, cli: Any) -> None:
     assert code == 1
     [finding] = [f for f in findings if f["rule"] == "links/external-secret-unknown"]
     assert "property 'pasword'" in finding["message"]
+    values = mcg / "charts/all/config-demo/values.yaml"
+    assert (finding["file"], finding["line"]) == (
+        "charts/all/config-demo/values.yaml",
+        line_of(values, "- pasword"),
+    )
     assert "fields of 'config-demo': secret" in finding["hint"]
 
 

@@ -264,3 +264,38 @@ def test_a_baseline_that_is_not_one_is_a_clear_error(
     assert result.code == 1
     assert "not a baseline file" in result.err and "--write-baseline" in result.err
     assert "Traceback" not in result.err
+
+
+def test_keys_the_repositorys_own_templates_read_are_not_unknown(
+    hand_written: Path, cli: Any
+) -> None:
+    (hand_written / "charts/all/hello-world/templates/storage.yaml").write_text(
+        "{{- if .Values.clusterGroup.storageClass }}\n"
+        '# {{ index .Values "clusterGroup" "tier" }}\n'
+        "{{- end }}\n"
+    )
+    edit(
+        hand_written / "values-hub.yaml",
+        "  name: hub\n",
+        "  name: hub\n  storageClass: gp3\n  tier: gold\n  storageClas: gp3\n",
+    )
+    code, findings = findings_of(cli, hand_written)
+    line = line_of(hand_written / "values-hub.yaml", "storageClas: gp3")
+    assert errors(findings) == [("values/unknown-key", "values-hub.yaml", line)]
+    assert code == 1
+
+
+def test_keys_a_vendored_charts_schema_refuses_are_one_finding(
+    hand_written: Path, cli: Any
+) -> None:
+    # an older clustergroup chart whose values.schema.json allows no unknown clusterGroup key:
+    # Helm refuses to render it, and the unknown key is the line to edit
+    schema_file = hand_written / "common/clustergroup/values.schema.json"
+    schema = json.loads(schema_file.read_text())
+    schema["properties"]["clusterGroup"]["additionalProperties"] = False
+    schema_file.write_text(json.dumps(schema))
+    edit(hand_written / "values-hub.yaml", "  name: hub\n", "  name: hub\n  storageClas: gp3\n")
+    code, findings = findings_of(cli, hand_written)
+    line = line_of(hand_written / "values-hub.yaml", "storageClas: gp3")
+    assert errors(findings) == [("values/unknown-key", "values-hub.yaml", line)]
+    assert code == 1

@@ -7,7 +7,7 @@ secret template through the model's `Secret`s, and the rendered resources of eac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -538,6 +538,7 @@ def _remote_ref(
             f"ExternalSecret '{resource.name}' reads property '{property_}' of {key}, which has "
             f"no such field",
             f"fields of '{name}': {known}",
+            anchor=f"{vault_key(key)}#{property_}",
         )
     if prefix not in readable:
         yield Finding(
@@ -547,6 +548,7 @@ def _remote_ref(
             f"ExternalSecret '{resource.name}' on group '{resource.group}' reads {key}, but that "
             f"group can read only the prefixes {', '.join(sorted(readable))}",
             f"put the secret under 'global' or '{resource.group}'",
+            anchor=vault_key(key),
         )
 
 
@@ -578,3 +580,61 @@ def without_pushed_reads(findings: Sequence[Finding], pushed: set[str]) -> list[
         for finding in findings
         if not (finding.rule == rules.LINKS_EXTERNAL_SECRET_UNKNOWN.id and finding.anchor in pushed)
     ]
+
+
+def secret_read_source(finding: Finding, chart_values: Document) -> Finding:
+    """An ExternalSecret finding moved from the template that renders it to the line of the
+    chart's values.yaml that names the Vault path (and the property), when one does: that line
+    is the one to edit. Unchanged when values.yaml does not name it."""
+    if finding.rule not in SECRET_READ_RULES or not finding.anchor:
+        return finding
+    key, _, property_ = finding.anchor.partition("#")
+    found = _scalar_path(chart_values.data, (), lambda value: value.strip("/") == key)
+    if found is None:
+        return finding
+    if property_:
+        # the property is named next to the path: in the same entry of values.yaml
+        entry = found[:-1]
+        subtree = _subtree(chart_values.data, entry)
+        near = _scalar_path(subtree, entry, lambda value: value == property_)
+        found = near or found
+    where = chart_values.location(found)
+    return Finding(
+        finding.rule,
+        finding.severity,
+        where.file,
+        where.line,
+        where.column,
+        finding.message,
+        finding.hint,
+        anchor=finding.anchor,
+    )
+
+
+SECRET_READ_RULES = frozenset(
+    (rules.LINKS_EXTERNAL_SECRET_UNKNOWN.id, rules.LINKS_EXTERNAL_SECRET_PREFIX.id)
+)
+
+
+def _subtree(data: Any, path: DocPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _scalar_path(data: Any, path: DocPath, wanted: Callable[[str], bool]) -> DocPath | None:
+    """The first path (depth first) under `data` of a string value that `wanted` accepts."""
+    if isinstance(data, str):
+        return path if wanted(data) else None
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for part, value in items:
+        found = _scalar_path(value, (*path, part), wanted)
+        if found is not None:
+            return found
+    return None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Literal
 
-from generator import rules
+from generator import repofs, rules
+from generator.errors import McgError
 from generator.findings import Finding, Severity
+from generator.model import layout
 from generator.schema_check import dotted, finding_at, schema_findings
 from generator.yamlio import Document
 
@@ -52,3 +56,48 @@ def no_op_overrides(doc: Document, replaced: Iterable[str]) -> list[Finding]:
                 )
             )
     return findings
+
+
+# `.Values.clusterGroup.storageClass`, `$.Values.storageSystem`, `index .Values "clusterGroup"
+# "storageClass"`: the top-level key and, under clusterGroup, the key a template reads.
+_DOTTED_READ = re.compile(r"\.Values\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
+_INDEX_READ = re.compile(r'index\s+\$?\.Values\s+"([^"]+)"(?:\s+"([^"]+)")?')
+_TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt")
+_TEMPLATE_FOLDERS = ("charts", layout.VENDORED_COMMON)
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+def keys_read_by_templates(root: Path) -> set[str]:
+    """Top-level keys and `clusterGroup.<key>`s that some template of the repository reads.
+
+    Every Application gets values-global.yaml and values-<group>.yaml, so a key a chart of the
+    repository reads is not unknown even when no schema names it."""
+    unread = set(layout.unread_vendored_folders(root))
+    read: set[str] = set()
+    for folder in _TEMPLATE_FOLDERS:
+        for _, path, _ in repofs.walk(root / folder):
+            if "templates" not in path.parts or not path.name.endswith(_TEMPLATE_SUFFIXES):
+                continue
+            if any(path.is_relative_to(skipped) for skipped in unread):
+                continue
+            if not repofs.is_confined(root, path):
+                continue
+            try:
+                text = repofs.read_bytes(path, limit=MAX_TEMPLATE_BYTES).decode("utf-8", "replace")
+            except McgError:
+                continue
+            for pattern in (_DOTTED_READ, _INDEX_READ):
+                for top, below in pattern.findall(text):
+                    read.add(top)
+                    if top == "clusterGroup" and below:
+                        read.add(f"clusterGroup.{below}")
+    return read
+
+
+def without_keys_read(findings: Sequence[Finding], read: set[str]) -> list[Finding]:
+    """`findings` less the unknown-key findings of keys a template of the repository reads."""
+    return [
+        finding
+        for finding in findings
+        if not (finding.rule == rules.VALUES_UNKNOWN_KEY.id and finding.anchor in read)
+    ]

@@ -10,6 +10,7 @@ leaves a finding and the other layers go on.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from generator.findings import Finding, Severity, error_findings, relative_to
 from generator.model import layout
 from generator.model.layout import GLOBAL_FILE, SECRET_TEMPLATE_FILE, SPEC_FILE
 from generator.model.values import ValuesRepo, load_values_repo
+from generator.schema_check import dotted
 from generator.validate.groups import check_groups
 from generator.validate.options import Options, Outcome, Progress
 
@@ -95,23 +97,83 @@ def _validate(
     _hygiene(repo, outcome, store)
     # the same chart rendered for several groups repeats its findings: report each once
     findings = dict.fromkeys(_source_position(f, repo) for f in outcome.findings)
-    outcome.findings = _one_per_cause(list(findings))
+    outcome.findings = _secret_reads_at_their_source(repo, _one_per_cause(list(findings)))
     return outcome
+
+
+def _secret_reads_at_their_source(repo: Path, findings: list[Finding]) -> list[Finding]:
+    """ExternalSecret findings at the chart's values.yaml line naming the Vault path, not at the
+    template that renders it; in a generated repository the secret template is pattern.yaml's,
+    so the hint says to change pattern.yaml."""
+    from generator.yamlio import load_file
+
+    documents: dict[str, Document | None] = {}
+
+    def chart_values(chart: str) -> Document | None:
+        if chart not in documents:
+            name = f"{chart}/values.yaml"
+            path = layout.existing(repo, name)
+            try:
+                documents[chart] = load_file(path, name) if path and path.is_file() else None
+            except McgError:
+                documents[chart] = None
+        return documents[chart]
+
+    generated = (repo / SPEC_FILE).is_file()
+    moved = []
+    for finding in findings:
+        if finding.rule in links.SECRET_READ_RULES and "/templates/" in finding.file:
+            document = chart_values(finding.file.split("/templates/")[0])
+            if document is not None:
+                finding = links.secret_read_source(finding, document)
+        if (
+            generated
+            and finding.rule in links.SECRET_READ_RULES
+            and SECRET_TEMPLATE_FILE in finding.hint
+        ):
+            hint = finding.hint.replace(SECRET_TEMPLATE_FILE, f"the secrets of {SPEC_FILE}")
+            finding = dataclasses.replace(finding, hint=f"{hint}, then run 'mcg-gen generate'")
+        moved.append(finding)
+    return moved
+
+
+# Helm's complaint when a chart's values.schema.json refuses keys: "at '/main': additional
+# properties 'a', 'b' not allowed"
+_SCHEMA_EXTRA_KEYS = re.compile(r"at '(/[^']*)': additional propert(?:y|ies) ((?:'[^']*'(?:, )?)+)")
 
 
 def _one_per_cause(findings: list[Finding]) -> list[Finding]:
     """A group that could not be rendered because of a line that a values or links finding
-    already names (clusterGroup.name, an application's path) is that finding, not a second one."""
+    already names (clusterGroup.name, an application's path), or because the chart's own schema
+    refuses keys already reported as unknown, is that finding, not a second one."""
     named = {
         (f.file, f.line)
         for f in findings
         if f.line and rules.layer_of(f.rule) in ("values", "links", "names")
     }
-    return [
-        f
-        for f in findings
-        if not (f.rule == rules.CHART_RENDER_ERROR.id and (f.file, f.line) in named)
-    ]
+    unknown = {f.anchor for f in findings if f.rule == rules.VALUES_UNKNOWN_KEY.id}
+
+    def repeats(finding: Finding) -> bool:
+        if finding.rule != rules.CHART_RENDER_ERROR.id:
+            return False
+        if (finding.file, finding.line) in named:
+            return True
+        refused = [
+            dotted([*_pointer_parts(pointer), key])
+            for pointer, keys in _SCHEMA_EXTRA_KEYS.findall(finding.message)
+            for key in re.findall(r"'([^']*)'", keys)
+        ]
+        return bool(refused) and all(path in unknown for path in refused)
+
+    return [finding for finding in findings if not repeats(finding)]
+
+
+def _pointer_parts(pointer: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for part in pointer.strip("/").split("/") if pointer.strip("/") else []:
+        text = part.replace("~1", "/").replace("~0", "~")
+        parts.append(int(text) if text.isdigit() else text)
+    return parts
 
 
 def _options_key(options: Options) -> list[Any]:
@@ -204,9 +266,16 @@ def _other_values_files(repo: Path, values: ValuesRepo) -> Iterable[Path]:
 
 
 def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache.Cache) -> None:
-    from generator.checks.values import ValuesKind, check_values_file, no_op_overrides
+    from generator.checks.values import (
+        ValuesKind,
+        check_values_file,
+        keys_read_by_templates,
+        no_op_overrides,
+        without_keys_read,
+    )
     from generator.yamlio import load_file
 
+    read_by_templates = keys_read_by_templates(repo)
     listed = sorted(
         {
             key
@@ -236,7 +305,8 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
             findings = check_values_file(loaded, kind)
             return findings + no_op_overrides(loaded, listed) if kind == "override" else findings
 
-        outcome.findings += store.remember_findings(f"values:{name}", key, compute)
+        found = store.remember_findings(f"values:{name}", key, compute)
+        outcome.findings += without_keys_read(found, read_by_templates) if found else found
 
     if values.global_doc is not None:
         check(GLOBAL_FILE, "global", values.global_doc, ())
