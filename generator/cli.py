@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "generator.commands.diff",
     "generator.commands.import_repo",
     "generator.commands.add",
+    "generator.commands.graph",
 )
 
 

@@ -690,11 +690,12 @@ def run_init(args: argparse.Namespace) -> int:
     for group in repo.groups:
         text = "".join(vault.reader_policy(m, group.readable_prefixes) for m in mounts)
         text += vault.push_policy(args.mount)
+        policy_name = names.vault_reader_policy(group.name)
         apply(
-            f"ACL policy {group.name}-secret (reads {', '.join(group.readable_prefixes)}; "
+            f"ACL policy {policy_name} (reads {', '.join(group.readable_prefixes)}; "
             f"PushSecrets write {args.mount}/{vault.PUSH_PREFIX}/)",
             vault.ensure_acl_policy,
-            f"{group.name}-secret",
+            policy_name,
             text,
         )
     for group_name, mount, access in auth:
@@ -708,10 +709,10 @@ def run_init(args: argparse.Namespace) -> int:
             )
         role = vault.Role(
             mount=mount,
-            name=f"{group_name}-role",
+            name=names.vault_role(group_name),
             service_accounts=(account,),
             namespaces=(namespace,),
-            policies=(f"{group_name}-secret",),
+            policies=(names.vault_reader_policy(group_name),),
         )
         apply(f"role {role.path}", vault.ensure_kubernetes_role, role)
     if dry_run:

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator import __version__, bundled
+from generator.emit import graph
 from generator.emit.appchart import app_chart_files
 from generator.emit.secrets import secret_template, template_header
 from generator.emit.values import global_values, group_values
@@ -100,6 +101,7 @@ def _scaffolding(pattern: Pattern) -> dict[str, bytes]:
     ]
     readme = _render(
         "README.md.j2",
+        topology=graph.mermaid(graph.topology(pattern)),
         name=pattern.name,
         description=pattern.description or "A Multicloud GitOps pattern.",
         groups=pattern.cluster_groups,

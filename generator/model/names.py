@@ -42,6 +42,16 @@ def argocd_route_label(pattern: str, group: str) -> str:
 DEFAULT_MOUNT = "secret"
 
 
+def vault_reader_policy(group: str) -> str:
+    """The Vault ACL policy that lets a cluster group read its prefixes."""
+    return f"{group}-secret"
+
+
+def vault_role(group: str) -> str:
+    """The Kubernetes auth role a group's ClusterSecretStore logs in with."""
+    return f"{group}-role"
+
+
 def vault_path(mount: str, prefix: str, secret: str) -> str:
     """The KV v2 API path of a secret, as ExternalSecrets read it (`secret/data/global/x`)."""
     return f"{mount}/data/{prefix}/{secret}"
