@@ -214,7 +214,7 @@ def test_repository_scaffolding(example_repo: Callable[[str], Path]) -> None:
     ignored = (repo / ".gitignore").read_text().splitlines()
     assert "values-secret.yaml" in ignored
     hooks = load(repo, ".pre-commit-config.yaml")["repos"][0]["hooks"]
-    assert hooks[0]["entry"] == "mcg-gen validate"
+    assert [hook["id"] for hook in hooks] == ["mcg-gen-validate", "mcg-gen-generate-check"]
     workflow = load(repo, ".github/workflows/validate.yaml")
     steps = workflow["jobs"]["validate"]["steps"]
     assert any("mcg-gen validate" in step.get("run", "") for step in steps)

@@ -59,3 +59,23 @@ def test_the_spec_shown_in_the_readme_is_valid() -> None:
     pattern = parse_spec(example)
     assert [group.name for group in pattern.cluster_groups] == ["hub", "group-one"]
     assert pattern.apps["config-demo"].secrets == ("config-demo",)
+
+
+def test_the_readme_has_two_set_up_commands_and_ci_runs_the_second() -> None:
+    import re
+
+    readme = (PROJECT / "README.md").read_text()
+    section = readme.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    commands = [
+        line
+        for block in re.findall(r"```sh\n(.*?)```", section, re.S)
+        for line in block.splitlines()
+        if line and not line.startswith("#")
+    ]
+    install, test = commands
+    # The example repository is created outside the checkout, by the mcg-gen just installed.
+    assert install.startswith("python3 -m venv .venv && .venv/bin/pip install . && ")
+    assert install.endswith(" --output ~/my-pattern")
+    test_command = test.split(" && ")[-1]
+    ci = (PROJECT / ".ci/run").read_text().splitlines()
+    assert test_command in ci

@@ -6,14 +6,16 @@ Pure: it reads the model and the files shipped with mcg-gen, never the target re
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from generator import __version__, bundled
+from generator import bundled
 from generator.emit import graph
 from generator.emit.appchart import app_chart_files
 from generator.emit.secrets import secret_template, template_header
+from generator.emit.tooling import PIPELINES, template_context
 from generator.emit.values import global_values, group_values
 from generator.errors import McgError
 from generator.model import layout, platform
@@ -39,6 +41,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["code"] = lambda value: f"`{value}`"
+    # A YAML scalar for any string (a JSON string is valid YAML): URLs and commands from the spec.
+    env.filters["yaml"] = json.dumps
     return env
 
 
@@ -99,6 +103,11 @@ def _scaffolding(pattern: Pattern) -> dict[str, bytes]:
         }
         for secret in pattern.secrets.values()
     ]
+    tooling = template_context(pattern.tooling)
+    pipelines = {
+        PIPELINES[system][0]: _render(PIPELINES[system][1], **tooling)
+        for system in pattern.tooling.ci
+    }
     readme = _render(
         "README.md.j2",
         topology=graph.mermaid(graph.topology(pattern)),
@@ -110,14 +119,13 @@ def _scaffolding(pattern: Pattern) -> dict[str, bytes]:
         hub=pattern.hub.name,
         repo_url=pattern.repo_url,
         revision=pattern.revision,
+        pipelines=sorted(pipelines),
     )
     return {
         "README.md": readme,
         ".gitignore": _render("gitignore.j2"),
-        ".pre-commit-config.yaml": _render("pre-commit-config.yaml.j2"),
-        ".github/workflows/validate.yaml": _render(
-            "validate-workflow.yaml.j2", version=__version__
-        ),
+        layout.PRE_COMMIT_CONFIG: _render("pre-commit-config.yaml.j2", **tooling),
+        **pipelines,
         "pattern-metadata.yaml": _yaml(_metadata(pattern)),
         "bootstrap/hub-application.yaml": _yaml(_hub_application(pattern)),
         "bootstrap/pattern.yaml": _yaml(_pattern_resource(pattern)),

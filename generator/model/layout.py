@@ -24,6 +24,10 @@ VALUES_SUFFIX = ".yaml"
 STATE_DIR = ".mcg-gen"
 # What mcg-gen last wrote of each generated file (committed): the base of three-way merges.
 BASE_DIR = f"{STATE_DIR}/base"
+# What the generated repository runs mcg-gen with: pre-commit, and a pipeline per CI system.
+PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+GITHUB_WORKFLOW = ".github/workflows/validate.yaml"
+GITLAB_PIPELINE = ".gitlab-ci.yml"
 # The hub's cluster group when values-global.yaml names none (`main.clusterGroupName`).
 DEFAULT_HUB = "hub"
 # The hub's domain when the user gives none: what `render` and the bootstrap files assume.

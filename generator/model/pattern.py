@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from generator import SOURCE_REPOSITORY
 from generator.model import names
 
 SyncPolicy = Literal["Automatic", "Manual"]
+HookSource = Literal["remote", "local"]
+CiSystem = Literal["github", "gitlab"]
 FieldSource = Literal["generate", "prompt", "file", "required"]
 
 DEFAULT_VAULT_POLICY = "validatedPatternDefaultPolicy"
@@ -28,6 +31,16 @@ class Options:
     use_csv: bool = False
     cluster_group_chart_version: str = "0.9.*"
     application_retry_limit: int = 20
+
+
+@dataclass(frozen=True)
+class Tooling:
+    """How the generated repository runs mcg-gen: where pre-commit and CI install it from, and
+    which CI systems get a pipeline."""
+
+    hooks: HookSource = "remote"
+    hook_repository: str = SOURCE_REPOSITORY
+    ci: tuple[CiSystem, ...] = ("github",)
 
 
 @dataclass(frozen=True)
@@ -155,6 +168,7 @@ class Pattern:
     vault_policies: Mapping[str, str] = field(default_factory=dict)
     description: str | None = None
     extra_values: Mapping[str, Any] = field(default_factory=dict)  # over values-global.yaml
+    tooling: Tooling = field(default_factory=Tooling)
 
     @property
     def cluster_groups(self) -> tuple[ClusterGroup, ...]:

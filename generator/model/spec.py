@@ -25,6 +25,7 @@ from generator.model.pattern import (
     Pattern,
     Secret,
     SecretField,
+    Tooling,
 )
 from generator.schema_check import closest, dotted, schema_findings
 from generator.yamlio import Document, load_file, parse_document
@@ -191,6 +192,7 @@ class _Resolver:
             secrets=secrets,
             vault_policies=dict(data.get("vaultPolicies", {})),
             extra_values=dict(data.get("extraValues", {})),
+            tooling=_tooling(data.get("tooling", {})),
         )
         self._check_secrets(pattern)
         self._check_paths(pattern)
@@ -480,6 +482,15 @@ def _with_namespaces(
         helm_overrides=group.helm_overrides,
         jobs=group.jobs,
         extra_values=group.extra_values,
+    )
+
+
+def _tooling(spec: dict[str, Any]) -> Tooling:
+    defaults = Tooling()
+    return Tooling(
+        hooks=spec.get("hooks", defaults.hooks),
+        hook_repository=spec.get("hookRepository", defaults.hook_repository),
+        ci=tuple(spec.get("ci", defaults.ci)),
     )
 
 
