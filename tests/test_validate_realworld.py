@@ -299,3 +299,35 @@ def test_keys_a_vendored_charts_schema_refuses_are_one_finding(
     line = line_of(hand_written / "values-hub.yaml", "storageClas: gp3")
     assert errors(findings) == [("values/unknown-key", "values-hub.yaml", line)]
     assert code == 1
+
+
+def test_an_invalid_secret_template_is_its_own_finding_not_every_secret_read(
+    hand_written: Path, cli: Any
+) -> None:
+    edit(hand_written / "values-secret.yaml.template", "vaultPrefixes:", "valuePrefixes:")
+    code, findings = findings_of(cli, hand_written)
+    line = line_of(hand_written / "values-secret.yaml.template", "valuePrefixes:")
+    assert errors(findings) == [("secrets/unknown-key", "values-secret.yaml.template", line)]
+    assert not [f for f in findings if f["rule"].startswith("links/external-secret")]
+    assert code == 1
+
+
+def test_applications_may_deploy_to_namespaces_every_openshift_cluster_has(
+    hand_written: Path, cli: Any
+) -> None:
+    edit(
+        hand_written / "values-hub.yaml",
+        "      namespace: hello-world\n",
+        "      namespace: openshift\n",
+    )
+    _, findings = findings_of(cli, hand_written)
+    assert not [f for f in findings if f["rule"] == "links/namespace-undeclared"]
+    edit(
+        hand_written / "values-hub.yaml",
+        "      namespace: openshift\n",
+        "      namespace: hello-wrld\n",
+    )
+    _, findings = findings_of(cli, hand_written)
+    assert [f["rule"] for f in findings if "hello-wrld" in f["message"]] == [
+        "links/namespace-undeclared"
+    ]

@@ -24,14 +24,35 @@ from generator.yamlio import Document
 
 ARGO_DEFAULT_PROJECT = "default"
 GLOBAL_OPERATOR_NAMESPACE = "openshift-operators"
+# namespaces every OpenShift cluster has: an application may deploy there undeclared
+CLUSTER_NAMESPACES = frozenset(
+    (
+        "default",
+        "kube-system",
+        "kube-public",
+        "openshift",
+        "openshift-config",
+        "openshift-config-managed",
+        "openshift-console",
+        "openshift-gitops",
+        "openshift-machine-api",
+        "openshift-marketplace",
+        "openshift-monitoring",
+        "openshift-operators",
+    )
+)
 
 
 @dataclass(frozen=True)
 class SecretCatalogue:
-    """The secret template's secrets, or None when the repository has no template."""
+    """The secret template's secrets, or None when the repository has no template.
+
+    `readable` is false when the template has errors of its own: they are reported, and what
+    ExternalSecrets read cannot be checked against it (no second finding for the same cause)."""
 
     file: str
     secrets: Mapping[str, Secret]
+    readable: bool = True
 
 
 def _finding(
@@ -164,6 +185,7 @@ def _applications(
             isinstance(namespace, str)
             and not layout.is_template(namespace)
             and namespace not in namespaces
+            and namespace not in CLUSTER_NAMESPACES
         ):
             yield _finding(
                 rules.LINKS_NAMESPACE_UNDECLARED.id,
@@ -496,6 +518,8 @@ def _remote_ref(
     catalogue: SecretCatalogue | None,
 ) -> Iterator[Finding]:
     where = (resource.source, resource.line, 0)
+    if catalogue is not None and not catalogue.readable:
+        return
     split = names.parse_vault_path(key)
     if split is None or catalogue is None:
         if catalogue is None:

@@ -332,16 +332,17 @@ def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | No
     from generator.yamlio import load_file
 
     outcome.files.add(SECRET_TEMPLATE_FILE)
+    broken = links.SecretCatalogue(SECRET_TEMPLATE_FILE, {}, readable=False)
     try:
         document = load_file(path, SECRET_TEMPLATE_FILE)
     except McgError as error:
         outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
-        return None
+        return broken
     # The template is meant to be filled in: fields without a value are its point.
     findings = [f for f in check_secrets_format(document) if f.rule != rules.SECRETS_NO_VALUE.id]
     outcome.findings += findings
     if any(f.severity is Severity.ERROR for f in findings):
-        return None
+        return broken
     loaded = secrets_file(document)
     return links.SecretCatalogue(SECRET_TEMPLATE_FILE, {s.name: s for s in loaded.secrets})
 
