@@ -119,6 +119,7 @@ class Cache:
         self._known: dict[str, list[int | str]] | None = None  # path -> [mtime, size, ino, sha]
         self._known_changed = False
         self._started = time.time_ns()
+        self._resolver = repofs.Resolver()  # one run's view of the repository's links
 
     def _stat_table(self) -> dict[str, list[int | str]]:
         if self._known is None:
@@ -182,10 +183,10 @@ class Cache:
     def _allowed(self, path: Path) -> bool:
         """Whether `path`, links resolved, is below a root (and not in the repository's .git)."""
         try:
-            resolved = path.resolve()
+            resolved = self._resolver.resolve(path)
         except (OSError, RuntimeError):
             return False
-        if repofs.is_confined(self._repo, resolved):
+        if repofs.is_confined(self._repo, resolved, self._resolver):
             return True
         return any(resolved.is_relative_to(root) for root in self._roots[1:])
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import hashlib
+import importlib.metadata
 import json
 import multiprocessing.util
 import os
@@ -616,6 +618,15 @@ def shared_worker() -> HelmWorker:
         multiprocessing.util.Finalize(worker, worker.close, exitpriority=10)
         _shared = (os.getpid(), worker)
     return _shared[1]
+
+
+@functools.cache
+def helm_version() -> str:
+    """The version of the Helm SDK mcg-gen renders with (without loading it)."""
+    try:
+        return importlib.metadata.version("helm-python-sdk")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def render_chart(

@@ -102,12 +102,40 @@ def confine(root: Path, relative: str, *, where: Location | None = None) -> Path
     return resolved
 
 
-def is_confined(root: Path, path: Path) -> bool:
+def is_confined(root: Path, path: Path, resolver: Resolver | None = None) -> bool:
     """Whether an existing `path` resolves inside `root` and outside `.git`."""
     try:
-        return _within(path.resolve(), root.resolve())
+        if resolver is None:
+            return _within(path.resolve(), root.resolve())
+        return _within(resolver.resolve(path), resolver.resolve_folder(root))
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop
         return False
+
+
+class Resolver:
+    """`Path.resolve` for the many files of one walk: each folder's links are resolved once, and
+    a file's own name only when it is a link. For one run over a tree (a folder replaced by a
+    link during the run is seen as it was when first resolved, as with one walk)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, Path] = {}
+
+    def resolve_folder(self, folder: Path) -> Path:
+        name = str(folder)
+        resolved = self._folders.get(name)
+        if resolved is None:
+            resolved = self._folders[name] = folder.resolve()
+        return resolved
+
+    def resolve(self, path: Path) -> Path:
+        """What `path.resolve()` returns (raises RuntimeError on a symlink loop as it does)."""
+        try:
+            is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except (OSError, ValueError):
+            is_link = False  # missing: resolve keeps the name, as it does
+        if is_link or path.name in ("", ".", ".."):
+            return path.resolve()
+        return self.resolve_folder(path.parent) / path.name
 
 
 def _open_regular(path: Path, display: str) -> tuple[int, os.stat_result]:

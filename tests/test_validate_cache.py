@@ -149,3 +149,35 @@ def test_unchanged_repository_is_answered_whole_and_any_edit_is_seen(repo: Path,
     values.write_text(values.read_text().replace("name: hello-world", "nme: hello-world", 1))
     backdate(repo, 30)  # old again, but not the time the cache saw
     assert "values/unknown-key" in errors(findings_of(cli, repo))
+
+
+def test_lint_results_kept_per_chart_follow_the_chart(repo: Path, cli: Any) -> None:
+    chart = repo / "charts/all/hello-world/Chart.yaml"
+    chart.write_text(chart.read_text().replace("apiVersion: v2", "apiVersion: v1"))
+    linted = [f for f in findings_of(cli, repo) if f["rule"] == "chart/lint"]
+    assert linted
+    hub = repo / "values-hub.yaml"
+    hub.write_text(hub.read_text() + "# every group using the chart renders again\n")
+    assert [f for f in findings_of(cli, repo) if f["rule"] == "chart/lint"] == linted
+    chart.write_text(chart.read_text().replace("apiVersion: v1", "apiVersion: v2"))
+    assert not [f for f in findings_of(cli, repo) if f["rule"] == "chart/lint"]
+
+
+def test_secrets_scan_kept_per_file_sees_each_file_change(repo: Path, cli: Any) -> None:
+    def plaintext(findings: list[dict[str, Any]]) -> list[tuple[str, int]]:
+        return [(f["file"], f["line"]) for f in findings if f["rule"] == "secrets/plaintext-value"]
+
+    helpers = repo / "charts/all/hello-world/templates/_helpers.tpl"
+    token = '{{/* token: "ghp_' + "a1B2" * 9 + '" */}}\n'
+    helpers.write_text(helpers.read_text() + token)
+    found = plaintext(findings_of(cli, repo))
+    assert [file for file, _ in found] == ["charts/all/hello-world/templates/_helpers.tpl"]
+    service = repo / "charts/all/hello-world/templates/service.yaml"
+    service.write_text(token + service.read_text())
+    assert plaintext(findings_of(cli, repo)) == sorted(
+        [*found, ("charts/all/hello-world/templates/service.yaml", 1)]
+    )
+    helpers.write_text(helpers.read_text().replace(token, ""))
+    assert plaintext(findings_of(cli, repo)) == [
+        ("charts/all/hello-world/templates/service.yaml", 1)
+    ]

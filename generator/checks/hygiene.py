@@ -3,11 +3,12 @@ and high-entropy strings in values files and charts."""
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from generator import gitio, repofs, rules
@@ -60,9 +61,41 @@ def _looks_random(value: str) -> bool:
     )
 
 
+# Line breaks `str.splitlines` knows besides "\n": a text holding one is scanned line by line.
+_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_NEWLINE = re.compile("\n")
+_WHOLE_TEXT_PATTERNS = (
+    _PRIVATE_KEY,
+    *(pattern for _, pattern in _TOKENS),
+    re.compile(_SECRET_ASSIGNMENT.pattern, re.IGNORECASE | re.MULTILINE),
+)
+
+
+def _candidate_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(number, line) of the lines a pattern of `scan_text` may match: every line that a match
+    of one of them over the whole text touches (a superset: a pattern matching within a line
+    matches there in the whole text too, or an earlier match overlaps the line). Most files
+    have none, and are scanned at the regular expressions' speed."""
+    if _OTHER_LINE_BREAKS.search(text):
+        yield from enumerate(text.splitlines(), start=1)
+        return
+    spans = [match.span() for pattern in _WHOLE_TEXT_PATTERNS for match in pattern.finditer(text)]
+    if not spans:
+        return
+    breaks = [match.start() for match in _NEWLINE.finditer(text)]
+    touched: set[int] = set()
+    for start, end in spans:
+        first, last = bisect.bisect_left(breaks, start), bisect.bisect_left(breaks, end)
+        touched.update(range(first, last + 1))
+    lines = text.split("\n")
+    for index in sorted(touched):
+        if index < len(lines):
+            yield index + 1, lines[index]
+
+
 def scan_text(file: str, text: str) -> Iterator[Finding]:
     """Findings for secret material in one file's text; the value itself is never repeated."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in _candidate_lines(text):
         match = _PRIVATE_KEY.search(line)
         if match:
             yield Finding(
@@ -104,17 +137,16 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
                 )
 
 
-def scan_files(root: Path, files: Iterable[Path]) -> list[Finding]:
-    findings: list[Finding] = []
-    for path in files:
-        if not repofs.is_confined(root, path):
-            continue  # a symlink out of the repository (or into .git): not ours to read
-        try:
-            text = repofs.read_bytes(path, limit=MAX_SCAN_BYTES).decode("utf-8")
-        except (McgError, UnicodeDecodeError):
-            continue
-        findings.extend(scan_text(path.relative_to(root).as_posix(), text))
-    return findings
+def scan_file(root: Path, path: Path, resolver: repofs.Resolver | None = None) -> list[Finding]:
+    """Findings for secret material in one file of the repository; nothing for a file that is
+    not the repository's to read (a symlink out of it or into .git) or not UTF-8 text."""
+    if not repofs.is_confined(root, path, resolver):
+        return []
+    try:
+        text = repofs.read_bytes(path, limit=MAX_SCAN_BYTES).decode("utf-8")
+    except (McgError, UnicodeDecodeError):
+        return []
+    return list(scan_text(path.relative_to(root).as_posix(), text))
 
 
 def committed_secret_files(root: Path) -> list[Finding]:

@@ -7,9 +7,10 @@ import functools
 import multiprocessing
 import os
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,16 @@ class GroupResult:
     charts: list[tuple[str, str]]  # (label, chart folder) of every chart rendered
     inputs: list[str]  # files and folders the result depends on besides the values files
     pushed: list[str]  # Vault paths the group's PushSecrets write
+    linted: dict[str, list[Finding]] = field(default_factory=dict)  # charts Helm linted now
+
+
+@dataclass(frozen=True)
+class LintWork:
+    """The charts (repository paths) a group lints when it renders them, and the lint findings
+    already known for some of them (cached by chart content)."""
+
+    charts: frozenset[str] = frozenset()
+    known: Mapping[str, list[Finding]] = field(default_factory=dict)
 
 
 def check_group(
@@ -47,10 +58,10 @@ def check_group(
     group: str,
     catalogue: links.SecretCatalogue | None,
     options: Options,
-    lint: frozenset[str] = frozenset(),
+    lint: LintWork = LintWork(),
 ) -> GroupResult:
     """Render one group with real Helm and check what it gets: schemas and resource links; lint
-    the charts in `lint` (repository paths) that it renders."""
+    the charts of `lint` that it renders."""
     from generator.checks.resources import validate_resources
     from generator.helm import shared_worker
     from generator.render import render_charts
@@ -59,6 +70,8 @@ def check_group(
     resources: list[Resource] = []
     rendered_charts: dict[str, str] = {}
     inputs: set[str] = set()
+    linted: dict[str, list[Finding]] = {}
+    to_lint = lint.charts
     helm = shared_worker()
     helm.limit(options.deadline, run_timeout=options.timeout, hung_registry=options.hung_registry)
     try:
@@ -89,9 +102,14 @@ def check_group(
         ]
         if rendered.chart_dir is not None:
             rendered_charts.setdefault(str(rendered.chart_dir), rendered.chart)
-            if rendered.chart in lint:
-                findings += charts.lint(helm, rendered.chart, rendered.chart_dir)
-                lint = lint - {rendered.chart}
+            if rendered.chart in to_lint:
+                known = lint.known.get(rendered.chart)
+                if known is None:
+                    known = charts.lint(helm, rendered.chart, rendered.chart_dir)
+                    if options.deadline is None or time.time() < options.deadline:
+                        linted[rendered.chart] = known  # not an answer cut short by the deadline
+                findings += known
+                to_lint = to_lint - {rendered.chart}
     unrendered = charts.unrendered_remote(values, resources, options.chart_dirs)
     findings += unrendered
     findings += links.check_resource_links(
@@ -108,6 +126,7 @@ def check_group(
         [(label, folder) for folder, label in rendered_charts.items()],
         sorted(inputs),
         sorted(links.pushed_keys(resources)),
+        linted,
     )
 
 
@@ -158,12 +177,15 @@ def _run_groups(
     catalogue: links.SecretCatalogue | None,
     options: Options,
     progress: Progress,
-    lint: Mapping[str, frozenset[str]],
+    lint: Mapping[str, LintWork],
+    meanwhile: Callable[[], None],
 ) -> dict[str, GroupResult]:
-    """Check the groups, in parallel worker processes when there are several and cores to spare."""
+    """Check the groups, in parallel worker processes when there are several and cores to spare;
+    `meanwhile` runs in this process while they render."""
     workers = min(len(groups), os.cpu_count() or 1, MAX_WORKERS)
     results: dict[str, GroupResult] = {}
     if workers < 2 or len(groups) < PARALLEL_FROM:
+        meanwhile()
         for index, group in enumerate(groups, start=1):
             progress(f"rendering group {group} ({index}/{len(groups)})")
             results[group] = check_group(repo, values, group, catalogue, options, lint[group])
@@ -177,11 +199,30 @@ def _run_groups(
             pool.submit(check_group, repo, values, group, catalogue, options, lint[group]): group
             for group in groups
         }
+        meanwhile()
         for done, future in enumerate(as_completed(futures), start=1):
             group = futures[future]
             progress(f"rendered group {group} ({done}/{len(groups)})")
             results[group] = future.result()
     return results
+
+
+def _lint_key(store: cache.Cache, repo: Path, chart: str) -> str:
+    """What `helm lint` of a chart (with its own values) depends on: its files, Helm, mcg-gen."""
+    from generator.helm import helm_version
+
+    return cache.key_of(
+        "lint", chart, store.digest(str(repo / chart)), helm_version(), cache.tool_digest()
+    )
+
+
+def _lint_work(store: cache.Cache, charts: frozenset[str], keys: Mapping[str, str]) -> LintWork:
+    known = {}
+    for chart in charts:
+        cached = store.get(f"lint:{chart}", keys[chart])
+        if cached is not None:
+            known[chart] = cache.findings_from_json(cached["findings"])
+    return LintWork(charts, known)
 
 
 def _lint_assignment(values: ValuesRepo, options: Options) -> dict[str, frozenset[str]]:
@@ -209,7 +250,9 @@ def check_groups(
     outcome: Outcome,
     progress: Progress,
     store: cache.Cache,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> None:
+    """Every group's result, from the cache or rendered; `meanwhile` runs while they render."""
     results: dict[str, GroupResult] = {}
     lint = _lint_assignment(values, options)
     keys = {
@@ -226,9 +269,18 @@ def check_groups(
                 list(cached["pushed"]),
             )
     missing = [group for group in values.groups if group not in results]
-    rendered = _run_groups(repo, values, missing, catalogue, options, progress, lint)
+    lint_keys = {chart: _lint_key(store, repo, chart) for group in missing for chart in lint[group]}
+    work = {group: _lint_work(store, lint[group], lint_keys) for group in missing}
+    rendered = _run_groups(repo, values, missing, catalogue, options, progress, work, meanwhile)
     for group, result in rendered.items():
         results[group] = result
+        for chart, found in result.linted.items():
+            store.put(
+                f"lint:{chart}",
+                lint_keys[chart],
+                {"findings": cache.findings_to_json(found)},
+                (),
+            )
         if any(finding.rule == rules.CHART_TIMEOUT.id for finding in result.findings):
             continue  # cut short by the deadline: not an answer to keep
         store.put(

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache, rules
+from generator import cache, repofs, rules
 from generator.checks import hygiene, links
 from generator.errors import McgError, UsageError
 from generator.findings import Finding, Severity, error_findings, relative_to
@@ -84,17 +84,27 @@ def _validate(
     repo: Path, options: Options, options_key: list[Any], progress: Progress, store: cache.Cache
 ) -> Outcome:
     outcome = Outcome()
-    progress("spec and values files")
-    _spec(repo, outcome, store)
+    progress("values files")
     values = load_values_repo(repo)
     for error in values.errors:
         outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
     _values_files(repo, values, outcome, store)
     catalogue = _secret_template(repo, outcome)
     outcome.findings += links.check_values_links(values, _injected_globals(values, options))
-    check_groups(repo, values, catalogue, options, options_key, outcome, progress, store)
-    progress("secrets hygiene")
-    _hygiene(repo, outcome, store)
+    spec = Outcome()
+    hygiene_findings = Outcome()
+
+    def meanwhile() -> None:
+        """The layers that need no Helm, while the groups render in worker processes."""
+        progress("spec")
+        _spec(repo, spec, store)
+        progress("secrets hygiene")
+        hygiene_findings.files = outcome.files | spec.files
+        _hygiene(repo, hygiene_findings, store)
+
+    check_groups(repo, values, catalogue, options, options_key, outcome, progress, store, meanwhile)
+    outcome.findings = spec.findings + outcome.findings + hygiene_findings.findings
+    outcome.files |= spec.files
     # the same chart rendered for several groups repeats its findings: report each once
     findings = dict.fromkeys(_source_position(f, repo) for f in outcome.findings)
     outcome.findings = _secret_reads_at_their_source(repo, _one_per_cause(list(findings)))
@@ -358,9 +368,26 @@ def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
     for _, path, status in cache.walk_files(repo / "charts"):
         if path.suffix in (".yaml", ".yml", ".tpl", ".json"):
             scanned[path] = store.file_digest(path, status)
-    key = cache.key_of(
-        "hygiene", [(str(path), path.is_symlink(), digest) for path, digest in scanned.items()]
-    )
-    outcome.findings += store.remember_findings(
-        "hygiene", key, lambda: hygiene.scan_files(repo, scanned)
-    )
+    outcome.findings += _scan_hygiene(repo, scanned, store)
+
+
+def _scan_hygiene(repo: Path, scanned: dict[Path, str], store: cache.Cache) -> list[Finding]:
+    """hygiene.scan_file of each of `scanned` (path: content digest); each file's findings are
+    cached apart, so that a change reads only the files that changed."""
+    key = cache.key_of("hygiene-files", cache.tool_digest())
+    known: dict[str, Any] = (store.get("hygiene-files", key) or {}).get("files", {})
+    findings: list[Finding] = []
+    kept: dict[str, Any] = {}
+    resolver = repofs.Resolver()
+    for path, digest in scanned.items():
+        identity = [path.is_symlink(), digest]
+        entry = known.get(str(path))
+        if entry is not None and entry[:2] == identity:
+            found = cache.findings_from_json(entry[2])
+        else:
+            found = hygiene.scan_file(repo, path, resolver)
+        kept[str(path)] = [*identity, cache.findings_to_json(found)]
+        findings += found
+    if kept != known:
+        store.put("hygiene-files", key, {"files": kept}, ())
+    return findings
