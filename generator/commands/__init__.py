@@ -25,6 +25,17 @@ def add_repo_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_directory_option(parser: argparse.ArgumentParser) -> None:
+    """`-C REPO`, for commands whose positional arguments are something else (as git's -C)."""
+    parser.add_argument(
+        "-C",
+        dest="repo",
+        type=Path,
+        default=Path("."),
+        help="the repository (default: the current folder)",
+    )
+
+
 def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
     """One deadline for the whole run (rendering is where a hostile chart could loop)."""
     parser.add_argument(

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from generator.commands import add_directory_option
 from generator.errors import EXIT_OK, McgError, UsageError
 
 EPILOG = """\
@@ -49,12 +50,7 @@ def register(subparsers: Any) -> None:
     )
     kinds = parser.add_subparsers(dest="kind", metavar="WHAT", required=True)
 
-    group = kinds.add_parser(
-        "group",
-        help="a managed cluster group",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    group = _kind_parser(kinds, "group", "a managed cluster group")
     group.add_argument("name", help="the group's name (values-<name>.yaml)")
     group.add_argument("--app", action="append", default=[], help="an app it runs; repeatable")
     group.add_argument(
@@ -68,12 +64,7 @@ def register(subparsers: Any) -> None:
         help="a cluster label that selects its clusters (default clusterGroup=<name>)",
     )
 
-    app = kinds.add_parser(
-        "app",
-        help="an application",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    app = _kind_parser(kinds, "app", "an application")
     app.add_argument("name", help="the app's name")
     app.add_argument(
         "--group", action="append", default=[], help="a group that runs it (default: the hub)"
@@ -85,12 +76,7 @@ def register(subparsers: Any) -> None:
     app.add_argument("--repo-url", help="the remote chart's Helm repository")
     app.add_argument("--secret", action="append", default=[], help="a secret it reads; repeatable")
 
-    secret = kinds.add_parser(
-        "secret",
-        help="a secret in Vault",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    secret = _kind_parser(kinds, "secret", "a secret in Vault")
     secret.add_argument("name", help="the secret's name")
     secret.add_argument(
         "--field",
@@ -108,17 +94,18 @@ def register(subparsers: Any) -> None:
     secret.add_argument("--description", help="what the secret is for")
 
     for sub in (group, app, secret):
-        sub.add_argument(
-            "-C",
-            dest="repo",
-            type=Path,
-            default=Path("."),
-            help="the repository (default: the current folder)",
-        )
+        add_directory_option(sub)
         sub.add_argument(
             "--no-generate", action="store_true", help="edit pattern.yaml, do not regenerate"
         )
         sub.set_defaults(run=run)
+
+
+def _kind_parser(kinds: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = kinds.add_parser(
+        name, help=help_text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    return parser
 
 
 def run(args: argparse.Namespace) -> int:

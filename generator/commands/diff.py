@@ -22,7 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.commands import add_fact_arguments, add_timeout_argument, facts_from_args
+from generator.commands import (
+    add_directory_option,
+    add_fact_arguments,
+    add_timeout_argument,
+    facts_from_args,
+)
 from generator.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, McgError, UsageError
 
 if TYPE_CHECKING:
@@ -72,13 +77,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("base", nargs="?", help="revision to compare from (default: HEAD)")
     parser.add_argument("head", nargs="?", help="revision to compare to (default: working tree)")
-    parser.add_argument(
-        "-C",
-        dest="repo",
-        type=Path,
-        default=Path("."),
-        help="the repository (default: the current folder)",
-    )
+    add_directory_option(parser)
     parser.add_argument(
         "--format", choices=("text", "markdown", "json"), default="text", help="output format"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.commands import add_repo_argument
-from generator.errors import EXIT_OK, Location, McgError, UsageError
+from generator.errors import EXIT_OK, McgError, UsageError
 
 if TYPE_CHECKING:
     from generator.emit.graph import Topology
@@ -84,18 +84,18 @@ def load_topology(repo: Path) -> Topology:
         from generator.model.spec import load_repository_spec
 
         return graph.topology(load_repository_spec(repo))
-    from generator.model.values import load_values_repo
+    from generator.model.values import require_values_repo
 
-    values = load_values_repo(repo)
-    if values.errors:
-        raise values.errors[0]
-    if values.global_doc is None:
-        raise McgError(
-            f"no {SPEC_FILE} and no values files in {repo}",
-            location=Location(str(repo)),
-            hint="run it in (or point it at) a pattern repository",
-        )
-    return graph.values_topology(values.pattern_name, values.model_groups())
+    values = require_values_repo(repo)
+    groups = values.model_groups()
+    namespaces = {
+        group.name: {
+            entry.key: str(entry.body.get("namespace", "?"))
+            for entry in values.entries(group.name, "applications")
+        }
+        for group in groups
+    }
+    return graph.values_topology(values.pattern_name, groups, namespaces)
 
 
 def _dot_program() -> str | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import EXIT_OK, Location, McgError, UsageError
+from generator.errors import EXIT_OK, McgError, UsageError
 
 EPILOG = """\
 examples:
@@ -128,19 +128,9 @@ def run(args: argparse.Namespace) -> int:
 
 def import_repository(repo: Path) -> tuple[dict[str, Any], Report]:
     """The spec of a hand-written repository and the report of what it took to write it."""
-    from generator.model.values import load_values_repo
+    from generator.model.values import require_values_repo
 
-    values = load_values_repo(repo)
-    if values.errors:
-        raise values.errors[0]
-    if values.global_doc is None:
-        from generator.model.layout import GLOBAL_FILE
-
-        raise McgError(
-            f"not a Validated Patterns repository: {GLOBAL_FILE} is missing",
-            location=Location(str(repo)),
-            hint="run 'mcg-gen import' in (or point it at) a pattern repository",
-        )
+    values = require_values_repo(repo)
     importer = _Importer(repo, values.global_values, _group_trees(values), Report())
     return importer.spec(), importer.report
 

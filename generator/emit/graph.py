@@ -83,16 +83,19 @@ def topology(pattern: Pattern) -> Topology:
     return Topology(pattern.name, tuple(groups))
 
 
-def values_topology(pattern: str, groups: Sequence[ClusterGroup]) -> Topology:
+def values_topology(
+    pattern: str,
+    groups: Sequence[ClusterGroup],
+    namespaces: Mapping[str, Mapping[str, str]],
+) -> Topology:
     """The topology of a repository without a spec, from its values files (which do not say
-    which app reads which secret)."""
-    return Topology(
-        pattern,
-        tuple(
-            _group_node(group, tuple(AppNode(app, app) for app in group.apps), group.operators)
-            for group in groups
-        ),
-    )
+    which app reads which secret); `namespaces` gives each group's apps' namespaces."""
+    nodes = []
+    for group in groups:
+        known = namespaces.get(group.name, {})
+        apps = tuple(AppNode(app, known.get(app, "?")) for app in group.apps)
+        nodes.append(_group_node(group, apps, group.operators))
+    return Topology(pattern, tuple(nodes))
 
 
 def _group_node(
@@ -110,10 +113,66 @@ def _vault_paths(top: Topology) -> list[str]:
     return sorted({read.path for group in top.groups for app in group.apps for read in app.reads})
 
 
+@dataclass(frozen=True)
+class _Node:
+    id: str
+    kind: str  # "app" or "operator"
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Edge:
+    source: str
+    target: str
+    kind: str  # "reads" (an app reads a Vault path) or "manages" (the hub's ACM policy)
+    label: str
+
+
+@dataclass(frozen=True)
+class _Diagram:
+    """The topology laid out once for every format: generated identifiers, raw labels (each
+    format escapes them)."""
+
+    clusters: tuple[tuple[str, str, tuple[_Node, ...]], ...]  # (id, title, nodes)
+    vault: tuple[tuple[str, str], ...]  # (id, path)
+    edges: tuple[_Edge, ...]
+
+
+def _diagram(top: Topology) -> _Diagram:
+    paths = {path: f"v{index}" for index, path in enumerate(_vault_paths(top))}
+    clusters = []
+    edges = []
+    for number, group in enumerate(top.groups):
+        group_id = f"g{number}"
+        role = "hub" if group.is_hub else f"managed · {_selector(group)}"
+        nodes = []
+        for index, app in enumerate(group.apps):
+            app_id = f"{group_id}a{index}"
+            nodes.append(_Node(app_id, "app", (app.name, f"ns {app.namespace}")))
+            edges += [
+                _Edge(app_id, paths[read.path], "reads", f"{read.store} · policy {read.policy}")
+                for read in app.reads
+            ]
+        nodes += [
+            _Node(f"{group_id}o{index}", "operator", (f"operator {operator}",))
+            for index, operator in enumerate(group.operators)
+        ]
+        clusters.append((group_id, f"{group.name} ({role})", tuple(nodes)))
+    hub = next((f"g{n}" for n, group in enumerate(top.groups) if group.is_hub), None)
+    if hub is not None:
+        edges += [
+            _Edge(hub, f"g{number}", "manages", f"ACM policy · {_selector(group)}")
+            for number, group in enumerate(top.groups)
+            if not group.is_hub
+        ]
+    vault = tuple((node, path) for path, node in paths.items())
+    return _Diagram(tuple(clusters), vault, tuple(edges))
+
+
 # -- Mermaid ----------------------------------------------------------------------------------
 
-# Mermaid reads entity codes (#quot; #35;) inside quoted labels; everything that could end the
-# label, start markup or a Markdown string goes through them.
+# Inside a quoted Mermaid label only these could end the label, start an entity code, markup or
+# a Markdown string, or split an edge label: they go in as entity codes (#quot; #35;).
 _MERMAID_ENTITIES = {
     "#": "#35;",
     '"': "#quot;",
@@ -122,14 +181,9 @@ _MERMAID_ENTITIES = {
     "&": "#amp;",
     "`": "#96;",
     "|": "#124;",
-    "[": "#91;",
-    "]": "#93;",
-    "{": "#123;",
-    "}": "#125;",
-    "(": "#40;",
-    ")": "#41;",
     ";": "#59;",
 }
+_MERMAID_ARROWS = {"reads": "-.->", "manages": "==>"}
 
 
 def mermaid_text(text: str) -> str:
@@ -138,38 +192,25 @@ def mermaid_text(text: str) -> str:
 
 
 def mermaid(top: Topology) -> str:
-    """A Mermaid flowchart: one subgraph per group, Vault paths on the right."""
+    """A Mermaid flowchart: one subgraph per group, Vault paths in a subgraph of their own."""
+    diagram = _diagram(top)
     lines = ["flowchart LR"]
-    paths = {path: f"v{index}" for index, path in enumerate(_vault_paths(top))}
-    edges: list[str] = []
-    hub_id = None
-    for number, group in enumerate(top.groups):
-        group_id = f"g{number}"
-        role = "hub" if group.is_hub else f"managed · {_selector(group)}"
-        lines.append(f'  subgraph {group_id}["{mermaid_text(group.name)} ({mermaid_text(role)})"]')
-        lines.append("    direction TB")
-        for index, app in enumerate(group.apps):
-            app_id = f"{group_id}a{index}"
-            label = f"{mermaid_text(app.name)}<br/>ns {mermaid_text(app.namespace)}"
-            lines.append(f'    {app_id}["{label}"]')
-            for read in app.reads:
-                via = mermaid_text(f"{read.store} · policy {read.policy}")
-                edges.append(f'  {app_id} -.->|"{via}"| {paths[read.path]}')
-        for index, operator in enumerate(group.operators):
-            lines.append(f'    {group_id}o{index}[/"operator {mermaid_text(operator)}"/]')
+    for cluster_id, title, nodes in diagram.clusters:
+        lines += [f'  subgraph {cluster_id}["{mermaid_text(title)}"]', "    direction TB"]
+        for node in nodes:
+            label = "<br/>".join(mermaid_text(line) for line in node.lines)
+            shape = ('["', '"]') if node.kind == "app" else ('[/"', '"/]')
+            lines.append(f"    {node.id}{shape[0]}{label}{shape[1]}")
         lines.append("  end")
-        if group.is_hub:
-            hub_id = group_id
-    if hub_id is not None:
-        for number, group in enumerate(top.groups):
-            if not group.is_hub:
-                selector = mermaid_text(f"ACM policy · {_selector(group)}")
-                edges.append(f'  {hub_id} ==>|"{selector}"| g{number}')
-    if paths:
+    if diagram.vault:
         lines.append('  subgraph vault["Vault (on the hub)"]')
-        lines += [f'    {node}[("{mermaid_text(path)}")]' for path, node in paths.items()]
+        lines += [f'    {node}[("{mermaid_text(path)}")]' for node, path in diagram.vault]
         lines.append("  end")
-    return "\n".join(lines + edges) + "\n"
+    lines += [
+        f'  {edge.source} {_MERMAID_ARROWS[edge.kind]}|"{mermaid_text(edge.label)}"| {edge.target}'
+        for edge in diagram.edges
+    ]
+    return "\n".join(lines) + "\n"
 
 
 # -- Graphviz DOT -----------------------------------------------------------------------------
@@ -182,52 +223,38 @@ def dot_text(text: str) -> str:
 
 
 def dot(top: Topology) -> str:
+    diagram = _diagram(top)
     lines = [
         f'digraph "{dot_text(top.pattern)}" {{',
         "  rankdir=LR;",
         '  node [shape=box, fontname="sans-serif"];',
         "  compound=true;",
     ]
-    paths = {path: f"v{index}" for index, path in enumerate(_vault_paths(top))}
-    edges: list[str] = []
-    hub_id = None
-    for number, group in enumerate(top.groups):
-        group_id = f"g{number}"
-        role = "hub" if group.is_hub else f"managed: {_selector(group)}"
-        lines.append(f"  subgraph cluster_{group_id} {{")
-        lines.append(f'    label="{dot_text(group.name)} ({dot_text(role)})";')
-        lines.append(f'    {group_id} [shape=point, style=invis, label=""];')
-        for index, app in enumerate(group.apps):
-            app_id = f"{group_id}a{index}"
-            label = f"{dot_text(app.name)}\\nns {dot_text(app.namespace)}"
-            lines.append(f'    {app_id} [label="{label}"];')
-            for read in app.reads:
-                via = dot_text(f"{read.store} / policy {read.policy}")
-                edges.append(f'  {app_id} -> {paths[read.path]} [style=dashed, label="{via}"];')
-        for index, operator in enumerate(group.operators):
-            lines.append(
-                f'    {group_id}o{index} [shape=component, label="operator {dot_text(operator)}"];'
-            )
+    for cluster_id, title, nodes in diagram.clusters:
+        lines += [
+            f"  subgraph cluster_{cluster_id} {{",
+            f'    label="{dot_text(title)}";',
+            f'    {cluster_id} [shape=point, style=invis, label=""];',
+        ]
+        for node in nodes:
+            label = "\\n".join(dot_text(line) for line in node.lines)
+            shape = "" if node.kind == "app" else "shape=component, "
+            lines.append(f'    {node.id} [{shape}label="{label}"];')
         lines.append("  }")
-        if group.is_hub:
-            hub_id = group_id
-    if hub_id is not None:
-        for number, group in enumerate(top.groups):
-            if not group.is_hub:
-                label = dot_text(f"ACM policy: {_selector(group)}")
-                edges.append(
-                    f"  {hub_id} -> g{number} [lhead=cluster_g{number}, "
-                    f'ltail=cluster_{hub_id}, style=bold, label="{label}"];'
-                )
-    if paths:
-        lines.append("  subgraph cluster_vault {")
-        lines.append('    label="Vault (on the hub)";')
+    if diagram.vault:
+        lines += ["  subgraph cluster_vault {", '    label="Vault (on the hub)";']
         lines += [
             f'    {node} [shape=cylinder, label="{dot_text(path)}"];'
-            for path, node in paths.items()
+            for node, path in diagram.vault
         ]
         lines.append("  }")
-    return "\n".join([*lines, *edges, "}"]) + "\n"
+    for edge in diagram.edges:
+        if edge.kind == "reads":
+            style = "style=dashed"
+        else:
+            style = f"lhead=cluster_{edge.target}, ltail=cluster_{edge.source}, style=bold"
+        lines.append(f'  {edge.source} -> {edge.target} [{style}, label="{dot_text(edge.label)}"];')
+    return "\n".join([*lines, "}"]) + "\n"
 
 
 # -- HTML -------------------------------------------------------------------------------------

@@ -250,6 +250,23 @@ def _override_files(repo: ValuesRepo) -> list[str]:
     ]
 
 
+def require_values_repo(root: Path) -> ValuesRepo:
+    """`load_values_repo` for commands that need a readable pattern repository: the first file
+    that cannot be read, or a missing values-global.yaml, raises."""
+    from generator.errors import Location
+
+    repo = load_values_repo(root)
+    if repo.errors:
+        raise repo.errors[0]
+    if repo.global_doc is None:
+        raise McgError(
+            f"not a Validated Patterns repository: {layout.GLOBAL_FILE} is missing",
+            location=Location(str(root)),
+            hint="run it in (or point it at) a pattern repository",
+        )
+    return repo
+
+
 def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Helm's merge of values files: maps merge deeply, anything else replaces, null deletes."""
     merged = copy.deepcopy(dict(base))
