@@ -331,3 +331,15 @@ def test_applications_may_deploy_to_namespaces_every_openshift_cluster_has(
     assert [f["rule"] for f in findings if "hello-wrld" in f["message"]] == [
         "links/namespace-undeclared"
     ]
+
+
+def test_a_misspelt_required_field_is_one_finding(hand_written: Path, cli: Any) -> None:
+    edit(
+        hand_written / "charts/all/hello-world/templates/route.yaml",
+        "termination: edge",
+        "terminaton: edge",
+    )
+    _, findings = findings_of(cli, hand_written)
+    [finding] = [f for f in findings if f["rule"] == "schema/invalid"]
+    assert finding["message"] == "spec.tls.terminaton: unknown field"
+    assert finding["hint"] == "did you mean termination?"

@@ -26,6 +26,7 @@ from generator.manifest import Resource
 _POLICY_GROUP = "policy.open-cluster-management.io"
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][\w$-]*")
 _MAX_SHOWN = 60  # characters of a value quoted in a message
+_MISSING_REQUIRED = "required field is missing"
 
 Path_ = tuple[str | int, ...]
 # Where a field of a resource is: (line, column), 1-based, or None when unknown.
@@ -113,18 +114,39 @@ def _check_object(
         )
         return
     if not schema.is_valid(body) and not schema.is_valid(pruned := without_null_fields(body)):
-        for error in schema.validator.iter_errors(pruned):
-            for path, message, hint in _explain(error, embedding):
-                full = at + path
-                yield context.finding(
-                    rules.SCHEMA_INVALID.id,
-                    Severity.ERROR,
-                    full,
-                    f"{format_path(full)}: {message}",
-                    hint,
-                )
+        explained = [
+            explanation
+            for error in schema.validator.iter_errors(pruned)
+            for explanation in _explain(error, embedding)
+        ]
+        for path, message, hint in _one_per_misspelling(explained):
+            full = at + path
+            yield context.finding(
+                rules.SCHEMA_INVALID.id,
+                Severity.ERROR,
+                full,
+                f"{format_path(full)}: {message}",
+                hint,
+            )
     for path, nested, nested_embedding in _embedded_objects(body, api_version, kind, embedding):
         yield from _check_object(context, nested, at + path, nested_embedding)
+
+
+def _one_per_misspelling(
+    explained: list[tuple[Path_, str, str]],
+) -> list[tuple[Path_, str, str]]:
+    """A misspelt required field is one finding: the unknown field, whose hint names the
+    required one, not also "required field is missing" for the field it meant."""
+    meant = {
+        (*path[:-1], hint.removeprefix("did you mean ").removesuffix("?"))
+        for path, message, hint in explained
+        if message == "unknown field" and hint.startswith("did you mean ")
+    }
+    return [
+        (path, message, hint)
+        for path, message, hint in explained
+        if not (message == _MISSING_REQUIRED and path in meant)
+    ]
 
 
 def without_null_fields(value: Any) -> Any:
@@ -191,7 +213,7 @@ def _explain(error: Any, embedding: _Embedding) -> Iterator[tuple[Path_, str, st
             return
         for name in schema.get("required", ()):
             if isinstance(instance, dict) and name not in instance:
-                yield (*path, name), "required field is missing", ""
+                yield (*path, name), _MISSING_REQUIRED, ""
     elif keyword == "type":
         yield path, f"expected {_types(error.validator_value)}, got {_describe(instance)}", ""
     elif keyword == "enum":
