@@ -1,4 +1,7 @@
-"""The clustergroup chart, rendered by Helm, against the Validated Patterns values contract."""
+"""The clustergroup chart, rendered by Helm, against the Validated Patterns values contract.
+
+tests/test_chart_fidelity.py holds the whole chart against upstream clustergroup 0.9.x; these
+tests say what single values do."""
 
 from __future__ import annotations
 
@@ -39,8 +42,84 @@ def by_kind(bodies: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]
     return named
 
 
-def test_nothing_but_what_the_values_ask_for() -> None:
-    assert render({}) == []
+PLUMBING = {
+    ("Namespace", "mcg-hub"),
+    ("ArgoCD", "hub-gitops"),
+    ("ConsoleLink", "hub-gitops-link"),
+    ("ClusterRoleBinding", "mcg-hub-cluster-admin-rolebinding"),
+    ("ClusterRoleBinding", "openshift-gitops-cluster-admin-rolebinding"),
+    ("ConfigMap", "trusted-ca-bundle"),
+    ("Namespace", "imperative"),
+    ("ServiceAccount", "imperative-sa"),
+    ("ServiceAccount", "imperative-admin-sa"),
+    ("ClusterRole", "imperative-cluster-role"),
+    ("ClusterRole", "imperative-admin-cluster-role"),
+    ("ClusterRoleBinding", "imperative-cluster-rolebinding"),
+    ("ClusterRoleBinding", "imperative-admin-clusterrolebinding"),
+    ("Role", "imperative-role"),
+    ("RoleBinding", "imperative-rolebinding"),
+    ("ConfigMap", "helm-values-configmap-hub"),
+}
+HUB_VAULT = {
+    ("CronJob", "unsealvault-cronjob"),
+    ("Role", "vault-pod-exec"),
+    ("RoleBinding", "imperative-vault-exec-rolebinding"),
+}
+
+
+def kinds_and_names(bodies: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(b["kind"], b["metadata"]["name"]) for b in bodies}
+
+
+def test_empty_values_give_the_plumbing_every_cluster_needs() -> None:
+    assert kinds_and_names(render({})) == PLUMBING | HUB_VAULT
+    spoke = render({}, localClusterDomain="apps.spoke.example.com")
+    assert kinds_and_names(spoke) == PLUMBING | {("ConsoleLink", "hub-gitops-link")}
+    single = kinds_and_names(render({}, singleArgoCD=True))
+    assert not single & {("ArgoCD", "hub-gitops"), ("Namespace", "mcg-hub")}
+
+
+def test_the_group_argo_cd_serves_the_group_namespace() -> None:
+    bodies = render({})
+    instance = by_kind(bodies, "ArgoCD")["hub-gitops"]
+    assert instance["apiVersion"] == "argoproj.io/v1beta1"
+    assert instance["metadata"]["namespace"] == "mcg-hub"
+    assert instance["spec"]["resourceTrackingMethod"] == "annotation"
+    assert instance["spec"]["rbac"]["defaultPolicy"] == "role:readonly"
+    link = by_kind(bodies, "ConsoleLink")["hub-gitops-link"]
+    assert link["spec"]["href"] == "https://hub-gitops-server-mcg-hub.apps.hub.example.com"
+    binding = by_kind(bodies, "ClusterRoleBinding")["mcg-hub-cluster-admin-rolebinding"]
+    assert {s["name"] for s in binding["subjects"]} == {
+        "hub-gitops-argocd-application-controller",
+        "hub-gitops-argocd-server",
+        "hub-gitops-argocd-dex-server",
+    }
+
+
+def test_vp_rbac_accounts_roles_and_bindings() -> None:
+    values = {
+        "global": FACTS,
+        "clusterGroup": {"name": "hub"},
+        "vp-rbac": {
+            "serviceAccounts": {
+                "bot": {
+                    "namespace": "apps",
+                    "roleBindings": {"roles": ["r"], "clusterRoles": ["c"]},
+                }
+            },
+            "roles": {"r": {"namespace": "apps", "rules": [{"resources": ["pods"]}]}},
+            "clusterRoles": {"c": {}},
+        },
+    }
+    docs = render_chart(charts_dir() / "clustergroup", values, release="r", namespace="x")
+    bodies = [doc.body for doc in docs]
+    role = next(b for b in bodies if b["kind"] == "Role" and b["metadata"]["name"] == "r")
+    assert role["rules"] == [
+        {"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+    ]
+    assert by_kind(bodies, "ClusterRole")["c"]["rules"][0]["verbs"] == ["get", "list", "watch"]
+    assert by_kind(bodies, "RoleBinding")["bot-r-rb"]["roleRef"]["name"] == "r"
+    assert by_kind(bodies, "ClusterRoleBinding")["bot-c-crb"]["subjects"][0]["namespace"] == "apps"
 
 
 @pytest.mark.parametrize(
@@ -61,7 +140,7 @@ def test_namespaces_in_list_or_map_form(namespaces: Any) -> None:
     assert found["labelled"]["metadata"]["annotations"] == {"note": "x"}
 
 
-def test_operator_groups_follow_target_namespaces_and_excludes() -> None:
+def test_operator_groups_follow_target_namespaces() -> None:
     bodies = render(
         {
             "namespaces": {
@@ -76,10 +155,16 @@ def test_operator_groups_follow_target_namespaces_and_excludes() -> None:
         }
     )
     groups = by_kind(bodies, "OperatorGroup")
-    assert sorted(groups) == ["all-operator-group", "own-operator-group", "some-operator-group"]
+    # as upstream, operatorgroupExcludes does not apply to a map of namespaces
+    assert sorted(groups) == [
+        "all-operator-group",
+        "excluded-operator-group",
+        "own-operator-group",
+        "some-operator-group",
+    ]
     assert groups["own-operator-group"]["metadata"]["namespace"] == "own"
     assert groups["own-operator-group"]["spec"] == {"targetNamespaces": ["own"]}
-    assert groups["all-operator-group"]["spec"] == {}
+    assert "spec" not in groups["all-operator-group"]
     assert groups["some-operator-group"]["spec"] == {"targetNamespaces": ["a", "b"]}
     assert "gone" not in by_kind(bodies, "Namespace")
 
@@ -125,9 +210,42 @@ def test_subscriptions_defaults_and_overrides() -> None:
     assert subs["manual"]["spec"]["installPlanApproval"] == "Manual"
 
 
-def test_use_csv_false_leaves_the_csv_unpinned() -> None:
+def test_operator_group_excludes_name_bare_namespaces_of_a_list() -> None:
+    bodies = render(
+        {
+            "namespaces": ["kept", "excluded", {"mapped": {}}],
+            "operatorgroupExcludes": ["excluded", "mapped"],
+        }
+    )
+    assert sorted(by_kind(bodies, "OperatorGroup")) == [
+        "kept-operator-group",
+        "mapped-operator-group",
+    ]
+
+
+def test_a_csv_pins_the_starting_csv_even_with_use_csv_false() -> None:
     bodies = render({"subscriptions": [{"name": "op", "csv": "op.v1"}]}, options={"useCSV": False})
-    assert "startingCSV" not in by_kind(bodies, "Subscription")["op"]["spec"]
+    assert by_kind(bodies, "Subscription")["op"]["spec"]["startingCSV"] == "op.v1"
+
+
+def test_olm_v1_keys_make_a_cluster_extension() -> None:
+    bodies = render(
+        {
+            "subscriptions": {
+                "quay": {"name": "quay-operator", "namespace": "quay", "version": "3.12.*"},
+                "spread": {"name": "spread", "namespaces": ["a"], "version": "1.*"},
+            }
+        }
+    )
+    extension = by_kind(bodies, "ClusterExtension")["quay-operator"]
+    assert extension["apiVersion"] == "olm.operatorframework.io/v1"
+    assert extension["spec"]["namespace"] == "quay"
+    assert extension["spec"]["source"]["catalog"] == {
+        "packageName": "quay-operator",
+        "version": "3.12.*",
+        "upgradeConstraintPolicy": "CatalogProvided",
+    }
+    assert "spread" in by_kind(bodies, "Subscription")
 
 
 @pytest.mark.parametrize(
@@ -146,7 +264,7 @@ def test_app_projects(key: str, projects: Any) -> None:
     assert hub["metadata"]["namespace"] == "mcg-hub"
     assert hub["spec"]["sourceRepos"] == ["*"]
     assert hub["spec"]["destinations"] == [{"namespace": "*", "server": "*"}]
-    expected = "The hub" if isinstance(projects, dict) else "Pattern hub"
+    expected = "Pattern The hub" if isinstance(projects, dict) else "Pattern hub"
     assert hub["spec"]["description"] == expected
 
 
@@ -190,7 +308,8 @@ def test_path_application_is_single_source_with_the_value_file_chain() -> None:
     parameters = {p["name"]: p["value"] for p in source["helm"]["parameters"]}
     assert parameters["global.hubClusterDomain"] == "apps.hub.example.com"
     assert parameters["global.namespace"] == "$ARGOCD_APP_NAMESPACE"
-    assert parameters["clusterGroup.name"] == "hub"
+    assert parameters["global.vpArgoNamespace"] == "openshift-gitops"
+    assert "clusterGroup.name" not in parameters
     assert parameters["replicas"] == "2"
     assert spec["syncPolicy"] == {"automated": {}, "retry": {"limit": 20}}
 
@@ -214,7 +333,6 @@ def test_versioned_chart_application_is_multi_source_with_patternref() -> None:
                 },
             ]
         },
-        multiSourceRepoUrl="",
     )
     apps = by_kind(bodies, "Application")
     vault = apps["vault"]["spec"]
@@ -301,18 +419,18 @@ def test_imperative_cron_job_runs_the_jobs_in_order() -> None:
     pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "imperative-sa"
     steps = [c["name"] for c in pod["initContainers"]]
-    assert steps == ["git-init", "first", "second"]
-    first = pod["initContainers"][1]["command"]
+    assert steps == ["fetch-ca", "git-init", "first", "second"]
+    first = pod["initContainers"][2]["command"]
     assert first[:3] == ["timeout", "234", "ansible-playbook"]
     assert first[-1] == "ansible/first.yaml"
-    assert "setup" in pod["initContainers"][2]["command"]
+    assert "setup" in pod["initContainers"][3]["command"]
     assert by_kind(bodies, "ServiceAccount")["imperative-sa"]["metadata"]["namespace"] == (
         "imperative"
     )
     binding = by_kind(bodies, "ClusterRoleBinding")["imperative-cluster-rolebinding"]
     assert binding["roleRef"]["name"] == "imperative-cluster-role"
     assert "imperative-cluster-role" in by_kind(bodies, "ClusterRole")
-    config = by_kind(bodies, "ConfigMap")["helm-values-configmap-hub"]
+    [config] = [b for b in bodies if b["metadata"]["name"] == "helm-values-configmap-hub"]
     assert "ansible/first.yaml" in config["data"]["values.yaml"]
 
 

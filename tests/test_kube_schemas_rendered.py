@@ -25,7 +25,8 @@ def test_rendered_reference_pattern_has_no_schema_findings(group: str) -> None:
 
 def test_a_broken_rendered_resource_is_found_at_its_template() -> None:
     resources = render_group(FIXTURE, "hub", Facts(), apps=True)
-    [policy] = [resource for resource in resources if resource.kind == "Policy"]
+    policies = [r for r in resources if r.kind == "Policy"]
+    [policy] = [r for r in policies if r.name.endswith("clustergroup-policy")]
     policy.body["spec"]["policy-templates"][0]["objectDefinition"]["spec"]["severty"] = "low"
     [finding] = validate_resources(resources, SchemaRegistry())
     assert finding.file == policy.source and finding.line == policy.line

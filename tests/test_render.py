@@ -107,6 +107,7 @@ def test_hub_projects_namespaces_operator_groups_and_subscriptions(hub: list[Res
         "golang-external-secrets",
         "hello-world",
         "imperative",
+        "multicloud-gitops-hub",
         "open-cluster-management",
         "vault",
     ]
@@ -154,10 +155,13 @@ def test_hub_gets_its_acm_policy_secret_store_and_imperative_job(hub: list[Resou
     assert store["auth"]["kubernetes"]["mountPath"] == "hub"
     cron = named(hub, "CronJob")["imperative-cronjob"]
     steps = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"]
-    assert [s["name"] for s in steps] == ["git-init", "hello-world"]
+    assert [s["name"] for s in steps] == ["fetch-ca", "git-init", "hello-world"]
+    assert named(hub, "CronJob")["unsealvault-cronjob"]["metadata"]["namespace"] == "imperative"
     sources = {r.source for r in hub if r.kind in ("Policy", "ClusterSecretStore")}
     assert sources == {
-        "<mcg-gen>/charts/acm/templates/policies.yaml",
+        "<mcg-gen>/charts/acm/templates/clustergroup-policies.yaml",
+        "<mcg-gen>/charts/acm/templates/gitops-policies.yaml",
+        "<mcg-gen>/charts/acm/templates/hub-ca-policies.yaml",
         "<mcg-gen>/charts/secretstore/templates/cluster-secret-store.yaml",
     }
 

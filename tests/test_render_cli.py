@@ -34,7 +34,7 @@ def test_stream_is_yaml_with_a_source_comment_per_document(
     assert len(documents) == len(chunks)
     kinds = {d.data["kind"] for d in documents}
     assert {"Application", "Policy", "ClusterSecretStore"} <= kinds
-    assert "# Source: <mcg-gen>/charts/acm/templates/policies.yaml" in out
+    assert "# Source: <mcg-gen>/charts/acm/templates/clustergroup-policies.yaml" in out
 
 
 def test_output_is_identical_run_after_run(capsys: pytest.CaptureFixture[str]) -> None:

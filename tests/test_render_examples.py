@@ -82,7 +82,7 @@ def test_hub_policies_place_each_managed_group(generated: tuple[Path, Pattern]) 
     policies = by_kind(resources, "Policy")
     bindings = by_kind(resources, "PlacementBinding")
     placements = by_kind(resources, "Placement")
-    assert len(policies) == len(pattern.groups)
+    assert len([p for p in policies if p.endswith("-clustergroup-policy")]) == len(pattern.groups)
     for group in pattern.groups:
         policy_name = f"{group.name}-clustergroup-policy"
         assert policy_name in policies
@@ -102,12 +102,15 @@ def test_hub_policies_place_each_managed_group(generated: tuple[Path, Pattern]) 
         spoke_app = next(
             o["objectDefinition"] for o in objects if o["objectDefinition"]["kind"] == "Application"
         )
-        source = spoke_app["spec"]["source"]
-        assert source["repoURL"] == pattern.repo_url
-        assert source["path"] == "common/clustergroup"
+        # the operator runs multi-source: spokes get the clustergroup chart from the Helm
+        # repository and their values from the pattern repository ($patternref)
+        pattern_source, source = spoke_app["spec"]["sources"]
+        assert pattern_source["repoURL"] == pattern.repo_url
+        assert pattern_source["ref"] == "patternref"
+        assert source["chart"] == "clustergroup"
         assert source["helm"]["valueFiles"][:2] == [
-            "/values-global.yaml",
-            f"/values-{group.name}.yaml",
+            "$patternref/values-global.yaml",
+            f"$patternref/values-{group.name}.yaml",
         ]
         parameters = {p["name"]: p["value"] for p in source["helm"]["parameters"]}
         for name, value in group.helm_overrides.items():

@@ -87,9 +87,11 @@ def test_every_rendered_resource_is_valid_for_its_api(group: str) -> None:
 
 def test_spoke_objects_of_the_acm_policy_are_checked_too() -> None:
     resources = render_group(FIXTURE, "hub", Facts(), apps=False)
-    policy = next(r.body for r in resources if r.kind == "Policy")
-    kinds = sorted(o["kind"] for o in _spoke_objects(policy))
-    assert kinds == ["Application", "ClusterRoleBinding", "ConfigurationPolicy", "Subscription"]
+    policies = {r.name: r.body for r in resources if r.kind == "Policy"}
+    kinds = sorted(o["kind"] for o in _spoke_objects(policies["group-one-clustergroup-policy"]))
+    assert kinds == ["Application", "ClusterRoleBinding", "ConfigurationPolicy"]
+    kinds = sorted(o["kind"] for o in _spoke_objects(policies["group-one-gitops-policy-argocd"]))
+    assert kinds == ["ArgoCD", "ConfigurationPolicy"]
 
 
 @pytest.mark.parametrize(
