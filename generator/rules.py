@@ -393,6 +393,16 @@ SCHEMA_UNKNOWN_KIND = _rule(
     rendered=True,
 )
 
+SCHEMA_REJECTED_KIND = _rule(
+    "schema/rejected-kind",
+    _E,
+    "a manifest holds a kind the run was told to reject",
+    "`mcg-gen validate --manifests` was given --reject-kind (as kubeconform's -reject) for kinds "
+    "that must not be applied, such as cluster-scoped RBAC in an application's manifests, and a "
+    "resource of such a kind was found. Remove it, or move it to where it belongs.",
+    rendered=True,
+)
+
 LINKS_APP_PATH_MISSING = _rule(
     "links/app-path-missing",
     _E,

@@ -146,6 +146,88 @@ def _retrieve_file(uri: str) -> Any:
     return Resource.from_contents(_read_schema_file(path), default_specification=DRAFT7)
 
 
+# --- kubeconform's schema locations --------------------------------------------------------
+
+# What kubeconform appends to a location that does not name a .json file (the layout of
+# kubernetes-json-schema); a plain folder is also searched in the CRDs-catalog layout
+# `{group}/{kind}_{version}.json` that `mcg-gen schemas import` writes.
+KUBECONFORM_LAYOUT = (
+    "{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/"
+    "{{ .ResourceKind }}{{ .KindSuffix }}.json"
+)
+_TEMPLATE_FIELD = re.compile(r"\{\{-?\s*\.(\w+)\s*-?\}\}")
+_TEMPLATE_FIELDS = frozenset(
+    {
+        "Group", "ResourceKind", "ResourceAPIVersion", "KindSuffix",
+        "NormalizedKubernetesVersion", "StrictSuffix",
+    }
+)  # fmt: skip
+# What may appear in a path built from a resource: an apiVersion or kind from a hostile manifest
+# must not walk out of the schema location (`../`).
+_SAFE_GROUP = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9]+")
+
+
+def is_template(location: str | Path) -> bool:
+    """Whether a schema location is one of kubeconform's templated paths."""
+    return "{{" in str(location)
+
+
+def check_schema_location(location: str | Path) -> None:
+    """A usage error for a location that is neither a folder nor a usable template."""
+    text = str(location)
+    if text.startswith(("http://", "https://")):
+        raise UsageError(
+            f"schema location {text!r} is a URL; mcg-gen works offline",
+            hint="download the schemas and pass the local folder or templated path",
+        )
+    if not is_template(text):
+        if not Path(text).is_dir():
+            raise UsageError(
+                f"schema location {text!r} is not a directory",
+                hint="pass a folder laid out as {group}/{kind}_{version}.json, or a templated "
+                "path such as DIR/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json",
+            )
+        return
+    leftover = _TEMPLATE_FIELD.sub("", text)
+    unknown = sorted(set(_TEMPLATE_FIELD.findall(text)) - _TEMPLATE_FIELDS)
+    if unknown or "{{" in leftover or "}}" in leftover:
+        raise UsageError(
+            f"schema location {text!r} is not a template mcg-gen can expand"
+            + (f" (unknown field {', '.join(unknown)})" if unknown else ""),
+            hint="use the fields "
+            + ", ".join(f"{{{{.{name}}}}}" for name in sorted(_TEMPLATE_FIELDS)),
+        )
+
+
+def template_fields(api_version: str, kind: str, kubernetes_version: str) -> dict[str, str] | None:
+    """The values kubeconform fills its location templates with, or None for an apiVersion or
+    kind that cannot be part of a path. As kubeconform: `Group` is what precedes the last `/`
+    (the whole apiVersion for the core group), `KindSuffix` is `-<first label of the
+    group>-<version>`, the version gets a `v`, and mcg-gen is always strict."""
+    parts = api_version.split("/")
+    version = parts[-1]
+    if not _SAFE_NAME.fullmatch(kind) or not _SAFE_NAME.fullmatch(version):
+        return None
+    if len(parts) > 2 or not _SAFE_GROUP.fullmatch(parts[0].lower()):
+        return None
+    suffix = "-" + parts[0].split(".")[0].lower()
+    if len(parts) > 1:
+        suffix += "-" + version.lower()
+    return {
+        "Group": parts[0],
+        "ResourceKind": kind.lower(),
+        "ResourceAPIVersion": version,
+        "KindSuffix": suffix,
+        "NormalizedKubernetesVersion": f"v{kubernetes_version}",
+        "StrictSuffix": "-strict",
+    }
+
+
+def expand_template(template: str, fields: dict[str, str]) -> Path:
+    return Path(_TEMPLATE_FIELD.sub(lambda match: fields[match[1]], template))
+
+
 # --- the registry --------------------------------------------------------------------------
 
 
@@ -169,12 +251,16 @@ class SchemaRegistry:
             else default_kubernetes_version()
         )
         for location in extra_locations:
-            if not location.is_dir():
-                raise UsageError(
-                    f"schema location {str(location)!r} is not a directory",
-                    hint="pass a folder laid out as {group}/{kind}_{version}.json",
-                )
-        self.locations = (*extra_locations, bundled.schemas_dir())
+            check_schema_location(location)
+        # kubeconform's NormalizedKubernetesVersion is a full version: 1.31 is v1.31.0
+        self.full_kubernetes_version = f"{self.kubernetes_version}.0"
+        self.templates = tuple(
+            str(location) for location in extra_locations if is_template(location)
+        )
+        folders = tuple(Path(location) for location in extra_locations if not is_template(location))
+        # a plain folder is searched in both layouts; kubeconform's as its templated path
+        self.templates += tuple(str(folder / KUBECONFORM_LAYOUT) for folder in folders)
+        self.locations = (*folders, bundled.schemas_dir())
         self._files = Registry(retrieve=_retrieve_file)  # type: ignore[call-arg]
         self._compiled: dict[tuple[str, str], KindSchema | None] = {}
 
@@ -199,6 +285,13 @@ class SchemaRegistry:
         group, version = split_api_version(api_version)
         if not version or not kind:
             return None
+        fields = template_fields(api_version, kind, self.full_kubernetes_version)
+        if fields is None:
+            return None
+        for template in self.templates:
+            path = expand_template(template, fields)
+            if path.is_file():
+                return self._compile_file(path)
         name = f"{kind.lower()}_{version.lower()}.json"
         for location in self.locations:
             path = location / group.lower() / name

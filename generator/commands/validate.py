@@ -26,6 +26,14 @@ examples:
   mcg-gen validate --baseline .mcg-gen-baseline.json         fail on new findings only
   mcg-gen validate --schema-location ~/crds-catalog --kubernetes-version 1.31
 
+plain manifests (kubeconform's options; no repository needed):
+  helm template ./chart | mcg-gen validate --manifests -     rendered YAML from stdin
+  mcg-gen validate --manifests out/ --summary --output tap  a folder, recursively
+  mcg-gen validate --manifests k8s/ --skip-kind Secret --reject-kind ClusterRoleBinding
+  mcg-gen validate --manifests k8s/ --ignore-missing-schemas -n 4
+  mcg-gen validate --manifests k8s/ \
+      --schema-location '/schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json'
+
 Layers: YAML, the spec (pattern.yaml), values files and the secret template, charts (helm lint and
 a real Helm render of every cluster group and local app), every rendered resource against
 Kubernetes and CRD schemas (offline, strict), and the links between files. 'mcg-gen rules' lists
@@ -35,6 +43,12 @@ every rule. Exit status: 0 clean, 1 findings (errors; warnings too with --strict
 
 def _rules(text: str) -> list[str]:
     return [rule.strip() for rule in text.split(",") if rule.strip()]
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of workers, got {text!r}")
+    return int(text)
 
 
 def register(subparsers: Any) -> None:
@@ -50,6 +64,17 @@ def register(subparsers: Any) -> None:
     )
     add_repo_argument(parser)
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument(
+        "--output",
+        dest="format",
+        choices=FORMATS,
+        help="the same as --format (kubeconform's name for it)",
+    )
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="end the tap and pretty formats with the summary (the others always have it)",
+    )
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too")
     parser.add_argument(
         "--show-info",
@@ -78,10 +103,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--schema-location",
         action="append",
-        type=Path,
         default=[],
-        metavar="DIR",
-        help="more schemas in {group}/{kind}_{version}.json layout",
+        metavar="DIR|TEMPLATE",
+        help="more schemas: a folder in {group}/{kind}_{version}.json layout (or kubeconform's "
+        "v<version>-standalone-strict/<kind>-<group>-<version>.json), or a kubeconform "
+        "templated path such as DIR/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json; "
+        "'default' means the bundled schemas",
     )
     parser.add_argument(
         "--chart-dir",
@@ -103,6 +130,47 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="write the fingerprints of every finding (after --select/--ignore) to FILE and exit 0",
     )
+    manifests = parser.add_argument_group(
+        "plain manifests", "check rendered YAML instead of a repository, as kubeconform does"
+    )
+    manifests.add_argument(
+        "--manifests",
+        action="append",
+        default=[],
+        metavar="PATH|-",
+        help="a manifest file, a folder of them (searched recursively for .yaml, .yml, .json) "
+        "or - for stdin; repeatable",
+    )
+    manifests.add_argument(
+        "--skip-kind",
+        type=_rules,
+        action="extend",
+        default=[],
+        metavar="KINDS",
+        help="do not check these kinds (Kind or apiVersion/Kind, comma-separated)",
+    )
+    manifests.add_argument(
+        "--reject-kind",
+        type=_rules,
+        action="extend",
+        default=[],
+        metavar="KINDS",
+        help="report resources of these kinds as errors (schema/rejected-kind)",
+    )
+    manifests.add_argument(
+        "--ignore-missing-schemas",
+        action="store_true",
+        help="skip resources of kinds no schema describes instead of reporting them",
+    )
+    manifests.add_argument(
+        "-n",
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="check the files in N worker processes (default 1; worth it for thousands of "
+        "files, each process loads the schemas once)",
+    )
     parser.add_argument("--no-lint", action="store_true", help="skip helm lint")
     parser.add_argument(
         "--no-cache",
@@ -117,20 +185,42 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generator import report
+    from generator.checks.kube_schemas import check_schema_location
     from generator.report import baseline, select_findings
     from generator.validate.options import Options
     from generator.validate.pipeline import validate_repository
 
+    given = [location for location in args.schema_location if location != "default"]
+    for location in given:
+        check_schema_location(location)
+    schema_locations = tuple(Path(location) for location in given)
+    if args.manifests:
+        return _run_manifests(args, schema_locations)
+    only_manifests = [
+        flag
+        for flag, given in (
+            ("--skip-kind", args.skip_kind),
+            ("--reject-kind", args.reject_kind),
+            ("--ignore-missing-schemas", args.ignore_missing_schemas),
+            ("--workers", args.workers != 1),
+        )
+        if given
+    ]
+    if only_manifests:
+        raise UsageError(
+            f"{', '.join(only_manifests)} only apply to plain manifests",
+            hint="add --manifests PATH (or - for stdin)",
+        )
     repo: Path = args.repo
     if not repo.is_dir():
         raise UsageError(f"{repo} is not a folder")
-    for folder in [*args.schema_location, *args.chart_dir]:
+    for folder in args.chart_dir:
         if not folder.is_dir():
             raise UsageError(f"{folder} is not a folder")
     options = Options(
         facts=facts_from_args(args),
         kubernetes_version=args.kubernetes_version,
-        schema_locations=tuple(args.schema_location),
+        schema_locations=schema_locations,
         chart_dirs=tuple(args.chart_dir),
         lint=not args.no_lint,
         timeout=args.timeout,
@@ -160,10 +250,44 @@ def run(args: argparse.Namespace) -> int:
         show_info=args.show_info,
         baselined=hidden,
         fingerprints=printed,
+        summary=args.summary,
     )
-    color = args.format == "text" and report.wants_color(sys.stdout)
-    sys.stdout.write(report.render(result, args.format, color=color))
+    return _print(result, args.format)
+
+
+def _print(result: Any, fmt: str) -> int:
+    from generator import report
+
+    color = fmt == "text" and report.wants_color(sys.stdout)
+    sys.stdout.write(report.render(result, fmt, color=color))
     return report.exit_code(result)
+
+
+def _run_manifests(args: argparse.Namespace, schema_locations: tuple[Path, ...]) -> int:
+    from generator import report
+    from generator.report import select_findings
+    from generator.validate.manifests import ManifestOptions, validate_manifests
+
+    options = ManifestOptions(
+        kubernetes_version=args.kubernetes_version,
+        schema_locations=schema_locations,
+        skip_kinds=frozenset(args.skip_kind),
+        reject_kinds=frozenset(args.reject_kind),
+        ignore_missing_schemas=args.ignore_missing_schemas,
+        workers=args.workers,
+    )
+    outcome = validate_manifests(args.manifests, options)
+    findings = select_findings(outcome.findings, args.select, args.ignore)
+    result = report.Report(
+        findings=tuple(findings),
+        repo=Path.cwd(),
+        files_checked=len(outcome.files),
+        resources_checked=outcome.resources - outcome.skipped,
+        strict=args.strict,
+        show_info=args.show_info,
+        summary=args.summary,
+    )
+    return _print(result, args.format)
 
 
 def _progress(quiet: bool) -> Any:

@@ -16,7 +16,7 @@ from typing import TextIO
 from generator.errors import EXIT_INVALID, EXIT_OK, UsageError
 from generator.findings import Finding, Severity
 
-FORMATS: tuple[str, ...] = ("text", "json", "junit", "sarif", "github")
+FORMATS: tuple[str, ...] = ("text", "json", "junit", "sarif", "github", "tap", "pretty")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Report:
     baselined: int = 0  # known findings the baseline hid
     # each finding's stable fingerprint, computed before the baseline hid any (see baseline.py)
     fingerprints: Mapping[Finding, str] | None = None
+    summary: bool = False  # tap and pretty print the summary only when asked (as kubeconform)
 
     def fingerprint(self, finding: Finding) -> str:
         known = self.fingerprints
@@ -64,7 +65,7 @@ def exit_code(report: Report) -> int:
 
 def render(report: Report, fmt: str, *, color: bool = False) -> str:
     """The report in one of `FORMATS`; `color` adds ANSI colours to the text format only."""
-    from generator.report import github, json_format, junit, sarif, text
+    from generator.report import github, json_format, junit, pretty, sarif, tap, text
 
     renderers: dict[str, Callable[[Report], str]] = {
         "text": partial(text.render, color=color),
@@ -72,6 +73,8 @@ def render(report: Report, fmt: str, *, color: bool = False) -> str:
         "junit": junit.render,
         "sarif": sarif.render,
         "github": github.render,
+        "tap": tap.render,
+        "pretty": pretty.render,
     }
     if fmt not in renderers:
         raise UsageError(f"unknown output format '{fmt}'", hint=f"use one of {', '.join(FORMATS)}")
