@@ -167,17 +167,37 @@ class Cache:
         if not self.enabled:
             return None
         digest = hashlib.sha256()
-        for folder, subfolders, names in os.walk(repo):
-            subfolders[:] = sorted(name for name in subfolders if name != ".git")
-            for name in sorted(names):
+        newest = self._started - RACY_NS
+        # os.walk's order and choice of entries (links to folders are neither entered nor
+        # listed), one scandir per folder: this walk is most of an unchanged repository's run
+        pending = [os.fspath(repo)]
+        while pending:
+            folder = pending.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = sorted(listing, key=lambda entry: entry.name)
+            except OSError:
+                continue  # os.walk skips a folder it cannot list
+            subfolders = []
+            records = []
+            for entry in entries:
                 try:
-                    status = os.lstat(os.path.join(folder, name))
+                    is_folder = entry.is_dir()
+                    if is_folder:
+                        if entry.name != ".git" and not entry.is_symlink():
+                            subfolders.append(entry.path)
+                        continue
+                    status = entry.stat(follow_symlinks=False)
                 except OSError:
                     return None
-                if status.st_mtime_ns >= self._started - RACY_NS:
+                if status.st_mtime_ns >= newest:
                     return None
-                entry = f"{folder}/{name}\0{status.st_mtime_ns}\0{status.st_size}\0{status.st_ino}"
-                digest.update(entry.encode(errors="surrogateescape") + b"\0")
+                records.append(
+                    f"{folder}/{entry.name}\0{status.st_mtime_ns}\0{status.st_size}"
+                    f"\0{status.st_ino}\0"
+                )
+            digest.update("".join(records).encode(errors="surrogateescape"))
+            pending.extend(reversed(subfolders))
         return digest.hexdigest()
 
     def _allowed(self, path: Path) -> bool:

@@ -36,7 +36,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `command`, when a module is named as it is, only that
+    command's parser (what running one command needs: importing every command module costs
+    start-up time on every run, the pre-commit hook's included)."""
     parser = _Parser(
         prog="mcg-gen",
         description="Generate, render, validate and feed secrets to Multicloud GitOps "
@@ -45,15 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mcg-gen {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    named = [name for name in COMMAND_MODULES if name.rpartition(".")[2] == command]
+    for name in named or COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:  # building the parser imports every command: Ctrl-C may land there too
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        arguments = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(arguments[0] if arguments else None)
+        args = parser.parse_args(arguments)
         if not getattr(args, "run", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import yamlio
 from generator.errors import McgError
 from generator.model import layout
 
@@ -60,6 +59,8 @@ _FACT_KEYS = {
 
 def load_facts(path: Path, base: Facts | None = None) -> Facts:
     """Facts from a YAML file of `global.*` names (hubClusterDomain: ..., clusterVersion: ...)."""
+    from generator import yamlio  # only here: validate's cached answer needs no YAML parser
+
     document = yamlio.load_file(path)
     data = document.data or {}
     if not isinstance(data, dict):

@@ -6,10 +6,10 @@ format. Errors fail a run; warnings fail it only when `strict`; info never does.
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -17,6 +17,7 @@ from generator.errors import EXIT_INVALID, EXIT_OK, UsageError
 from generator.findings import Finding, Severity
 
 FORMATS: tuple[str, ...] = ("text", "json", "junit", "sarif", "github", "tap", "pretty")
+_MODULES = {"json": "json_format"}  # a format's module, when not named as the format
 
 
 @dataclass(frozen=True)
@@ -65,20 +66,13 @@ def exit_code(report: Report) -> int:
 
 def render(report: Report, fmt: str, *, color: bool = False) -> str:
     """The report in one of `FORMATS`; `color` adds ANSI colours to the text format only."""
-    from generator.report import github, json_format, junit, pretty, sarif, tap, text
-
-    renderers: dict[str, Callable[[Report], str]] = {
-        "text": partial(text.render, color=color),
-        "json": json_format.render,
-        "junit": junit.render,
-        "sarif": sarif.render,
-        "github": github.render,
-        "tap": tap.render,
-        "pretty": pretty.render,
-    }
-    if fmt not in renderers:
+    if fmt not in FORMATS:
         raise UsageError(f"unknown output format '{fmt}'", hint=f"use one of {', '.join(FORMATS)}")
-    return renderers[fmt](report)
+    # only the format asked for is imported (junit's XML library costs start-up time)
+    module = importlib.import_module(f"generator.report.{_MODULES.get(fmt, fmt)}")
+    if fmt == "text":
+        return str(module.render(report, color=color))
+    return str(module.render(report))
 
 
 def wants_color(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:

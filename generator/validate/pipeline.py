@@ -17,18 +17,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache, repofs, rules
-from generator.checks import hygiene, links
+from generator import cache, rules
 from generator.errors import McgError, UsageError
 from generator.findings import Finding, Severity, error_findings, relative_to
 from generator.model import layout
 from generator.model.layout import GLOBAL_FILE, SECRET_TEMPLATE_FILE, SPEC_FILE
-from generator.model.values import ValuesRepo, load_values_repo
-from generator.schema_check import dotted
-from generator.validate.groups import check_groups
 from generator.validate.options import Options, Outcome, Progress
 
+# The layers are imported where they run: a repository that has not changed is answered from the
+# cache without them (the pre-commit case), at the cost of a Python start-up and a walk.
 if TYPE_CHECKING:
+    from generator.checks import links
+    from generator.model.values import ValuesRepo
     from generator.yamlio import Document
 
 
@@ -83,6 +83,10 @@ def validate_repository(
 def _validate(
     repo: Path, options: Options, options_key: list[Any], progress: Progress, store: cache.Cache
 ) -> Outcome:
+    from generator.checks import links
+    from generator.model.values import load_values_repo
+    from generator.validate.groups import check_groups
+
     outcome = Outcome()
     progress("values files")
     values = load_values_repo(repo)
@@ -115,6 +119,7 @@ def _secret_reads_at_their_source(repo: Path, findings: list[Finding]) -> list[F
     """ExternalSecret findings at the chart's values.yaml line naming the Vault path, not at the
     template that renders it; in a generated repository the secret template is pattern.yaml's,
     so the hint says to change pattern.yaml."""
+    from generator.checks import links
     from generator.yamlio import load_file
 
     documents: dict[str, Document | None] = {}
@@ -156,6 +161,8 @@ def _one_per_cause(findings: list[Finding]) -> list[Finding]:
     """A group that could not be rendered because of a line that a values or links finding
     already names (clusterGroup.name, an application's path), or because the chart's own schema
     refuses keys already reported as unknown, is that finding, not a second one."""
+    from generator.schema_check import dotted
+
     named = {
         (f.file, f.line)
         for f in findings
@@ -330,6 +337,8 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
 
 
 def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
+    from generator.checks import links
+
     try:
         path = layout.inside(repo, SECRET_TEMPLATE_FILE)
     except McgError as error:
@@ -358,6 +367,8 @@ def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | No
 
 
 def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
+    from generator.checks import hygiene
+
     outcome.findings += hygiene.committed_secret_files(repo)
     outcome.findings += hygiene.ignore_coverage(repo)
     scanned = {
@@ -374,6 +385,9 @@ def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
 def _scan_hygiene(repo: Path, scanned: dict[Path, str], store: cache.Cache) -> list[Finding]:
     """hygiene.scan_file of each of `scanned` (path: content digest); each file's findings are
     cached apart, so that a change reads only the files that changed."""
+    from generator import repofs
+    from generator.checks import hygiene
+
     key = cache.key_of("hygiene-files", cache.tool_digest())
     known: dict[str, Any] = (store.get("hygiene-files", key) or {}).get("files", {})
     findings: list[Finding] = []
