@@ -529,6 +529,44 @@ LINKS_VALUE_FILE_MISSING = _rule(
     "file name or a file that was never committed. Fix the name or add the file.",
 )
 
+DEPLOY_ARGO_NAMESPACE_UNSERVED = _rule(
+    "deploy/argo-namespace-unserved",
+    _E,
+    "an Application or AppProject in a namespace no Argo CD instance serves",
+    "An Argo CD instance reconciles the Applications and AppProjects of its own namespace only. "
+    "The cluster-wide instance lives in global.vpArgoNamespace (openshift-gitops: the patterns "
+    "operator creates it on the hub, the acm chart's gitops policy on managed clusters); with "
+    "global.singleArgoCD false the clustergroup chart puts a group's apps in <pattern>-<group> "
+    "and creates the ArgoCD instance <group>-gitops there. An Application elsewhere is never "
+    "synced: nothing it describes reaches the cluster. Render with a clustergroup chart that "
+    "creates the instance, set global.singleArgoCD, or move the object.",
+    rendered=True,
+)
+
+DEPLOY_POLICY_UNPLACED = _rule(
+    "deploy/policy-unplaced",
+    _E,
+    "an ACM Policy that no PlacementBinding sends to an existing Placement",
+    "ACM propagates a Policy only to the clusters a Placement (or PlacementRule) chooses, through "
+    "a PlacementBinding in the Policy's namespace whose subjects name the Policy. Without one, or "
+    "when the binding's placementRef names a Placement that does not exist, the Policy stays on "
+    "the hub and the managed clusters never get what it enforces. Bind it, or fix the name.",
+    rendered=True,
+)
+
+DEPLOY_PLACEMENT_MISSES_GROUP = _rule(
+    "deploy/placement-misses-group",
+    _E,
+    "a managed group's Policy is placed on clusters that do not carry the group's labels",
+    "The clusters of a managed cluster group carry its labels: acmlabels of its "
+    "managedClusterGroups entry, else clusterGroup=<group>. The Placement that sends the group's "
+    "Policy (the one that deploys its clustergroup application, or another named after the "
+    "group) must select a cluster with those labels, or the group's clusters never get it. A "
+    "group with its own clusterSelector is not checked: its Placement uses that selector as it "
+    "is. Fix the Placement's label selector or the group's acmlabels.",
+    rendered=True,
+)
+
 NAMES_ACM_POLICY_LENGTH = _rule(
     "names/acm-policy-length",
     _E,
@@ -678,6 +716,7 @@ LAYERS = (
     "chart",
     "schema",
     "links",
+    "deploy",
     "names",
     "values-secret",
 )

@@ -406,9 +406,9 @@ class _Importer:
     def _managed(self, body: Any, entry: dict[str, Any]) -> None:
         if not isinstance(body, dict):
             return
-        from generator.model.values import _acm_labels
+        from generator.model.values import acm_labels
 
-        labels = _acm_labels(body)
+        labels = acm_labels(body)
         if labels and labels != {"clusterGroup": entry["name"]}:
             entry["labels"] = labels
         overrides = body.get("helmOverrides")

@@ -144,7 +144,7 @@ class ValuesRepo:
         labels: dict[str, dict[str, str]] = {}
         for entry in self.entries(hub, "managedClusterGroups"):
             name = str(entry.body.get("name", entry.key))
-            labels[name] = _acm_labels(entry.body)
+            labels[name] = acm_labels(entry.body)
         names = sorted(self.groups, key=lambda name: (name != hub, name))
         return tuple(
             ClusterGroup(
@@ -169,11 +169,15 @@ def local_app_path(body: Mapping[str, Any]) -> str | None:
     return path
 
 
-def _acm_labels(body: dict[str, Any]) -> dict[str, str]:
+def acm_labels(body: dict[str, Any]) -> dict[str, str]:
+    """The labels a managed cluster group's entry asks its clusters for: its clusterSelector's
+    matchLabels, else its acmlabels ([{name, value}] or a map); {} when it names none."""
     selector = body.get("clusterSelector")
     if isinstance(selector, dict) and isinstance(selector.get("matchLabels"), dict):
         return {str(k): str(v) for k, v in selector["matchLabels"].items()}
     labels = body.get("acmlabels")
+    if isinstance(labels, dict):
+        return {str(k): str(v) for k, v in labels.items()}
     if isinstance(labels, list):
         return {
             str(item["name"]): str(item.get("value", ""))

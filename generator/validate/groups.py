@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import cache, rules
-from generator.checks import charts, links
+from generator.checks import charts, deploy, links
 from generator.errors import McgError
 from generator.findings import Finding, error_findings
 from generator.manifest import Resource
@@ -118,6 +118,9 @@ def check_group(
         resources,
         catalogue,
         unrendered_charts=bool(unrendered),
+    )
+    findings += deploy.check_deployability(
+        resources, deploy.cluster_argo_namespace(values), deploy.managed_groups(values, group)
     )
     findings += validate_resources(resources, _registry(options))
     return GroupResult(
