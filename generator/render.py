@@ -4,10 +4,11 @@
 it merges values-global.yaml and values-<group>.yaml with the cluster facts the operator injects
 (`global.*`), renders the clustergroup chart, then renders the charts its Argo CD Applications
 point at inside the pattern repository, each with the Application's own value files, Helm
-parameters and destination namespace. The base charts this project ships (`common/acm`,
-`common/secretstore`, `common/clustergroup`) come from the repository when it vendors them and
-from mcg-gen otherwise (hand-written repositories), so the hub always shows its ACM policies and
-every group its ClusterSecretStore.
+parameters and destination namespace. The upstream platform charts mcg-gen models (the
+clustergroup chart, `acm`, `openshift-external-secrets`: `platform.BUNDLED_MODELS`) render with
+the bundled models when no copy is given, and a repository that vendors base charts under
+`common/` renders its own copies, so the hub always shows its ACM policies and every group its
+ClusterSecretStore.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def render_charts(
                     continue
                 located = _app_chart_dir(repo, label, source, app)
             else:
-                source, located = _remote_chart(app, chart_dirs) if apps else (None, None)
+                source, located = _remote_chart(app, chart_dirs if apps else ())
                 label = located[1] if located else ""
             if source is None or located is None:
                 continue
@@ -152,7 +153,9 @@ def _sources(application: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _remote_chart(
     app: Resource, chart_dirs: Sequence[Path]
 ) -> tuple[dict[str, Any] | None, tuple[Path, str] | None]:
-    """The chart source of an Application and a local copy of its chart, when one is given."""
+    """The chart source of an Application and a local copy of its chart: one given in
+    `chart_dirs`, else mcg-gen's bundled model of an upstream platform chart (the acm chart's
+    policies and the secret store show on every render, as vendored base charts did)."""
     for source in _sources(app.body):
         if not source.get("chart"):
             continue
@@ -160,6 +163,9 @@ def _remote_chart(
             candidate = folder / str(source["chart"])
             if (candidate / "Chart.yaml").is_file():
                 return source, (candidate.resolve(), f"<chart-dir>/{source['chart']}")
+        model = platform.BUNDLED_MODELS.get(str(source["chart"]))
+        if model is not None:
+            return source, (bundled.charts_dir() / model, f"<mcg-gen>/charts/{model}")
     return None, None
 
 

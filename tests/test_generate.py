@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,14 @@ DEPRECATED_KEYS = {"projects", "project", "isHubCluster"}
 
 def load(repo: Path, name: str) -> Any:
     return yaml.safe_load((repo / name).read_text())
+
+
+def namespace_names(cluster_group: dict[str, Any]) -> list[str]:
+    """The names of a list-form `namespaces`: strings and one-key maps alike."""
+    return [
+        entry if isinstance(entry, str) else next(iter(entry))
+        for entry in cluster_group["namespaces"]
+    ]
 
 
 def all_keys(node: Any) -> set[str]:
@@ -70,14 +79,14 @@ def test_generated_values_files_follow_the_validated_patterns_layout(
         for key, application in applications.items():
             assert application["name"] == key
             assert application["argoProject"] in tree_["argoProjects"]
-            assert application["namespace"] in tree_["namespaces"]
+            assert application["namespace"] in namespace_names(tree_)
             assert ("path" in application) != ("chart" in application)
             if "path" in application:
                 assert (repo / application["path"] / "Chart.yaml").is_file()
             else:
                 assert application["chartVersion"]
         for subscription in tree_.get("subscriptions", {}).values():
-            assert subscription["namespace"] in tree_["namespaces"] + ["openshift-operators"]
+            assert subscription["namespace"] in [*namespace_names(tree_), "openshift-operators"]
         if "imperative" in tree_:
             assert isinstance(tree_["imperative"]["jobs"], list)
         if group.is_hub and pattern.groups:
@@ -90,20 +99,62 @@ def test_generated_values_files_follow_the_validated_patterns_layout(
             assert "managedClusterGroups" not in tree_
 
 
-def test_hub_gets_acm_and_vault_and_consumers_get_external_secrets(
+def test_platform_references_the_upstream_charts_as_the_reference_pattern_does(
     example_repo: Callable[[str], Path],
 ) -> None:
+    """Chart names, versions, subscriptions and channels as upstream multicloud-gitops writes
+    them in its values files (github.com/validatedpatterns/multicloud-gitops): spelt out here,
+    so that a change of the platform data is a visible change of this test."""
     repo = example_repo("multicloud-gitops")
+    global_values = load(repo, "values-global.yaml")
+    assert global_values["global"]["singleArgoCD"] is True
+    assert global_values["main"]["multiSourceConfig"] == {
+        "enabled": True,
+        "clusterGroupChartVersion": "0.9.*",
+    }
     hub = load(repo, "values-hub.yaml")["clusterGroup"]
     spoke = load(repo, "values-group-one.yaml")["clusterGroup"]
-    assert hub["subscriptions"]["acm"]["name"] == "advanced-cluster-management"
-    assert hub["applications"]["acm"]["path"] == "common/acm"
-    assert hub["applications"]["vault"]["chart"] == "hashicorp-vault"
+
+    def source(application: dict[str, Any]) -> dict[str, Any]:
+        keys = ("chart", "chartVersion", "namespace", "path", "repoURL")
+        return {key: application[key] for key in keys if key in application}
+
+    assert source(hub["applications"]["acm"]) == {
+        "chart": "acm",
+        "chartVersion": "0.2.*",
+        "namespace": "open-cluster-management",
+    }
+    assert source(hub["applications"]["vault"]) == {
+        "chart": "hashicorp-vault",
+        "chartVersion": "0.1.*",
+        "namespace": "vault",
+    }
+    assert hub["subscriptions"]["acm"] == {
+        "name": "advanced-cluster-management",
+        "namespace": "open-cluster-management",
+        "channel": "release-2.16",
+    }
     for group in (hub, spoke):
-        assert group["applications"]["secret-store"]["path"] == "common/secretstore"
-        assert group["applications"]["external-secrets"]["chart"] == "external-secrets"
+        assert source(group["applications"]["openshift-external-secrets"]) == {
+            "chart": "openshift-external-secrets",
+            "chartVersion": "0.0.*",
+            "namespace": "external-secrets",
+        }
+        assert group["subscriptions"]["eso"] == {
+            "name": "openshift-external-secrets-operator",
+            "namespace": "external-secrets-operator",
+            "channel": "stable-v1",
+        }
+        # Red Hat's operator watches all namespaces: an OperatorGroup without target namespaces
+        assert {
+            "external-secrets-operator": {"operatorGroup": True, "targetNamespaces": []}
+        } in group["namespaces"]
+        paths = [app["path"] for app in group["applications"].values() if "path" in app]
+        assert all(path.startswith("charts/") for path in paths), paths
     assert "vault" not in spoke["applications"]
     assert "acm" not in spoke["applications"]
+    assert "acm" not in spoke.get("subscriptions", {})
+    assert not (repo / "common").exists()
 
 
 def test_industrial_edge_wiring(example_repo: Callable[[str], Path]) -> None:
@@ -116,9 +167,15 @@ def test_industrial_edge_wiring(example_repo: Callable[[str], Path]) -> None:
         {"group": "tekton.dev", "kind": "Pipeline", "jsonPointers": ["/spec/params"]}
     ]
     assert hub["applications"]["line-dashboard"]["overrides"] == [{"name": "replicas", "value": 2}]
-    assert hub["managedClusterGroups"]["factory-east"]["helmOverrides"] == [
-        {"name": "dashboard.siteName", "value": "east"}
+    # a factory's own dashboard value reaches that factory's dashboard Application, after the
+    # app's own overrides; the other factory and the hub do not get it
+    assert east["applications"]["line-dashboard"]["overrides"] == [
+        {"name": "replicas", "value": 2},
+        {"name": "dashboard.siteName", "value": "east"},
     ]
+    west = load(repo, "values-factory-west.yaml")["clusterGroup"]
+    assert west["applications"]["line-dashboard"]["overrides"] == [{"name": "replicas", "value": 2}]
+    assert "helmOverrides" not in hub["managedClusterGroups"]["factory-east"]
     broker = east["applications"]["broker"]
     assert broker["repoURL"] == "https://charts.example.com/stable"
     assert broker["chartVersion"] == "1.2.*"
@@ -126,7 +183,8 @@ def test_industrial_edge_wiring(example_repo: Callable[[str], Path]) -> None:
     assert hub["applications"]["data-lake"]["path"] == "charts/hub/data-lake"
     assert east["applications"]["line-dashboard"]["path"] == "charts/all/line-dashboard"
     # factories consume no secret: no External Secrets there
-    assert "external-secrets" not in east["applications"]
+    assert "openshift-external-secrets" not in east["applications"]
+    assert "eso" not in east["subscriptions"]
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -221,20 +279,46 @@ def test_repository_scaffolding(example_repo: Callable[[str], Path]) -> None:
     metadata = load(repo, "pattern-metadata.yaml")
     assert metadata["name"] == "multicloud-gitops"
     assert metadata["extra_features"]["spoke_support"] is True
+    # plain Argo CD deploys what the operator deploys: the upstream clustergroup chart from the
+    # Helm repository, values from the pattern repository
     bootstrap = load(repo, "bootstrap/hub-application.yaml")
     assert bootstrap["kind"] == "Application"
-    assert bootstrap["spec"]["source"]["path"] == "common/clustergroup"
-    assert bootstrap["spec"]["source"]["helm"]["valueFiles"] == [
-        "/values-global.yaml",
-        "/values-hub.yaml",
+    assert bootstrap["metadata"]["namespace"] == "openshift-gitops"
+    values_source, chart_source = bootstrap["spec"]["sources"]
+    assert values_source == {
+        "repoURL": "https://github.com/example/multicloud-gitops.git",
+        "targetRevision": "main",
+        "ref": "patternref",
+    }
+    assert {key: chart_source[key] for key in ("repoURL", "chart", "targetRevision")} == {
+        "repoURL": "https://charts.validatedpatterns.io",
+        "chart": "clustergroup",
+        "targetRevision": "0.9.*",
+    }
+    assert chart_source["helm"]["valueFiles"] == [
+        "$patternref/values-global.yaml",
+        "$patternref/values-hub.yaml",
     ]
+    parameters = {p["name"]: p["value"] for p in chart_source["helm"]["parameters"]}
+    assert parameters["global.multiSourceSupport"] == "true"
+    assert parameters["global.multiSourceTargetRevision"] == "0.9.*"
+    assert parameters["global.pattern"] == "multicloud-gitops"
+    pattern_resource = load(repo, "bootstrap/pattern.yaml")
+    assert pattern_resource["spec"]["multiSourceConfig"] == {
+        "enabled": True,
+        "clusterGroupChartVersion": "0.9.*",
+    }
     readme = (repo / "README.md").read_text()
     assert "`group-one` | managed" in readme
     assert "secret/data/global/config-demo" in readme
-    for chart in ("clustergroup", "acm", "secretstore"):
-        assert (repo / "common" / chart / "Chart.yaml").read_bytes() == (
-            bundled.charts_dir() / chart / "Chart.yaml"
-        ).read_bytes()
+    install = readme[readme.index("## Install") :]
+    install = install[: install.index("\n## ", 1)]
+    assert "oc apply -f bootstrap/pattern.yaml" in install
+    assert "oc apply -f bootstrap/hub-application.yaml" in install
+    # nothing the install section names is missing from the repository
+    for named in re.findall(r"`([\w./-]+\.yaml)`", install):
+        assert (repo / named).is_file(), named
+    assert "common/" not in install
 
 
 def test_generate_twice_changes_nothing(example_repo: Callable[[str], Path], cli: Any) -> None:
@@ -260,7 +344,7 @@ def test_spec_change_updates_only_affected_files(
     repo = example_repo("multicloud-gitops")
     before = tree(repo)
     spec = repo / "pattern.yaml"
-    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    spec.write_text(spec.read_text().replace("release-2.16", "release-2.15"))
     result = cli("generate", str(repo))
     assert result.code == 0, result.err
     after = tree(repo)
@@ -285,16 +369,16 @@ def test_an_edit_and_a_spec_change_are_merged(
     hub.write_text(edited)
     assert cli("generate", str(repo), "--check").code == 0, "an edit alone is not drift"
     spec = repo / "pattern.yaml"
-    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    spec.write_text(spec.read_text().replace("release-2.16", "release-2.15"))
     assert cli("generate", str(repo), "--check").code == 1
     assert "spec/out-of-date" in cli("validate", str(repo), "--format", "json").out
 
     result = cli("generate", str(repo), "--diff")
     assert result.code == 0, result.err
     assert "merged    values-hub.yaml: your edits and the spec's changes, merged" in result.out
-    assert "-      channel: release-2.14\n+      channel: release-2.15" in result.out
+    assert "-      channel: release-2.16\n+      channel: release-2.15" in result.out
     merged = hub.read_text()
-    assert merged == edited.replace("release-2.14", "release-2.15")
+    assert merged == edited.replace("release-2.16", "release-2.15")
     assert cli("generate", str(repo), "--check").code == 0
     again = cli("generate", str(repo))
     assert "merged" not in again.out and "1 with your edits" in again.out
@@ -312,9 +396,9 @@ def test_overlapping_changes_get_conflict_markers_until_resolved(
 ) -> None:
     repo = example_repo("multicloud-gitops")
     hub = repo / "values-hub.yaml"
-    hub.write_text(hub.read_text().replace("release-2.14", "release-2.13"))
+    hub.write_text(hub.read_text().replace("release-2.16", "release-2.13"))
     spec = repo / "pattern.yaml"
-    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    spec.write_text(spec.read_text().replace("release-2.16", "release-2.15"))
 
     result = cli("generate", str(repo))
     assert result.code == 1
@@ -364,7 +448,7 @@ def test_files_no_longer_generated_are_removed_unless_edited(
 def test_dry_run_writes_nothing(example_repo: Callable[[str], Path], cli: Any) -> None:
     repo = example_repo("multicloud-gitops")
     spec = repo / "pattern.yaml"
-    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    spec.write_text(spec.read_text().replace("release-2.16", "release-2.15"))
     (repo / "values-group-one.yaml").unlink()
     before = tree(repo)
     result = cli("generate", str(repo), "--dry-run", "--diff")
@@ -387,7 +471,7 @@ def test_failure_half_way_leaves_the_repository_as_it_was(
     spec = repo / "pattern.yaml"
     spec.write_text(
         spec.read_text()
-        .replace("release-2.14", "release-2.15")
+        .replace("release-2.16", "release-2.15")
         .replace("  hello-world: {}\n", "  hello-world: {}\n  extra: {}\n")
         .replace(
             "apps: [config-demo, hello-world]\n  jobs",
@@ -407,7 +491,7 @@ def test_interrupted_run_is_completed_by_the_next_one(
     """A run killed after its commit point (simulated: the journal is written, no file moved)."""
     repo = example_repo("multicloud-gitops")
     spec = repo / "pattern.yaml"
-    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    spec.write_text(spec.read_text().replace("release-2.16", "release-2.15"))
     desired_plan = state.make_plan(
         repo, __import__("generator.emit.repo").emit.repo.plan_files(load_spec(spec))
     )
@@ -415,7 +499,7 @@ def test_interrupted_run_is_completed_by_the_next_one(
     state.apply_plan(repo, desired_plan)
     monkeypatch.undo()
     assert (repo / ".mcg-gen/journal.json").exists()
-    assert "release-2.14" in (repo / "values-hub.yaml").read_text()
+    assert "release-2.16" in (repo / "values-hub.yaml").read_text()
 
     result = cli("generate", str(repo))
     assert result.code == 0, result.err
@@ -528,10 +612,90 @@ def test_a_base_copy_that_is_not_what_was_written_is_never_merged_from(
     edited = hub.read_text() + "# tuned by hand\n"
     hub.write_text(edited)
     spec = repo / "pattern.yaml"
-    spec.write_text(spec.read_text().replace("release-2.14", "release-2.15"))
+    spec.write_text(spec.read_text().replace("release-2.16", "release-2.15"))
 
     result = cli("generate", str(repo))
     assert result.code == 1
     assert "values-hub.yaml: edited by hand and changed by the spec" in result.out
     assert hub.read_text() == edited
     assert "smuggled" not in hub.read_text()
+
+
+def test_a_repository_with_vendored_common_charts_migrates_on_the_next_generate(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    """A repository generated when mcg-gen vendored its base charts under common/: the next
+    generate removes the copies nobody touched and reports, and keeps, the one edited by hand."""
+    repo = example_repo("multicloud-gitops")
+    recorded = state.read_state(repo)
+    for chart in ("clustergroup", "acm", "secretstore"):
+        for path in sorted((bundled.charts_dir() / chart).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                relative = f"common/{chart}/{path.relative_to(bundled.charts_dir() / chart)}"
+                (repo / relative).parent.mkdir(parents=True, exist_ok=True)
+                (repo / relative).write_bytes(path.read_bytes())
+                recorded[relative] = state.digest(path.read_bytes())
+    (repo / ".mcg-gen/state.json").write_bytes(state.state_bytes(recorded))
+    edited = repo / "common/acm/values.yaml"
+    edited.write_text(edited.read_text() + "# tuned by hand\n")
+    assert cli("generate", str(repo), "--check").code == 1
+
+    result = cli("generate", str(repo))
+    assert result.code == 0, result.err
+    left = sorted(p.relative_to(repo).as_posix() for p in (repo / "common").rglob("*"))
+    assert left == ["common/acm", "common/acm/values.yaml"]
+    assert "common/acm/values.yaml: no longer generated, but edited by hand" in result.out
+    assert "common/clustergroup/Chart.yaml" in result.out  # each removal is listed
+    assert not any(path.startswith("common/") for path in state.read_state(repo))
+    assert cli("generate", str(repo), "--check").code == 0
+
+
+def test_group_app_overrides_reach_that_groups_application_only(
+    example_repo: Callable[[str], Path],
+) -> None:
+    """industrial-edge sets dashboard.siteName for factory-east's line-dashboard: rendered, it is
+    a Helm parameter of that Application on factory-east, on no other group, and never one of
+    the clustergroup Application in the hub's ACM policy."""
+    from generator.model.facts import Facts
+    from generator.render import render_group
+
+    repo = example_repo("industrial-edge")
+
+    def dashboard_parameters(group: str) -> dict[str, str]:
+        resources = render_group(repo, group, Facts(), apps=False)
+        (dashboard,) = [
+            r for r in resources if r.kind == "Application" and r.name == "line-dashboard"
+        ]
+        spec = dashboard.body["spec"]
+        sources = spec.get("sources") or [spec["source"]]
+        return {
+            p["name"]: p["value"]
+            for source in sources
+            for p in (source.get("helm") or {}).get("parameters", [])
+        }
+
+    assert dashboard_parameters("factory-east")["dashboard.siteName"] == "east"
+    assert dashboard_parameters("factory-east")["replicas"] == "2"
+    assert "dashboard.siteName" not in dashboard_parameters("factory-west")
+    assert "dashboard.siteName" not in dashboard_parameters("datacenter")
+    hub = render_group(repo, "datacenter", Facts(), apps=False)
+    policies = [r for r in hub if r.kind == "Policy"]
+    assert policies and not any("dashboard.siteName" in str(p.body) for p in policies)
+
+
+def test_app_overrides_for_an_app_the_group_does_not_run_are_a_spec_error(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    repo = example_repo("industrial-edge")
+    spec = repo / "pattern.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "      line-dashboard:\n        dashboard", "      data-lake:\n        dashboard"
+        )
+    )
+    result = cli("generate", str(repo))
+    assert result.code == 1
+    assert "appOverrides names app 'data-lake', which group 'factory-east' does not run" in (
+        result.err
+    )
+    assert "pattern.yaml:" in result.err

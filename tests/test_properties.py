@@ -25,7 +25,7 @@ from generator.model.values import load_values_repo
 from generator.yamlio import parse_document
 from tests.test_hostile_inputs import generate_base, run_limited
 
-PLATFORM_NAMES = {"acm", "vault", "external-secrets", "secret-store", "hub", "common"}
+PLATFORM_NAMES = {"acm", "vault", "eso", "openshift-external-secrets", "hub", "common"}
 label = st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z0-9]{1,3})?", fullmatch=True).filter(
     lambda name: name not in PLATFORM_NAMES
 )

@@ -645,9 +645,11 @@ def test_a_vault_error_is_shown_escaped_short_and_without_the_token(
 def test_secrets_init_reads_the_vendored_secret_store_values_as_untrusted(
     sandbox: Sandbox, hostile: str
 ) -> None:
-    """`secrets init` reads the service account from common/secretstore/values.yaml before it
-    contacts Vault (here the listener: reaching it would count as a connection)."""
+    """`secrets init` reads the service account from common/secretstore/values.yaml, in a
+    repository that vendors the chart there, before it contacts Vault (here the listener:
+    reaching it would count as a connection)."""
     relative = "common/secretstore/values.yaml"
+    (sandbox.repo / relative).parent.mkdir(parents=True)
     if hostile == "link-out":
         link_out(sandbox, relative)
     else:

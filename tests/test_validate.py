@@ -89,8 +89,8 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_typo_in_a_map_form_subscription(mcg: Path, cli: Any) -> None:
     edit(
         mcg / "values-hub.yaml",
-        "      channel: release-2.14",
-        "      catalogSource: x\n      channel: release-2.14",
+        "      channel: release-2.16",
+        "      catalogSource: x\n      channel: release-2.16",
     )
     code, findings = findings_of(cli, mcg)
     assert code == 1
@@ -267,7 +267,7 @@ def test_main_group_without_values_file(mcg: Path, cli: Any) -> None:
 
 def test_spec_out_of_date_is_an_error(mcg: Path, cli: Any) -> None:
     """Drift fails the gate: the cluster would get something else than the spec shows."""
-    edit(mcg / "pattern.yaml", "release-2.14", "release-2.15")
+    edit(mcg / "pattern.yaml", "release-2.16", "release-2.15")
     code, findings = findings_of(cli, mcg)
     assert code == 1
     assert [f["rule"] for f in findings if f["severity"] == "error"] == ["spec/out-of-date"]
@@ -276,10 +276,10 @@ def test_spec_out_of_date_is_an_error(mcg: Path, cli: Any) -> None:
 def test_an_edited_generated_file_is_drift_only_when_the_spec_changed_it_too(
     mcg: Path, cli: Any
 ) -> None:
-    edit(mcg / "values-hub.yaml", "release-2.14", "release-2.13")
+    edit(mcg / "values-hub.yaml", "release-2.16", "release-2.13")
     code, findings = findings_of(cli, mcg)
     assert "spec/out-of-date" not in {f["rule"] for f in findings}
-    edit(mcg / "pattern.yaml", "release-2.14", "release-2.15")
+    edit(mcg / "pattern.yaml", "release-2.16", "release-2.15")
     code, findings = findings_of(cli, mcg)
     assert code == 1
     [stale] = [f for f in findings if f["rule"] == "spec/out-of-date"]
@@ -287,7 +287,7 @@ def test_an_edited_generated_file_is_drift_only_when_the_spec_changed_it_too(
 
 
 def test_select_and_ignore(mcg: Path, cli: Any) -> None:
-    edit(mcg / "pattern.yaml", "release-2.14", "release-2.15")
+    edit(mcg / "pattern.yaml", "release-2.16", "release-2.15")
     _, only_links = findings_of(cli, mcg, "--select", "links")
     assert only_links == []
     _, ignored = findings_of(cli, mcg, "--ignore", "spec/out-of-date,chart")

@@ -11,6 +11,7 @@ from generator import rules
 from generator.errors import McgError
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
+from generator.model import platform
 from generator.model.values import ValuesRepo
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ def unrendered_remote(
         if resource.kind != "Application":
             continue
         for chart, version in remote_charts(resource.body):
+            if chart in platform.BUNDLED_MODELS:
+                continue  # rendered with mcg-gen's model of it
             if any((folder / chart / "Chart.yaml").is_file() for folder in chart_dirs):
                 continue
             findings.append(

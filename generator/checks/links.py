@@ -480,7 +480,7 @@ def _external_secret(
                 f"ExternalSecret '{resource.name}' reads from {kind} '{name}', which nothing "
                 f"rendered for group '{resource.group}' creates"
                 + (" (a chart that was not rendered may)" if unrendered_charts else ""),
-                "deploy the secret-store app on this group or fix secretStoreRef",
+                "deploy the openshift-external-secrets app on this group or fix secretStoreRef",
             )
     for key, property_ in _remote_refs(spec):
         if layout.is_template(key) or (property_ and layout.is_template(property_)):

@@ -36,9 +36,11 @@ What is rendered: the clustergroup chart with the patterns operator's value-file
 (values-global, values-<group>, values-<platform>, values-<platform>-<version>,
 values-<platform>-<group>, values-<version>-<group>, values-<cluster name>, then the hub's
 sharedValueFiles or a managed group's extraValueFiles; missing files skipped), then
-the charts under common/ its Argo CD applications use (the hub's ACM policies, each group's
-ClusterSecretStore), and with --apps every app chart of the repository, each with its own
-value files, parameters and namespace. Nothing contacts a cluster.
+the platform charts its Argo CD applications use (the acm chart's policies on the hub, each
+group's ClusterSecretStore from openshift-external-secrets: mcg-gen's models of the upstream
+charts, or a repository's own common/ copies), and with --apps every app chart of the
+repository, each with its own value files, parameters and namespace. Nothing contacts a
+cluster.
 
 Cluster facts (what the patterns operator injects as global.*) default to a hub at
 apps.hub.example.com on AWS 4.16, each managed group at apps.<group>.example.com. A facts file
@@ -62,7 +64,7 @@ def register(subparsers: Any) -> None:
     add_repo_argument(parser)
     parser.add_argument("--group", "-g", required=True, help="the cluster group to render")
     parser.add_argument(
-        "--apps", action="store_true", help="also render every local app chart, not just common/"
+        "--apps", action="store_true", help="also render every app chart, not just the platform's"
     )
     parser.add_argument(
         "--output-dir", "-o", type=Path, help="write one file per resource here instead of stdout"

@@ -17,7 +17,6 @@ from generator.emit.appchart import app_chart_files
 from generator.emit.secrets import secret_template, template_header
 from generator.emit.tooling import PIPELINES, template_context
 from generator.emit.values import global_values, group_values
-from generator.errors import McgError
 from generator.model import layout, platform
 from generator.model.pattern import Pattern
 from generator.yamlio import dump_yaml
@@ -54,21 +53,6 @@ def _yaml(data: Any, header: str = "") -> bytes:
     return (header + dump_yaml(data)).encode()
 
 
-def vendored_chart_files() -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for chart in platform.VENDORED_CHARTS:
-        source = bundled.charts_dir() / chart
-        if not (source / "Chart.yaml").is_file():
-            raise McgError(
-                f"the bundled chart '{chart}' is missing from {source}", hint="reinstall mcg-gen"
-            )
-        for path in sorted(source.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                relative = path.relative_to(source).as_posix()
-                files[f"{platform.VENDOR_DIR}/{chart}/{relative}"] = path.read_bytes()
-    return files
-
-
 def plan_files(pattern: Pattern) -> dict[str, bytes]:
     """Every file `mcg-gen generate` owns in the repository, by relative POSIX path."""
     files: dict[str, bytes] = {
@@ -85,7 +69,6 @@ def plan_files(pattern: Pattern) -> dict[str, bytes]:
         if app.scaffolded and app.path:
             for name, content in app_chart_files(app, pattern).items():
                 files[f"{app.path}/{name}"] = content
-    files.update(vendored_chart_files())
     files.update(_scaffolding(pattern))
     return dict(sorted(files.items()))
 
@@ -120,6 +103,9 @@ def _scaffolding(pattern: Pattern) -> dict[str, bytes]:
         repo_url=pattern.repo_url,
         revision=pattern.revision,
         pipelines=sorted(pipelines),
+        clustergroup_chart=platform.CLUSTERGROUP_CHART.name,
+        chart_version=pattern.options.cluster_group_chart_version,
+        helm_repo=platform.HELM_REPO,
     )
     return {
         "README.md": readme,
@@ -155,39 +141,62 @@ def _metadata(pattern: Pattern) -> dict[str, Any]:
 
 
 def _hub_application(pattern: Pattern) -> dict[str, Any]:
+    """The hub's clustergroup Application for plain Argo CD: what the patterns operator creates
+    (multi-source: the upstream clustergroup chart from the Helm repository, the values from the
+    pattern repository as `$patternref`), with placeholder cluster facts to edit."""
     hub = pattern.hub.name
+    chart_version = pattern.options.cluster_group_chart_version
     parameters = {
         "global.pattern": pattern.name,
         "global.repoURL": pattern.repo_url,
         "global.targetRevision": pattern.revision,
-        "global.namespace": "openshift-gitops",
+        "global.namespace": platform.ARGO_NAMESPACE,
         "global.hubClusterDomain": HUB_BOOTSTRAP_DOMAIN,
         "global.localClusterDomain": HUB_BOOTSTRAP_DOMAIN,
         "global.clusterDomain": HUB_BOOTSTRAP_DOMAIN.removeprefix("apps."),
+        "global.vpArgoNamespace": platform.ARGO_NAMESPACE,
+        "global.multiSourceSupport": "true",
+        "global.multiSourceRepoUrl": platform.HELM_REPO,
+        "global.multiSourceTargetRevision": chart_version,
     }
+    pattern_ref = layout.PATTERN_REF.removeprefix("$").removesuffix("/")
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
-        "metadata": {"name": f"{pattern.name}-{hub}", "namespace": "openshift-gitops"},
+        "metadata": {
+            "name": f"{pattern.name}-{hub}",
+            "namespace": platform.ARGO_NAMESPACE,
+            "labels": {"validatedpatterns.io/pattern": pattern.name},
+        },
         "spec": {
             "project": "default",
             "destination": {
                 "server": "https://kubernetes.default.svc",
-                "namespace": f"{pattern.name}-{hub}",
+                "namespace": platform.ARGO_NAMESPACE,
             },
-            "source": {
-                "repoURL": pattern.repo_url,
-                "targetRevision": pattern.revision,
-                "path": f"{platform.VENDOR_DIR}/clustergroup",
-                "helm": {
-                    "ignoreMissingValueFiles": True,
-                    "valueFiles": [f"/{layout.GLOBAL_FILE}", f"/{layout.group_file(hub)}"],
-                    "parameters": [{"name": k, "value": v} for k, v in parameters.items()],
+            "sources": [
+                {
+                    "repoURL": pattern.repo_url,
+                    "targetRevision": pattern.revision,
+                    "ref": pattern_ref,
                 },
-            },
+                {
+                    "repoURL": platform.HELM_REPO,
+                    "chart": platform.CLUSTERGROUP_CHART.name,
+                    "targetRevision": chart_version,
+                    "helm": {
+                        "ignoreMissingValueFiles": True,
+                        "valueFiles": [
+                            f"{layout.PATTERN_REF}{layout.GLOBAL_FILE}",
+                            f"{layout.PATTERN_REF}{layout.group_file(hub)}",
+                        ],
+                        "parameters": [{"name": k, "value": v} for k, v in parameters.items()],
+                    },
+                },
+            ],
             "syncPolicy": {
-                "automated": {"prune": True, "selfHeal": True},
-                "syncOptions": ["CreateNamespace=true"],
+                "automated": {"selfHeal": True},
+                "retry": {"limit": pattern.options.application_retry_limit},
             },
         },
     }
@@ -201,5 +210,9 @@ def _pattern_resource(pattern: Pattern) -> dict[str, Any]:
         "spec": {
             "clusterGroupName": pattern.hub.name,
             "gitSpec": {"targetRepo": pattern.repo_url, "targetRevision": pattern.revision},
+            "multiSourceConfig": {
+                "enabled": True,
+                "clusterGroupChartVersion": pattern.options.cluster_group_chart_version,
+            },
         },
     }

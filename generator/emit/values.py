@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.model.pattern import App, ClusterGroup, Pattern
+from generator.model import platform
+from generator.model.pattern import App, ClusterGroup, HelmValue, Operator, Pattern
 from generator.model.values import merge_values
-
-VALIDATED_PATTERNS_HELM_REPO = "https://charts.validatedpatterns.io"
 
 
 def global_values(pattern: Pattern) -> dict[str, Any]:
@@ -23,6 +22,7 @@ def _global_values(pattern: Pattern) -> dict[str, Any]:
     return {
         "global": {
             "pattern": pattern.name,
+            "singleArgoCD": platform.SINGLE_ARGOCD,
             "options": {
                 "useCSV": options.use_csv,
                 "syncPolicy": options.sync_policy,
@@ -43,13 +43,16 @@ def _global_values(pattern: Pattern) -> dict[str, Any]:
 
 def group_values(pattern: Pattern, group: ClusterGroup) -> dict[str, Any]:
     apps = [pattern.apps[name] for name in group.apps]
-    tree: dict[str, Any] = {"name": group.name, "namespaces": list(group.namespaces)}
+    operators = [pattern.operators[key] for key in group.operators]
+    tree: dict[str, Any] = {"name": group.name, "namespaces": _namespaces(group, operators)}
     subscriptions = {key: _subscription(pattern, key) for key in group.operators}
     if subscriptions:
         tree["subscriptions"] = subscriptions
     tree["argoProjects"] = list(dict.fromkeys(app.project for app in apps))
     retry = pattern.options.application_retry_limit
-    tree["applications"] = {app.name: _application(app, retry) for app in apps}
+    tree["applications"] = {
+        app.name: _application(app, group.overrides_for(app), retry) for app in apps
+    }
     if group.jobs:
         tree["imperative"] = {"jobs": [_job(job) for job in group.jobs]}
     if group.is_hub and pattern.groups:
@@ -57,6 +60,16 @@ def group_values(pattern: Pattern, group: ClusterGroup) -> dict[str, Any]:
             managed.name: _managed_group(managed) for managed in pattern.groups
         }
     return merge_values({"clusterGroup": tree}, group.extra_values)
+
+
+def _namespaces(group: ClusterGroup, operators: list[Operator]) -> list[Any]:
+    """The group's namespaces in list form; the namespace of an operator that watches all
+    namespaces is a one-key map whose OperatorGroup has no target namespaces."""
+    cluster_wide = {operator.namespace for operator in operators if operator.all_namespaces}
+    return [
+        {name: {"operatorGroup": True, "targetNamespaces": []}} if name in cluster_wide else name
+        for name in group.namespaces
+    ]
 
 
 def _subscription(pattern: Pattern, key: str) -> dict[str, Any]:
@@ -75,7 +88,7 @@ def _subscription(pattern: Pattern, key: str) -> dict[str, Any]:
     return entry
 
 
-def _application(app: App, retry_limit: int) -> dict[str, Any]:
+def _application(app: App, overrides: dict[str, HelmValue], retry_limit: int) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": app.name,
         "namespace": app.namespace,
@@ -84,16 +97,14 @@ def _application(app: App, retry_limit: int) -> dict[str, Any]:
     if app.chart:
         entry["chart"] = app.chart
         entry["chartVersion"] = app.version
-        if app.repo_url and app.repo_url.rstrip("/") != VALIDATED_PATTERNS_HELM_REPO:
+        if app.repo_url and app.repo_url.rstrip("/") != platform.HELM_REPO:
             entry["repoURL"] = app.repo_url
     else:
         entry["path"] = app.path
     if app.value_files:
         entry["extraValueFiles"] = [f"/{path}" for path in app.value_files]
-    if app.overrides:
-        entry["overrides"] = [
-            {"name": name, "value": value} for name, value in app.overrides.items()
-        ]
+    if overrides:
+        entry["overrides"] = [{"name": name, "value": value} for name, value in overrides.items()]
     if app.sync_policy:
         entry["syncPolicy"] = _sync_policy(app.sync_policy, retry_limit)
     if app.ignore_differences:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from generator import SOURCE_REPOSITORY
-from generator.model import names
+from generator.model import names, platform
 
 SyncPolicy = Literal["Automatic", "Manual"]
+HelmValue = str | int | float | bool
 HookSource = Literal["remote", "local"]
 CiSystem = Literal["github", "gitlab"]
 FieldSource = Literal["generate", "prompt", "file", "required"]
@@ -29,7 +30,7 @@ class Options:
     sync_policy: SyncPolicy = "Automatic"
     install_plan_approval: SyncPolicy = "Automatic"
     use_csv: bool = False
-    cluster_group_chart_version: str = "0.9.*"
+    cluster_group_chart_version: str = platform.CLUSTERGROUP_CHART.version
     application_retry_limit: int = 20
 
 
@@ -53,6 +54,7 @@ class Operator:
     source_namespace: str = "openshift-marketplace"
     approval: SyncPolicy | None = None
     csv: str | None = None
+    all_namespaces: bool = False  # its OperatorGroup watches every namespace
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class App:
     chart: str | None = None
     repo_url: str | None = None
     version: str | None = None
-    overrides: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    overrides: Mapping[str, HelmValue] = field(default_factory=dict)
     value_files: tuple[str, ...] = ()
     sync_policy: SyncPolicy | None = None
     ignore_differences: tuple[IgnoreDifference, ...] = ()
@@ -86,7 +88,7 @@ class App:
 
     @property
     def scaffolded(self) -> bool:
-        """A local chart that mcg-gen writes (platform charts are vendored instead)."""
+        """A local chart that mcg-gen writes (platform apps use upstream charts instead)."""
         return self.path is not None and not self.platform
 
 
@@ -109,10 +111,18 @@ class ClusterGroup:
     operators: tuple[str, ...] = ()
     namespaces: tuple[str, ...] = ()  # all of them: explicit, apps' and operators'
     labels: Mapping[str, str] = field(default_factory=dict)
-    helm_overrides: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+    # parameters of the group's clustergroup Application (in the hub's ACM policy)
+    helm_overrides: Mapping[str, HelmValue] = field(default_factory=dict)
+    # app -> parameters of that app's Application on this group only
+    app_overrides: Mapping[str, Mapping[str, HelmValue]] = field(default_factory=dict)
     jobs: tuple[Job, ...] = ()
     # pass-through: merged over the generated values-<name>.yaml (what the spec cannot say)
     extra_values: Mapping[str, Any] = field(default_factory=dict)
+
+    def overrides_for(self, app: App) -> dict[str, HelmValue]:
+        """The Helm parameters of `app`'s Application on this group: the app's own, then this
+        group's for it (which win)."""
+        return {**app.overrides, **self.app_overrides.get(app.name, {})}
 
     @property
     def readable_prefixes(self) -> tuple[str, ...]:

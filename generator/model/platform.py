@@ -1,47 +1,99 @@
-"""The platform components mcg-gen adds to a pattern: ACM on the hub when there are managed
-groups, Vault on the hub and External Secrets where apps consume secrets.
+"""The platform a generated pattern stands on, as data: the upstream Validated Patterns charts
+and operators it references, and which of them mcg-gen adds to which cluster group.
 
-A spec may override any of these by defining an app or operator of the same name; its keys
-replace the defaults below key by key.
+A generated repository is a standard Validated Patterns repository: it names the upstream charts
+by chart name and pinned version, exactly as the reference multicloud-gitops does
+(github.com/validatedpatterns/multicloud-gitops, values-global.yaml, values-hub.yaml,
+values-group-one.yaml), and vendors none of them. The patterns operator deploys the clustergroup
+chart from `HELM_REPO` at `main.multiSourceConfig.clusterGroupChartVersion` on the hub; the acm
+chart's policies deploy the same chart on the managed clusters; every other chart is an
+Application of the clustergroup chart. To follow upstream, change the values below (and the
+bundled models in charts/ when a chart's behaviour changes); nothing else spells them.
+
+A spec may override any component by defining an app or operator of the same key; its keys
+replace the defaults below key by key (a `path` or `chart` of its own replaces the source).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-# Vendored base charts live at common/<chart> in every generated repository.
+# Where `chart:` + `chartVersion:` applications without a repoURL come from (the clustergroup
+# chart's default `global.multiSourceRepoUrl`), and where the operator finds clustergroup.
+HELM_REPO = "https://charts.validatedpatterns.io"
+
+
+@dataclass(frozen=True)
+class UpstreamChart:
+    """A chart of the Validated Patterns Helm repository that generated repositories use.
+
+    `model` is mcg-gen's own offline model of it in charts/ (rendered when no real copy of the
+    chart is at hand), None when there is none."""
+
+    name: str
+    version: str  # what generated repositories pin: a version or a wildcard Helm resolves
+    model: str | None = None
+
+
+CLUSTERGROUP_CHART = UpstreamChart("clustergroup", "0.9.*", model="clustergroup")
+ACM_CHART = UpstreamChart("acm", "0.2.*", model="acm")
+VAULT_CHART = UpstreamChart("hashicorp-vault", "0.1.*")
+# Red Hat's External Secrets operator is configured by this chart, which also holds the
+# `vault-backend` ClusterSecretStore (mcg-gen's model of it: charts/secretstore).
+ESO_CHART = UpstreamChart("openshift-external-secrets", "0.0.*", model="secretstore")
+UPSTREAM_CHARTS = (CLUSTERGROUP_CHART, ACM_CHART, VAULT_CHART, ESO_CHART)
+
+# Upstream chart name -> the bundled model that renders it offline.
+BUNDLED_MODELS = {chart.name: chart.model for chart in UPSTREAM_CHARTS if chart.model}
+
+# One Argo CD for the pattern: the cluster-wide instance of OpenShift GitOps (in
+# `ARGO_NAMESPACE`) runs every Application, as upstream multicloud-gitops sets it.
+SINGLE_ARGOCD = True
+ARGO_NAMESPACE = "openshift-gitops"
+
+# Repositories written by hand, by older Validated Patterns tooling or by mcg-gen before it
+# referenced upstream charts vendor base charts under common/<chart>. Generated repositories do
+# not; `generate` removes the vendored copies it wrote (edited ones are reported and kept), and
+# app charts may not live there.
 VENDOR_DIR = "common"
 VENDORED_CHARTS = ("clustergroup", "acm", "secretstore")
+
 PLATFORM_PROJECT = "platform"
 
 ACM_OPERATOR = "acm"
+ESO_OPERATOR = "eso"
 ACM_APP = "acm"
 VAULT_APP = "vault"
-ESO_APP = "external-secrets"
-SECRET_STORE_APP = "secret-store"
+ESO_APP = "openshift-external-secrets"
 
 DEFAULT_OPERATORS: dict[str, dict[str, Any]] = {
     ACM_OPERATOR: {
         "name": "advanced-cluster-management",
         "namespace": "open-cluster-management",
-        "channel": "release-2.14",
+        "channel": "release-2.16",
+    },
+    # The operator watches all namespaces: its OperatorGroup has no target namespaces.
+    ESO_OPERATOR: {
+        "name": "openshift-external-secrets-operator",
+        "namespace": "external-secrets-operator",
+        "channel": "stable-v1",
+        "allNamespaces": True,
     },
 }
 
 DEFAULT_APPS: dict[str, dict[str, Any]] = {
-    ACM_APP: {"path": f"{VENDOR_DIR}/acm", "namespace": "open-cluster-management"},
-    VAULT_APP: {
-        "chart": "hashicorp-vault",
-        "version": "0.1.*",
-        "namespace": "vault",
+    ACM_APP: {
+        "chart": ACM_CHART.name,
+        "version": ACM_CHART.version,
+        "namespace": "open-cluster-management",
     },
+    VAULT_APP: {"chart": VAULT_CHART.name, "version": VAULT_CHART.version, "namespace": "vault"},
     ESO_APP: {
-        "chart": "external-secrets",
-        "repoURL": "https://charts.external-secrets.io",
-        "version": "0.19.*",
+        "chart": ESO_CHART.name,
+        "version": ESO_CHART.version,
         "namespace": "external-secrets",
     },
-    SECRET_STORE_APP: {"path": f"{VENDOR_DIR}/secretstore", "namespace": "external-secrets"},
 }
 
 
@@ -57,6 +109,6 @@ def hub_components(has_managed_groups: bool, has_secrets: bool) -> tuple[list[st
     return apps, operators
 
 
-def secret_consumer_components() -> list[str]:
-    """Apps every group that runs a secret-consuming app gets."""
-    return [ESO_APP, SECRET_STORE_APP]
+def secret_consumer_components() -> tuple[list[str], list[str]]:
+    """(apps, operators) every group that runs a secret-consuming app gets."""
+    return [ESO_APP], [ESO_OPERATOR]

@@ -279,17 +279,30 @@ class _Resolver:
                         key=True,
                     )
         apps = list(spec.get("apps", []))
+        operators = list(spec.get("operators", []))
         if any(app in consumers for app in apps):
-            apps += platform.secret_consumer_components()
+            eso_apps, eso_operators = platform.secret_consumer_components()
+            apps += eso_apps
+            operators += eso_operators
         apps = list(dict.fromkeys(platform_apps + apps))
+        app_overrides = spec.get("appOverrides", {})
+        for app in app_overrides:
+            if app not in apps:
+                self.problems.add(
+                    (*path, "appOverrides", app),
+                    f"appOverrides names app '{app}', which group '{name}' does not run",
+                    f"add '{app}' to the group's apps or remove its overrides",
+                    key=True,
+                )
         return ClusterGroup(
             name=name,
             is_hub=is_hub,
             apps=tuple(apps),
-            operators=tuple(dict.fromkeys(platform_operators + list(spec.get("operators", [])))),
+            operators=tuple(dict.fromkeys(platform_operators + operators)),
             namespaces=tuple(spec.get("namespaces", [])),
             labels=dict(spec.get("labels", {})),
             helm_overrides=dict(spec.get("helmOverrides", {})),
+            app_overrides={app: dict(values) for app, values in app_overrides.items()},
             jobs=tuple(_job(job) for job in spec.get("jobs", [])),
             extra_values=dict(spec.get("extraValues", {})),
         )
@@ -376,6 +389,7 @@ class _Resolver:
             source_namespace=spec.get("sourceNamespace", defaults.source_namespace),
             approval=spec.get("approval"),
             csv=spec.get("csv"),
+            all_namespaces=spec.get("allNamespaces", defaults.all_namespaces),
         )
 
     def _secret(self, key: str, spec: dict[str, Any]) -> Secret:
@@ -480,6 +494,7 @@ def _with_namespaces(
         namespaces=unique,
         labels=group.labels,
         helm_overrides=group.helm_overrides,
+        app_overrides=group.app_overrides,
         jobs=group.jobs,
         extra_values=group.extra_values,
     )
