@@ -342,9 +342,8 @@ class _Importer:
                 spec["repoURL"] = body["repoURL"]
         elif isinstance(path, str):
             normal = path.strip("/")
-            default = platform.DEFAULT_APPS.get(key, {})
-            if default.get("path") == normal:
-                pass  # a platform chart mcg-gen vendors: the spec's default
+            if key in platform.DEFAULT_APPS and normal.split("/")[0] == platform.VENDOR_DIR:
+                pass  # a vendored copy of a platform chart: the spec's default, the upstream one
             elif normal.split("/")[0] == platform.VENDOR_DIR or body.get("repoURL"):
                 return False  # another vendored chart, or another repository's: passed through
             elif not _is_file(self.layout.existing(self.repo, f"{normal}/Chart.yaml")):
