@@ -291,7 +291,7 @@ def test_repository_scaffolding(example_repo: Callable[[str], Path]) -> None:
         "ref": "patternref",
     }
     assert {key: chart_source[key] for key in ("repoURL", "chart", "targetRevision")} == {
-        "repoURL": "https://charts.validatedpatterns.io",
+        "repoURL": "https://charts.validatedpatterns.io/",
         "chart": "clustergroup",
         "targetRevision": "0.9.*",
     }

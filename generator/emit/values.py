@@ -97,7 +97,7 @@ def _application(app: App, overrides: dict[str, HelmValue], retry_limit: int) ->
     if app.chart:
         entry["chart"] = app.chart
         entry["chartVersion"] = app.version
-        if app.repo_url and app.repo_url.rstrip("/") != platform.HELM_REPO:
+        if app.repo_url and app.repo_url.rstrip("/") != platform.HELM_REPO.rstrip("/"):
             entry["repoURL"] = app.repo_url
     else:
         entry["path"] = app.path

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import McgError
-from generator.model import layout
+from generator.model import layout, platform
 
 PLACEHOLDER_REPO_URL = "https://git.example.com/pattern.git"
 
@@ -120,11 +120,11 @@ def operator_parameters(values: dict[str, Any], group: str, facts: Facts) -> dic
         "privateRepo": False,
         # the operator's defaults when the Pattern leaves them out
         "multiSourceSupport": True if enabled is None else bool(enabled),
-        "multiSourceRepoUrl": str(multi_source.get("helmRepoUrl") or layout.DEFAULT_HELM_REPO),
+        "multiSourceRepoUrl": str(multi_source.get("helmRepoUrl") or platform.HELM_REPO),
         "multiSourceTargetRevision": str(
-            multi_source.get("clusterGroupChartVersion") or layout.DEFAULT_CLUSTERGROUP_VERSION
+            multi_source.get("clusterGroupChartVersion") or platform.CLUSTERGROUP_CHART.version
         ),
-        "vpArgoNamespace": layout.DEFAULT_ARGO_NAMESPACE,
+        "vpArgoNamespace": platform.ARGO_NAMESPACE,
     }
 
 

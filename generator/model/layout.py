@@ -32,12 +32,6 @@ GITLAB_PIPELINE = ".gitlab-ci.yml"
 DEFAULT_HUB = "hub"
 # The hub's domain when the user gives none: what `render` and the bootstrap files assume.
 DEFAULT_HUB_DOMAIN = "apps.hub.example.com"
-# The Helm repository and clustergroup chart version the patterns operator uses when
-# main.multiSourceConfig names none (a repository without common/operator-install).
-DEFAULT_HELM_REPO = "https://charts.validatedpatterns.io/"
-DEFAULT_CLUSTERGROUP_VERSION = "0.9.*"
-# The cluster-wide Argo CD namespace the operator passes as global.vpArgoNamespace.
-DEFAULT_ARGO_NAMESPACE = "openshift-gitops"
 # Argo CD's multi-source reference to the pattern repository in value-file paths.
 PATTERN_REF = "$patternref/"
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://")

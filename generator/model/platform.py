@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Where `chart:` + `chartVersion:` applications without a repoURL come from (the clustergroup
-# chart's default `global.multiSourceRepoUrl`), and where the operator finds clustergroup.
-HELM_REPO = "https://charts.validatedpatterns.io"
+# Where `chart:` + `chartVersion:` applications without a repoURL come from, and where the
+# operator finds clustergroup (its default `multiSourceConfig.helmRepoUrl`, spelt as it does).
+HELM_REPO = "https://charts.validatedpatterns.io/"
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class UpstreamChart:
     model: str | None = None
 
 
+# Also the version the operator picks when main.multiSourceConfig names none.
 CLUSTERGROUP_CHART = UpstreamChart("clustergroup", "0.9.*", model="clustergroup")
 ACM_CHART = UpstreamChart("acm", "0.2.*", model="acm")
 VAULT_CHART = UpstreamChart("hashicorp-vault", "0.1.*")
@@ -48,7 +49,8 @@ UPSTREAM_CHARTS = (CLUSTERGROUP_CHART, ACM_CHART, VAULT_CHART, ESO_CHART)
 BUNDLED_MODELS = {chart.name: chart.model for chart in UPSTREAM_CHARTS if chart.model}
 
 # One Argo CD for the pattern: the cluster-wide instance of OpenShift GitOps (in
-# `ARGO_NAMESPACE`) runs every Application, as upstream multicloud-gitops sets it.
+# `ARGO_NAMESPACE`, the operator's global.vpArgoNamespace) runs every Application, as upstream
+# multicloud-gitops sets it.
 SINGLE_ARGOCD = True
 ARGO_NAMESPACE = "openshift-gitops"
 
