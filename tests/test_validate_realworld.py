@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from generator import bundled
 from generator.checks.hygiene import committed_secret_files
 from tests.conftest import PROJECT
 from tests.test_validate import edit, findings_of, line_of
@@ -177,11 +178,11 @@ def test_a_subscription_version_is_an_olm_v1_cluster_extension_on_newer_charts(
 ) -> None:
     edit(
         hand_written / "values-hub.yaml",
-        "      channel: release-2.14\n",
-        "      channel: release-2.14\n      version: 2.14.0\n",
+        "      channel: release-2.16\n",
+        "      channel: release-2.16\n      version: 2.16.0\n",
     )
     _, findings = findings_of(cli, hand_written)
-    line = line_of(hand_written / "values-hub.yaml", "version: 2.14.0")
+    line = line_of(hand_written / "values-hub.yaml", "version: 2.16.0")
     [warning] = [f for f in findings if f["rule"] == "links/subscription-olm-v1"]
     assert (warning["file"], warning["line"], warning["severity"]) == (
         "values-hub.yaml",
@@ -206,18 +207,17 @@ def test_csv_without_use_csv_is_not_reported_since_upstream_renders_it(
     set (`else if $subs.csv`): the key is not ignored, so it is no finding."""
     if not REFERENCE_CLUSTERGROUP.is_dir():
         pytest.skip(f"the upstream reference chart is not at {REFERENCE_CLUSTERGROUP}")
-    shutil.rmtree(hand_written / "common/clustergroup")
     shutil.copytree(REFERENCE_CLUSTERGROUP, hand_written / "common/clustergroup")
     edit(
         hand_written / "values-hub.yaml",
-        "      channel: release-2.14\n",
-        "      channel: release-2.14\n      csv: advanced-cluster-management.v2.14.0\n",
+        "      channel: release-2.16\n",
+        "      channel: release-2.16\n      csv: advanced-cluster-management.v2.16.0\n",
     )
     _, findings = findings_of(cli, hand_written, "--select", "values,links")
     assert [f for f in findings if f["severity"] != "info"] == []
     result = cli("render", str(hand_written), "--group", "hub")
     assert result.code == 0, result.err
-    assert "startingCSV: advanced-cluster-management.v2.14.0" in result.out
+    assert "startingCSV: advanced-cluster-management.v2.16.0" in result.out
 
 
 def test_fingerprints_survive_unrelated_edits_and_a_baseline_hides_only_known_findings(
@@ -288,8 +288,9 @@ def test_keys_the_repositorys_own_templates_read_are_not_unknown(
 def test_keys_a_vendored_charts_schema_refuses_are_one_finding(
     hand_written: Path, cli: Any
 ) -> None:
-    # an older clustergroup chart whose values.schema.json allows no unknown clusterGroup key:
-    # Helm refuses to render it, and the unknown key is the line to edit
+    # a vendored older clustergroup chart whose values.schema.json allows no unknown
+    # clusterGroup key: Helm refuses to render it, and the unknown key is the line to edit
+    shutil.copytree(bundled.charts_dir() / "clustergroup", hand_written / "common/clustergroup")
     schema_file = hand_written / "common/clustergroup/values.schema.json"
     schema = json.loads(schema_file.read_text())
     schema["properties"]["clusterGroup"]["additionalProperties"] = False
