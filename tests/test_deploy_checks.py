@@ -135,10 +135,12 @@ def test_bundled_examples_deploy_in_both_argo_cd_modes(
     for example in sorted(path.stem for path in bundled.patterns_dir().glob("*.yaml")):
         repo = example_repo(example)
         assert deploy_findings(cli, repo) == []
+        # generated repositories run one Argo CD (singleArgoCD: true); the other mode, an
+        # instance per group, deploys too
         values = repo / "values-global.yaml"
-        values.write_text(
-            values.read_text().replace("global:\n", "global:\n  singleArgoCD: true\n", 1)
-        )
+        single = "  singleArgoCD: true\n"
+        assert single in values.read_text()
+        values.write_text(values.read_text().replace(single, "  singleArgoCD: false\n", 1))
         assert deploy_findings(cli, repo) == []
 
 
@@ -150,6 +152,8 @@ def test_a_clustergroup_chart_without_its_argo_cd_leaves_the_apps_unsynced(
     shutil.rmtree(chart, ignore_errors=True)
     shutil.copytree(bundled.charts_dir() / "clustergroup", chart)
     (chart / "templates" / "argocd.yaml").unlink()  # what older vendored charts were like
+    values = repo / "values-global.yaml"  # an Argo CD per group, which the chart no longer makes
+    values.write_text(values.read_text().replace("singleArgoCD: true", "singleArgoCD: false"))
     found = deploy_findings(cli, repo)
     unserved = {(f["rule"], f["message"].split("'")[1]) for f in found}
     assert ("deploy/argo-namespace-unserved", "config-demo") in unserved

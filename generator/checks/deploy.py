@@ -16,7 +16,7 @@ from typing import Any
 from generator import rules
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
-from generator.model import layout
+from generator.model import platform
 from generator.model.values import ValuesRepo, acm_labels
 
 _ARGO_KINDS = ("Application", "AppProject")
@@ -50,7 +50,7 @@ def cluster_argo_namespace(values: ValuesRepo) -> str:
     """global.vpArgoNamespace: where the cluster-wide Argo CD runs."""
     settings = values.global_values.get("global")
     named = settings.get("vpArgoNamespace") if isinstance(settings, dict) else None
-    return named if isinstance(named, str) and named else layout.DEFAULT_ARGO_NAMESPACE
+    return named if isinstance(named, str) and named else platform.ARGO_NAMESPACE
 
 
 def check_deployability(
