@@ -9,8 +9,10 @@ never rewrites the index) and is bounded in time and output.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 TIMEOUT_SECONDS = 60.0
@@ -100,12 +102,12 @@ def is_tracked(repo: Path, relative: str) -> bool:
         return False
 
 
-# What one revision may hold before `export_revision` refuses it: large enough for the largest
+# What one revision may hold before `list_revision` refuses it: large enough for the largest
 # patterns (6,000 files, tens of MiB), small enough that a hostile commit cannot fill the disk.
 EXPORT_MAX_FILES = 50_000
 EXPORT_MAX_BYTES = 512 * 1024 * 1024
 _REGULAR_MODES = {"100644": 0o644, "100755": 0o755}
-_LINK_MODE = "120000"
+LINK_MODE = "120000"
 
 
 class UnsafeRevision(Exception):
@@ -125,36 +127,51 @@ def merge_base(repo: Path, first: str, second: str) -> str:
     return run(repo, "merge-base", "--end-of-options", first, second).stdout.strip()
 
 
-def export_revision(repo: Path, commit: str, target: Path) -> None:
-    """Write the files of `commit` into the empty folder `target`, as git stores them.
+@dataclass(frozen=True)
+class TreeEntry:
+    """A file of a revision: git's mode (100644, 100755, 120000 for a link), blob id, path."""
 
-    Blobs are read with `cat-file --batch`, which never runs a filter, a text converter or an
-    LFS hook (`git archive` and `checkout` would run the repository's filter drivers). Names are
-    checked (no `..`, no `.git`, no absolute path), no file is written through a link the
-    revision itself holds, submodules are left out, and the tree is bounded in file count and
-    size before anything is read."""
+    mode: str
+    object_id: str
+    path: str
+
+
+def list_revision(repo: Path, commit: str) -> list[TreeEntry]:
+    """The files of `commit` (submodules left out), names checked (no `..`, no `.git`, no
+    absolute path) and bounded in count and size before anything is read."""
     listing = run_bytes(repo, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
     if listing.returncode != 0:
         raise GitUnavailable(listing.stderr.decode(errors="replace").strip() or "git ls-tree")
-    entries: list[tuple[str, str, str]] = []  # mode, object, path
+    entries: list[TreeEntry] = []
     total = 0
     for record in listing.stdout.split(b"\0"):
         if not record:
             continue
         header, _, raw_path = record.partition(b"\t")
         mode, kind, object_id, size = header.decode("ascii", errors="replace").split()
-        if kind != "blob" or (mode not in _REGULAR_MODES and mode != _LINK_MODE):
+        if kind != "blob" or (mode not in _REGULAR_MODES and mode != LINK_MODE):
             continue  # submodules: another repository's commit, not content of this one
         path = raw_path.decode(errors="surrogateescape")
         _check_export_name(path)
-        entries.append((mode, object_id, path))
+        entries.append(TreeEntry(mode, object_id, path))
         total += int(size) if size.isdigit() else 0
     if len(entries) > EXPORT_MAX_FILES or total > EXPORT_MAX_BYTES:
         raise UnsafeRevision(
             f"{commit[:12]} holds {len(entries):,} files, {total:,} bytes: more than the "
             f"{EXPORT_MAX_FILES:,} files or {EXPORT_MAX_BYTES:,} bytes mcg-gen exports"
         )
-    request = "".join(f"{object_id}\n" for _, object_id, _ in entries).encode()
+    return entries
+
+
+def export_entries(repo: Path, entries: list[TreeEntry], target: Path) -> None:
+    """Write `entries` (from `list_revision`) below the folder `target`, as git stores them.
+
+    Blobs are read with `cat-file --batch`, which never runs a filter, a text converter or an
+    LFS hook (`git archive` and `checkout` would run the repository's filter drivers), and no
+    file is written through a link the revision itself holds."""
+    if not entries:
+        return
+    request = "".join(f"{entry.object_id}\n" for entry in entries).encode()
     try:
         batch = subprocess.run(
             ["git", *_HARDENING, "cat-file", "--batch"],
@@ -172,28 +189,50 @@ def export_revision(repo: Path, commit: str, target: Path) -> None:
     try:
         _write_blobs(batch.stdout, entries, target.resolve())
     except (ValueError, IndexError, OSError) as error:
-        raise UnsafeRevision(f"{commit[:12]} could not be exported: {error}") from None
+        raise UnsafeRevision(f"the revision could not be exported: {error}") from None
 
 
-def _write_blobs(output: bytes, entries: list[tuple[str, str, str]], root: Path) -> None:
+def _write_blobs(output: bytes, entries: list[TreeEntry], root: Path) -> None:
     """Split `cat-file --batch` output (`<id> <type> <size>` LF content LF, in request order)
     into the files of `entries` below `root`."""
     offset = 0
-    for mode, _, path in entries:
+    checked = {root}  # folders known to be real folders below root, not links
+    for entry in entries:
         end = output.index(b"\n", offset)
         size = int(output[offset:end].split()[2])
         content = output[end + 1 : end + 1 + size]
         offset = end + 1 + size + 1
-        destination = root / path
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        if destination.parent.resolve() != destination.parent:
-            raise ValueError(f"{path!r} lies behind a symbolic link of the same revision")
-        if mode == _LINK_MODE:
+        destination = root / entry.path
+        parent = destination.parent
+        if parent not in checked:
+            parent.mkdir(parents=True, exist_ok=True)
+            if parent.resolve() != parent:
+                raise ValueError(f"{entry.path!r} lies behind a symbolic link of the revision")
+            checked.add(parent)
+        if entry.mode == LINK_MODE:
             os.symlink(content.decode(errors="surrogateescape"), destination)
             continue
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-        with os.fdopen(os.open(destination, flags, _REGULAR_MODES[mode]), "wb") as stream:
+        with os.fdopen(os.open(destination, flags, _REGULAR_MODES[entry.mode]), "wb") as stream:
             stream.write(content)
+
+
+def blob_ids(repo: Path, relative_paths: list[str]) -> dict[str, str]:
+    """git's blob id of each regular file (`hash-object --no-filters`: no filter runs); names
+    holding a line break cannot be asked for and are left out."""
+    asked = [path for path in relative_paths if "\n" not in path and "\r" not in path]
+    if not asked:
+        return {}
+    completed = run(
+        repo, "hash-object", "--no-filters", "--stdin-paths", input_text="\n".join(asked) + "\n"
+    )
+    return dict(zip(asked, completed.stdout.split(), strict=True))
+
+
+def link_blob_id(target: str) -> str:
+    """The blob id git gives a symbolic link to `target`."""
+    data = target.encode(errors="surrogateescape")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def _check_export_name(path: str) -> None:

@@ -191,3 +191,23 @@ def test_help_has_examples() -> None:
     result = run_subprocess("diff", "--help", cwd=None)
     assert result.code == 0
     assert "origin/main...HEAD" in result.out and "exit status" in result.out
+
+
+def test_links_and_executables_digest_alike_in_a_commit_and_the_working_tree(
+    tmp_path: Path,
+) -> None:
+    """Contents are identified by git's blob ids on both sides: an unchanged repository is not
+    rendered twice, whatever its files are."""
+    repo = gitrepos.make("generated", tmp_path / "repo")
+    chart = app_chart(repo)
+    (chart / "values-link.yaml").symlink_to("values.yaml")
+    script = chart / "hook.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    commit_all(repo, "a link and an executable")
+    code, report = diff(repo)
+    assert code == 0
+    assert all(group["rendered"] is False for group in report["groups"])
+    script.chmod(0o644)  # a mode change is a change of the chart's content
+    _, again = diff(repo)
+    assert any(group["rendered"] for group in again["groups"])

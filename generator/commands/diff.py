@@ -1,10 +1,10 @@
 """`mcg-gen diff`: what a change does to every cluster group, rendered offline from git.
 
 Both revisions are rendered the way `render --apps` does; a committed revision is exported from
-git into a temporary folder first (`gitio.export_revision`: no filter or hook of the repository
-runs, the tree is bounded). A group's rendering is cached by the content of what it read (its
-values files, the charts and value files its applications used), so a group whose inputs did not
-change is not rendered again, in this run or the next.
+git into a temporary folder when one of its groups has to be rendered (`gitio.export_entries`: no
+filter or hook of the repository runs, the tree is bounded). A group's rendering is cached by the
+git blob ids of what it read (its values files, the charts and value files its applications
+used), so a group whose inputs did not change is not rendered again, in this run or the next.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from generator.helm import HelmWorker
     from generator.manifest import Resource
     from generator.model.facts import Facts
-    from generator.model.values import ValuesRepo
 
 WORKING_TREE = "working tree"
 # GitHub refuses a comment above 65,536 characters; leave room for what a CI step adds around it.
@@ -233,29 +232,18 @@ def compare(
     use_cache: bool = True,
 ) -> Comparison:
     """Render both revisions of every group and compare what each group gets."""
-    from generator import cache, gitio
+    from generator import cache
     from generator.helm import HelmWorker
-    from generator.model.values import load_values_repo
 
     base_commit, head_commit = revisions(repo, base, head)
     with tempfile.TemporaryDirectory(prefix="mcg-gen-diff-") as scratch:
-        # exported revisions are hashed too: their files are what the cache keys are made of
-        store = cache.Cache(repo, enabled=use_cache, roots=(*chart_dirs, Path(scratch)))
-        trees: list[Path] = []
-        for side, commit in (("base", base_commit), ("head", head_commit)):
-            if commit is None:
-                trees.append(repo.resolve())
-                continue
-            folder = Path(scratch) / side
-            folder.mkdir()
-            try:
-                gitio.export_revision(repo, commit, folder)
-            except (gitio.GitUnavailable, gitio.UnsafeRevision) as error:
-                raise McgError(f"cannot read revision {commit[:12]}: {error}") from None
-            trees.append(folder.resolve())
-        before, after = (load_values_repo(tree) for tree in trees)
-        hub = after.hub_name
-        names = sorted(set(before.groups) | set(after.groups), key=lambda g: (g != hub, g))
+        store = cache.Cache(repo, enabled=use_cache, roots=chart_dirs)
+        before = _Revision(repo, base_commit, Path(scratch) / "base")
+        after = _Revision(repo, head_commit, Path(scratch) / "head")
+        hub = after.values.hub_name
+        names = sorted(
+            set(before.values.groups) | set(after.values.groups), key=lambda g: (g != hub, g)
+        )
         renderer = _Renderer(store, facts, chart_dirs)
         groups: list[GroupDiff] = []
         with HelmWorker() as helm:
@@ -263,8 +251,94 @@ def compare(
                 helm.limit(time.time() + timeout, run_timeout=timeout)
             for name in names:
                 groups.append(renderer.compare_group(before, after, name, helm))
-        store.save()
     return Comparison(base_commit[:12], head_commit[:12] if head_commit else WORKING_TREE, groups)
+
+
+class _Revision:
+    """The files of one side: a commit, or the working tree.
+
+    Contents are identified by git's blob ids on both sides (read from the commit's tree, or
+    computed for the working tree with `hash-object --no-filters`), so the same content has the
+    same digest in a commit and in the working tree. A commit's files are exported only when
+    one of its groups has to be rendered; its values files, always (they say what to render)."""
+
+    def __init__(self, repo: Path, commit: str | None, folder: Path) -> None:
+        from generator import gitio
+        from generator.model import layout
+        from generator.model.values import load_values_repo
+
+        self.repo = repo
+        self.commit = commit
+        self.exported = commit is None
+        self.root = repo.resolve() if commit is None else folder
+        try:
+            if commit is None:
+                self.ids = self._working_tree_ids()
+            else:
+                folder.mkdir()
+                self.entries = gitio.list_revision(repo, commit)
+                self.ids = {entry.path: f"{entry.mode} {entry.object_id}" for entry in self.entries}
+                values = [e for e in self.entries if layout.is_values_name(e.path)]
+                gitio.export_entries(repo, values, folder)
+        except (gitio.GitUnavailable, gitio.UnsafeRevision, ValueError) as error:
+            raise McgError(f"cannot read {self.name}: {error}") from None
+        self.paths = sorted(self.ids)
+        self.values = load_values_repo(self.root)
+
+    @property
+    def name(self) -> str:
+        return f"revision {self.commit[:12]}" if self.commit else WORKING_TREE
+
+    def _working_tree_ids(self) -> dict[str, str]:
+        import os
+        import stat
+
+        from generator import gitio, repofs
+
+        ids: dict[str, str] = {}
+        files: dict[str, str] = {}  # relative path -> mode
+        for relative, path, status in repofs.walk(self.root):
+            if stat.S_ISLNK(status.st_mode):
+                ids[relative] = f"{gitio.LINK_MODE} {gitio.link_blob_id(os.readlink(path))}"
+            else:
+                files[relative] = "100755" if status.st_mode & stat.S_IXUSR else "100644"
+            if len(ids) + len(files) > gitio.EXPORT_MAX_FILES:
+                raise gitio.UnsafeRevision(f"more than {gitio.EXPORT_MAX_FILES:,} files")
+        for relative, blob in gitio.blob_ids(self.root, sorted(files)).items():
+            ids[relative] = f"{files[relative]} {blob}"
+        return ids
+
+    def digest(self, relative: str) -> str:
+        """A file's mode and blob id, or one hash of every file below a folder; "missing"."""
+        import bisect
+        import hashlib
+
+        if relative in self.ids:
+            return self.ids[relative]
+        prefix = relative.rstrip("/") + "/"
+        start = bisect.bisect_left(self.paths, prefix)
+        digest = hashlib.sha256()
+        found = False
+        for path in self.paths[start:]:
+            if not path.startswith(prefix):
+                break
+            found = True
+            digest.update(f"{path[len(prefix) :]}\0{self.ids[path]}\0".encode(errors="replace"))
+        return digest.hexdigest() if found else "missing"
+
+    def ensure_files(self) -> None:
+        """Export the rest of the commit's files, the first time a group needs rendering."""
+        from generator import gitio
+        from generator.model import layout
+
+        if self.exported:
+            return
+        self.exported = True
+        rest = [e for e in self.entries if not layout.is_values_name(e.path)]
+        try:
+            gitio.export_entries(self.repo, rest, self.root)
+        except (gitio.GitUnavailable, gitio.UnsafeRevision) as error:
+            raise McgError(f"cannot read {self.name}: {error}") from None
 
 
 @dataclass
@@ -283,20 +357,20 @@ class _Renderer:
         self.chart_dirs = tuple(chart_dirs)
 
     def compare_group(
-        self, before: ValuesRepo, after: ValuesRepo, name: str, helm: HelmWorker
+        self, before: _Revision, after: _Revision, name: str, helm: HelmWorker
     ) -> GroupDiff:
-        if name not in before.groups:
+        if name not in before.values.groups:
             new = self.render(after, name, helm)
             return GroupDiff(name, added=sorted(new.resources), state="added", errors=new.errors)
         old = self.render(before, name, helm)
-        if name not in after.groups:
+        if name not in after.values.groups:
             return GroupDiff(
                 name, removed=sorted(old.resources), state="removed", errors=old.errors
             )
         if (
             not old.errors
             and self._key(before, name) == self._key(after, name)
-            and all(self._digest(after.root, path) == d for path, d in old.inputs.items())
+            and all(after.digest(path) == digest for path, digest in old.inputs.items())
         ):
             return GroupDiff(name, unchanged=len(old.resources), rendered=False)
         new = self.render(after, name, helm)
@@ -319,55 +393,47 @@ class _Renderer:
                 diff.unchanged += 1
         return diff
 
-    def _digest(self, root: Path, relative: str) -> str:
-        from generator import repofs
-
-        path = root / relative
-        if not path.exists() or not repofs.is_confined(root, path):
-            return "missing"
-        return self.store.digest(str(path))
-
-    def _key(self, values: ValuesRepo, group: str) -> str:
+    def _key(self, side: _Revision, group: str) -> str:
         """What decides which files a group reads: its values files, the base charts the
         repository vendors (common/), and every folder its applications name."""
         from generator import cache
         from generator.model import layout, platform
 
-        root = values.root
         inputs = [layout.GLOBAL_FILE, layout.group_file(group), platform.VENDOR_DIR]
-        for entry in values.entries(group, "applications"):
+        for entry in side.values.entries(group, "applications"):
             path = entry.body.get("path")
             if isinstance(path, str) and path.strip("/"):
                 inputs.append(path.strip("/"))
-        digests = {path: self._digest(root, path) for path in inputs}
-        return cache.key_of(
-            "diff-render", group, digests, self.facts, self.chart_dirs, cache.tool_digest()
-        )
+        digests = {path: side.digest(path) for path in inputs}
+        # remote charts come from --chart-dir folders: their content is part of the answer
+        charts = {str(folder): self.store.digest(str(folder)) for folder in self.chart_dirs}
+        return cache.key_of("diff-render", group, digests, charts, self.facts, cache.tool_digest())
 
-    def render(self, values: ValuesRepo, group: str, helm: HelmWorker) -> _Rendered:
-        key = self._key(values, group)
+    def render(self, side: _Revision, group: str, helm: HelmWorker) -> _Rendered:
+        key = self._key(side, group)
         entry = self.store.get(f"diff-render:{key}", key)
         if entry is not None and all(
-            self._digest(values.root, path) == digest for path, digest in entry["inputs"].items()
+            side.digest(path) == digest for path, digest in entry["inputs"].items()
         ):
             return _Rendered(dict(entry["resources"]), dict(entry["inputs"]), [])
-        rendered = self._render(values, group, helm)
+        side.ensure_files()
+        rendered = self._render(side, group, helm)
         if not rendered.errors:
             self.store.put(f"diff-render:{key}", key, asdict(rendered), ())
         return rendered
 
-    def _render(self, values: ValuesRepo, group: str, helm: HelmWorker) -> _Rendered:
+    def _render(self, side: _Revision, group: str, helm: HelmWorker) -> _Rendered:
         from generator.render import render_charts
         from generator.yamlio import dump_yaml
 
-        root = values.root
+        root = side.root.resolve()
         resources: dict[str, str] = {}
         inputs: set[str] = set()
         errors: list[str] = []
         try:
             charts = list(
                 render_charts(
-                    values, group, self.facts, apps=True, helm=helm, chart_dirs=self.chart_dirs
+                    side.values, group, self.facts, apps=True, helm=helm, chart_dirs=self.chart_dirs
                 )
             )
         except McgError as error:
@@ -385,7 +451,7 @@ class _Renderer:
                     count += 1
                     unique = f"{name} #{count}"
                 resources[unique] = dump_yaml(resource.body)
-        digests = {path: self._digest(root, path) for path in sorted(inputs)}
+        digests = {path: side.digest(path) for path in sorted(inputs)}
         return _Rendered(resources, digests, errors)
 
 

@@ -100,6 +100,12 @@ def is_template(entry: str) -> bool:
     return "{{" in entry
 
 
+def is_values_name(path: str) -> bool:
+    """Whether a repository-relative path is one of the values files at the top (global, a
+    group's, an override's)."""
+    return "/" not in path and path.startswith(VALUES_PREFIX) and path.endswith(VALUES_SUFFIX)
+
+
 def is_values_secret(name: str) -> bool:
     """A filled-in values-secret file's name (the template is not one)."""
     return (
