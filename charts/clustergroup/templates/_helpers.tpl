@@ -328,10 +328,10 @@ are some), and in Ansible development mode install the collections first.
     - -c
     - |-
       {{- if .requirementsContent }}
-      printf '%s\n' {{ .requirementsContent | squote }} > {{ .requirementsFile | quote }}
+      echo {{ .requirementsContent | b64enc }} | base64 -d > {{ .requirementsFile | quote }}
       {{- end }}
       {{- if .ansibleCfgContent }}
-      printf '%s\n' {{ .ansibleCfgContent | squote }} > {{ .ansibleCfgFile | quote }}
+      echo {{ .ansibleCfgContent | b64enc }} | base64 -d > {{ .ansibleCfgFile | quote }}
       {{- end }}
       ansible-galaxy collection install -r {{ .requirementsFile | quote }} && ansible-galaxy collection list
   volumeMounts:
