@@ -49,6 +49,23 @@ clusterGroup:
       acmlabels:
         - name: site
           value: edge
+    - name: factory
+      clusterSelector:
+        matchLabels:
+          site: factory
+        matchExpressions:
+          - {key: vendor, operator: In, values: [OpenShift]}
+"""
+OLD_FACTORY = """\
+clusterGroup:
+  name: factory
+  namespaces: [web]
+  applications:
+    web:
+      name: web
+      namespace: web
+      project: factory
+      path: charts/all/web
 """
 OLD_EDGE = """\
 clusterGroup:
@@ -79,6 +96,7 @@ def old_repo(folder: Path) -> Path:
     (folder / "values-global.yaml").write_text(OLD_GLOBAL)
     (folder / "values-datacenter.yaml").write_text(OLD_HUB)
     (folder / "values-edge.yaml").write_text(OLD_EDGE)
+    (folder / "values-factory.yaml").write_text(OLD_FACTORY)
     (folder / "values-secret.yaml.template").write_text(OLD_SECRETS_V1)
     (folder / "charts/all/web/templates").mkdir(parents=True)
     (folder / "charts/all/web/Chart.yaml").write_text(CHART)
@@ -235,6 +253,7 @@ def test_old_layouts_are_migrated_and_reported(tmp_path: Path) -> None:
         "charts/all/web: app web",
         "charts/all/unused: no application uses it",
         "values-secret.yaml.template: web.password: its value",
+        "managedClusterGroups.factory.clusterSelector (PlacementRule era): its matchLabels",
     ):
         assert expected in report, expected
     spec = yaml.safe_load((repo / "pattern.yaml").read_text())
@@ -242,6 +261,11 @@ def test_old_layouts_are_migrated_and_reported(tmp_path: Path) -> None:
     assert spec["git"] == {"repoURL": "https://github.com/example/old-timer.git", "revision": "v1"}
     assert spec["groups"][0]["name"] == "edge"
     assert spec["groups"][0]["labels"] == {"site": "edge"}
+    factory = spec["groups"][1]
+    assert factory["name"] == "factory" and factory["labels"] == {"site": "factory"}
+    # matchExpressions have no spec key: carried through on the hub's entry for the group
+    managed = spec["hub"]["extraValues"]["clusterGroup"]["managedClusterGroups"]
+    assert managed["factory"]["clusterSelector"]["matchExpressions"][0]["key"] == "vendor"
     assert spec["apps"]["web"] == {
         "namespace": "web",
         "project": "datacenter",

@@ -31,8 +31,8 @@ examples:
 What is read: values-global.yaml, every values-<group>.yaml with a clusterGroup, the secret
 template (values-secret.yaml.template, format 2.0 or the older 1.0) and the charts under
 charts/. Older layouts are accepted and migrated: list-form applications, subscriptions and
-managed groups, 'projects' and an application's 'project', 'isHubCluster', acmlabels of the
-PlacementRule era, values-secret 1.0. Local applications are attached to the chart their path
+managed groups, 'projects' and an application's 'project', 'isHubCluster', acmlabels and
+the PlacementRule era's clusterSelector, values-secret 1.0. Local applications are attached to the chart their path
 names; charts no application uses are listed.
 
 What the spec cannot say goes to 'extraValues' (per group, and at the top for
@@ -217,6 +217,14 @@ class _Importer:
                 project = app.pop("project")
                 app.setdefault("argoProject", project)
                 self.report.migrated.append(f"{file}: applications.{key}.project -> argoProject")
+        for key, managed in (tree.get("managedClusterGroups") or {}).items():
+            selector = managed.get("clusterSelector") if isinstance(managed, dict) else None
+            if isinstance(selector, dict) and "matchLabels" in selector:
+                # kept as it is (the ACM chart still reads it); its labels become the spec's
+                self.report.migrated.append(
+                    f"{file}: managedClusterGroups.{key}.clusterSelector (PlacementRule era): "
+                    "its matchLabels -> labels"
+                )
         return data
 
     # -- building the spec ------------------------------------------------------------------
