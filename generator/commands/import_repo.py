@@ -32,8 +32,8 @@ What is read: values-global.yaml, every values-<group>.yaml with a clusterGroup,
 template (values-secret.yaml.template, format 2.0 or the older 1.0) and the charts under
 charts/. Older layouts are accepted and migrated: list-form applications, subscriptions and
 managed groups, 'projects' and an application's 'project', 'isHubCluster', acmlabels and
-the PlacementRule era's clusterSelector, values-secret 1.0. Local applications are attached to the chart their path
-names; charts no application uses are listed.
+the PlacementRule era's clusterSelector, values-secret 1.0. Local applications are attached
+to the chart their path names; charts no application uses are listed.
 
 What the spec cannot say goes to 'extraValues' (per group, and at the top for
 values-global.yaml), merged over the generated values files. The report lists each migration,
