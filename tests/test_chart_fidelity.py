@@ -11,6 +11,7 @@ namespace, name) and the same fields, except for the few differences listed in A
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -46,12 +47,16 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("ConfigMap", "data.values.yaml"): (
         "upstream runs `tpl` over the whole values tree; we hand the values over as data"
     ),
+    ("ExternalSecret", "apiVersion"): (
+        "upstream's external-secrets.io/v1beta1 is no longer served; v1 has the same fields"
+    ),
 }
 # Containers whose command may differ (scripts in our words); all others are compared in full.
 ALLOWED_CONTAINERS = {"fetch-ca", "git-init", "ansible-dev-mode", "done", "*-sequencejob"}
 
-# A value ACM resolves on the hub or the managed cluster: `{{ ... }}` or `{{hub ... hub}}`.
-ACM_TEMPLATE = re.compile(r"\{\{.*\}\}", re.DOTALL)
+# A value resolved later, by ACM on the hub or the managed cluster (`{{ ... }}`, `{{hub ... hub}}`)
+# or by External Secrets from what it read.
+TEMPLATE = re.compile(r"\{\{.*\}\}", re.DOTALL)
 
 CLUSTER_SCOPED = {
     "Namespace",
@@ -162,7 +167,7 @@ def keyed(bodies: list[dict[str, Any]], release_namespace: str) -> dict[tuple[st
         namespace = str(metadata.get("namespace") or default_namespace)
         if kind.split("@")[0] in CLUSTER_SCOPED:
             namespace = ""
-        elif ACM_TEMPLATE.search(namespace):
+        elif TEMPLATE.search(namespace):
             namespace = "<chosen on the cluster>"
         key = (kind, namespace, str(metadata.get("name")))
         assert key not in found, f"{key} rendered twice"
@@ -240,11 +245,12 @@ def _matches(pattern: str, text: str) -> bool:
 
 
 def _same_text(ours: Any, theirs: Any) -> bool:
-    """Two texts that say the same: the same lines, JSON documents that parse alike, or ACM
-    templates on both sides (our own expressions of the same facts, compared by hand)."""
+    """Two texts that say the same: the same lines, JSON or base64 YAML documents that parse
+    alike, or templates on both sides (ACM's or External Secrets': our own expressions of the
+    same facts, compared by hand)."""
     if not (isinstance(ours, str) and isinstance(theirs, str)):
         return False
-    if ACM_TEMPLATE.search(ours) and ACM_TEMPLATE.search(theirs):
+    if TEMPLATE.search(ours) and TEMPLATE.search(theirs):
         return True
     if [line.rstrip() for line in ours.splitlines()] == [
         line.rstrip() for line in theirs.splitlines()
@@ -253,7 +259,13 @@ def _same_text(ours: Any, theirs: Any) -> bool:
     try:
         return bool(json.loads(ours) == json.loads(theirs))
     except ValueError:
+        pass
+    try:  # a base64 YAML document (an install-config): the same once decoded
+        decoded = [base64.b64decode(text, validate=True).decode() for text in (ours, theirs)]
+    except ValueError:
         return False
+    mine, upstream = (parse_document(text, "base64").data for text in decoded)
+    return bool(mine == upstream)
 
 
 def allowed(kind: str, path: str, body: Any) -> bool:

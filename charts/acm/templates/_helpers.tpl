@@ -225,3 +225,116 @@ waiting for manual approval counts as healthy); a PersistentVolumeClaim is healt
     end
     return health
 {{- end -}}
+
+{{- /* The cloud of a cluster to provision, as JSON {name, region, machine}: aws, azure or None. */ -}}
+{{- define "acm.cloud" -}}
+{{- $platform := .platform | default dict -}}
+{{- if $platform.aws -}}
+{{- toJson (dict "name" "aws" "region" $platform.aws.region "machine" "m5.xlarge") -}}
+{{- else if $platform.azure -}}
+{{- toJson (dict "name" "azure" "region" $platform.azure.region "machine" "Standard_D8s_v3") -}}
+{{- else -}}
+{{- toJson (dict "name" "None" "region" "None" "machine" "None") -}}
+{{- end -}}
+{{- end -}}
+
+{{- /*
+The install-config of a cluster to provision (Hive injects the pull secret and SSH key).
+*/ -}}
+{{- define "acm.installConfig" -}}
+{{- $cloud := include "acm.cloud" . | fromJson -}}
+{{- $default := dict $cloud.name (dict "type" $cloud.machine) -}}
+{{- $control := dict "architecture" "amd64" "hyperthreading" "Enabled" "name" "controlPlane" "replicas" 3 "platform" $default -}}
+{{- with .controlPlane -}}
+{{- $control = dict "architecture" "amd64" "hyperthreading" "Enabled" "name" "controlPlane" "replicas" (.count | default 3) -}}
+{{- with .platform }}{{ $_ := set $control "platform" . }}{{ end -}}
+{{- end -}}
+{{- $workers := dict "architecture" "amd64" "hyperthreading" "Enabled" "name" "worker" "replicas" 3 "platform" $default -}}
+{{- with .workers -}}
+{{- $workers = dict "architecture" "amd64" "hyperthreading" "Enabled" "name" "worker" "replicas" (.count | default 0) -}}
+{{- with .platform }}{{ $_ := set $workers "platform" . }}{{ end -}}
+{{- end -}}
+{{- toYaml (dict
+  "apiVersion" "v1"
+  "metadata" (dict "name" .name)
+  "baseDomain" .baseDomain
+  "controlPlane" $control
+  "compute" (list $workers)
+  "networking" (dict
+    "clusterNetwork" (list (dict "cidr" "10.128.0.0/14" "hostPrefix" 23))
+    "machineNetwork" (list (dict "cidr" "10.0.0.0/16"))
+    "networkType" "OVNKubernetes"
+    "serviceNetwork" (list "172.30.0.0/16"))
+  "platform" .platform
+  "pullSecret" ""
+  "sshKey" ""
+) -}}
+{{- end -}}
+
+{{- /*
+The secrets of a cluster to provision: its install-config, and ExternalSecrets for the pull
+secret, the SSH key and the cloud credentials (plus the credentials ACM's console uses to create
+clusters by hand). Argument: dict with root, name, cluster (its values) and namespace.
+*/ -}}
+{{- define "acm.clusterSecrets" -}}
+{{- $store := .root.Values.secretStore -}}
+{{- $cluster := .cluster -}}
+{{- $cloud := include "acm.cloud" $cluster | fromJson -}}
+{{- $pull := dict "secretKey" "openshiftPullSecret" "remoteRef" (dict "key" ($cluster.pullSecretKeyPath | default "secret/data/hub/openshiftPullSecret") "property" "content") -}}
+{{- $private := dict "secretKey" "sshPrivateKey" "remoteRef" (dict "key" ($cluster.sshPrivateKeyPath | default "secret/data/hub/privatekey") "property" "content") -}}
+{{- $public := dict "secretKey" "sshPublicKey" "remoteRef" (dict "key" ($cluster.sshPublicKeyPath | default "secret/data/hub/publickey") "property" "content") -}}
+{{- $secrets := list
+  (dict "suffix" "pull-secret" "data" (list $pull) "template" (dict "type" "kubernetes.io/dockerconfigjson" "data" (dict ".dockerconfigjson" "{{ .openshiftPullSecret }}")))
+  (dict "suffix" "ssh-private-key" "data" (list $private) "template" (dict "type" "Opaque" "data" (dict "ssh-privatekey" "{{ .sshPrivateKey }}")))
+-}}
+{{- $consoleLabels := dict "cluster.open-cluster-management.io/credentials" "" "cluster.open-cluster-management.io/type" "aws" -}}
+{{- $consoleData := dict
+  "baseDomain" (toString $cluster.baseDomain)
+  "pullSecret" "{{ .openshiftPullSecret }}"
+  "ssh-privatekey" "{{ .sshPrivateKey }}"
+  "ssh-publickey" "{{ .sshPublicKey }}"
+  "httpProxy" "" "httpsProxy" "" "noProxy" "" "additionalTrustBundle" ""
+-}}
+{{- if eq $cloud.name "aws" -}}
+{{- $keys := $cluster.awsKeyPath | default "secret/data/hub/aws" -}}
+{{- $secrets = append $secrets (dict "suffix" "creds" "dataFrom" (list (dict "extract" (dict "key" $keys))) "template" (dict "type" "Opaque")) -}}
+{{- $_ := set $consoleData "aws_access_key_id" "{{ .awsKeyId }}" -}}
+{{- $_ := set $consoleData "aws_secret_access_key" "{{ .awsAccessKey }}" -}}
+{{- $secrets = append $secrets (dict "suffix" "infra-creds" "data" (list $pull
+  (dict "secretKey" "awsKeyId" "remoteRef" (dict "key" $keys "property" "aws_access_key_id"))
+  (dict "secretKey" "awsAccessKey" "remoteRef" (dict "key" $keys "property" "aws_secret_access_key"))
+  $public $private) "template" (dict "type" "Opaque" "metadata" (dict "labels" $consoleLabels) "data" $consoleData)) -}}
+{{- else if eq $cloud.name "azure" -}}
+{{- $principal := dict "secretKey" "azureOsServicePrincipal" "remoteRef" (dict "key" ($cluster.azureKeyPath | default "secret/data/hub/azureOsServicePrincipal") "property" "content") -}}
+{{- $secrets = append $secrets (dict "suffix" "creds" "data" (list $principal) "template" (dict "type" "Opaque" "data" (dict "osServicePrincipal.json" "{{ .azureOsServicePrincipal }}"))) -}}
+{{- $_ := set $consoleData "cloudName" "AzurePublicCloud" -}}
+{{- $_ := set $consoleData "osServicePrincipal.json" "{{ .azureOsServicePrincipal }}" -}}
+{{- $_ := set $consoleData "baseDomainResourceGroupName" (toString $cluster.platform.azure.baseDomainResourceGroupName) -}}
+{{- $secrets = append $secrets (dict "suffix" "infra-creds" "data" (list $pull $public $private $principal) "template" (dict "type" "Opaque" "metadata" (dict "labels" $consoleLabels) "data" $consoleData)) -}}
+{{- end }}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .name }}-install-config
+  namespace: {{ .namespace }}
+type: Opaque
+data:
+  install-config.yaml: {{ include "acm.installConfig" $cluster | b64enc }}
+{{- range $secrets }}
+{{- $spec := dict
+  "refreshInterval" "24h0m0s"
+  "secretStoreRef" (dict "name" $store.name "kind" $store.kind)
+  "target" (dict "name" (printf "%s-%s" $.name .suffix) "creationPolicy" "Owner" "template" .template)
+}}
+{{- with .data }}{{ $_ := set $spec "data" . }}{{ end }}
+{{- with .dataFrom }}{{ $_ := set $spec "dataFrom" . }}{{ end }}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {{ printf "%s-%s" $.name .suffix }}
+  namespace: {{ $.namespace }}
+spec: {{ $spec | toJson }}
+{{- end }}
+{{- end -}}
