@@ -112,6 +112,7 @@ VARIANTS: dict[str, dict[str, str]] = {
         "global.multiSourceSupport": "false",
         "extraParametersNested.team": "blue",
         "global.options.autoApproveManualInstallPlans": "true",
+        "global.excludeESO": "true",
     },
     "deleting-spoke-apps": {"global.deletePattern": "DeleteSpokeChildApps"},
     "deleting-hub-apps": {"global.deletePattern": "DeleteChildApps"},
