@@ -699,3 +699,83 @@ def test_app_overrides_for_an_app_the_group_does_not_run_are_a_spec_error(
         result.err
     )
     assert "pattern.yaml:" in result.err
+
+
+def broker_reads_a_secret(repo: Path) -> None:
+    """industrial-edge's broker (a chart from a Helm repository) consumes a generated secret."""
+    spec = repo / "pattern.yaml"
+    text = spec.read_text().replace(
+        "    namespace: manuela-messaging\n",
+        "    namespace: manuela-messaging\n    secrets: [broker-credentials]\n",
+    )
+    spec.write_text(text + "  broker-credentials:\n    fields:\n      password: generate\n")
+
+
+def test_a_remote_chart_consuming_secrets_gets_a_chart_holding_its_external_secrets(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    from generator.model.facts import Facts
+    from generator.render import render_group
+
+    repo = example_repo("industrial-edge")
+    broker_reads_a_secret(repo)
+    result = cli("generate", str(repo))
+    assert result.code == 0, result.err
+    chart = repo / "charts/all/broker-secrets"
+    assert sorted(p.relative_to(chart).as_posix() for p in chart.rglob("*") if p.is_file()) == [
+        ".helmignore",
+        "Chart.yaml",
+        "templates/_helpers.tpl",
+        "templates/externalsecrets.yaml",
+        "values.schema.json",
+        "values.yaml",
+    ]
+    for group in ("factory-east", "factory-west"):
+        tree_ = load(repo, f"values-{group}.yaml")["clusterGroup"]
+        assert tree_["applications"]["broker-secrets"] == {
+            "name": "broker-secrets",
+            "namespace": "manuela-messaging",
+            "argoProject": "broker",
+            "path": "charts/all/broker-secrets",
+        }
+        # the factories now consume a secret: External Secrets comes with it
+        assert "openshift-external-secrets" in tree_["applications"]
+    assert (
+        "broker-secrets" not in load(repo, "values-datacenter.yaml")["clusterGroup"]["applications"]
+    )
+    template = load(repo, "values-secret.yaml.template")
+    assert "broker-credentials" in [secret["name"] for secret in template["secrets"]]
+
+    resources = render_group(repo, "factory-east", Facts(), apps=True)
+    [external] = [r for r in resources if r.kind == "ExternalSecret"]
+    assert external.name == "broker-credentials"
+    assert external.source == "charts/all/broker-secrets/templates/externalsecrets.yaml"
+    [holder] = [r for r in resources if r.kind == "Application" and r.name == "broker-secrets"]
+    assert holder.body["spec"]["destination"]["namespace"] == "manuela-messaging"
+    assert external.body["spec"]["data"] == [
+        {
+            "secretKey": "password",
+            "remoteRef": {"key": "secret/data/global/broker-credentials", "property": "password"},
+        }
+    ]
+    validated = cli("validate", str(repo), "--format", "json")
+    assert validated.code == 0, validated.out
+    findings = json.loads(validated.out)["findings"]
+    assert [f for f in findings if f["severity"] != "info"] == []
+
+
+def test_a_secrets_chart_whose_name_is_taken_is_a_spec_error(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    repo = example_repo("industrial-edge")
+    broker_reads_a_secret(repo)
+    spec = repo / "pattern.yaml"
+    spec.write_text(spec.read_text().replace("\napps:\n", "\napps:\n  broker-secrets: {}\n"))
+    before = tree(repo)
+    result = cli("generate", str(repo))
+    assert result.code == 1
+    assert (
+        "remote app 'broker' consumes secrets, whose ExternalSecrets mcg-gen writes in a chart "
+        "of their own, app 'broker-secrets'; but an app 'broker-secrets' is defined too"
+    ) in result.err
+    assert tree(repo) == before

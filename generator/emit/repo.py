@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator import bundled
 from generator.emit import graph
-from generator.emit.appchart import app_chart_files
+from generator.emit.appchart import app_chart_files, secrets_chart_files
 from generator.emit.secrets import secret_template, template_header
 from generator.emit.tooling import PIPELINES, template_context
 from generator.emit.values import global_values, group_values
@@ -67,7 +67,8 @@ def plan_files(pattern: Pattern) -> dict[str, bytes]:
         )
     for app in pattern.apps.values():
         if app.scaffolded and app.path:
-            for name, content in app_chart_files(app, pattern).items():
+            chart = secrets_chart_files if app.secrets_for else app_chart_files
+            for name, content in chart(app, pattern).items():
                 files[f"{app.path}/{name}"] = content
     files.update(_scaffolding(pattern))
     return dict(sorted(files.items()))

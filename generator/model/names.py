@@ -38,6 +38,11 @@ def argocd_route_label(pattern: str, group: str) -> str:
     return f"{group}-gitops-server-{pattern}-{group}"
 
 
+def secrets_chart_app(app: str) -> str:
+    """The app whose generated chart holds the ExternalSecrets of a remote-chart app."""
+    return f"{app}-secrets"
+
+
 # The KV version 2 mount secrets live in unless a secret names its own (`vaultMount`).
 DEFAULT_MOUNT = "secret"
 

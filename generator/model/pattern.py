@@ -85,6 +85,9 @@ class App:
     ignore_differences: tuple[IgnoreDifference, ...] = ()
     secrets: tuple[str, ...] = ()
     platform: bool = False  # added by mcg-gen (ACM, Vault, External Secrets), not scaffolded
+    # set on the app mcg-gen adds next to a remote-chart app that consumes secrets: its chart
+    # holds only that app's ExternalSecrets (a chart from a Helm repository cannot)
+    secrets_for: str | None = None
 
     @property
     def scaffolded(self) -> bool:

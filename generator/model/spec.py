@@ -147,6 +147,35 @@ class _Resolver:
             for key in platform.DEFAULT_APPS
             if not {"path", "chart"} & set(data.get("apps", {}).get(key, {}))
         }
+        # remote-chart app -> the app whose generated chart holds its ExternalSecrets
+        self.secrets_charts: dict[str, str] = {}
+        for key, spec in list(self.apps_spec.items()):
+            if "chart" in spec and spec.get("secrets"):
+                self._add_secrets_chart(key, spec)
+
+    def _add_secrets_chart(self, key: str, spec: dict[str, Any]) -> None:
+        companion = names.secrets_chart_app(key)
+        if companion in self.apps_spec or not names.is_dns_label(companion):
+            reason = (
+                f"an app '{companion}' is defined too"
+                if companion in self.apps_spec
+                else f"'{companion}' is longer than {names.DNS_LABEL_MAX} characters"
+            )
+            self.problems.add(
+                ("apps", key, "secrets"),
+                f"remote app '{key}' consumes secrets, whose ExternalSecrets mcg-gen writes in a "
+                f"chart of their own, app '{companion}'; but {reason}",
+                f"rename app '{key}' (or yours named '{companion}'), or deliver its secrets "
+                "through the chart's own values",
+                key=True,
+            )
+            return
+        self.apps_spec[companion] = {
+            "namespace": spec.get("namespace", key),
+            "project": spec.get("project", key),
+            "secrets": list(spec["secrets"]),
+        }
+        self.secrets_charts[key] = companion
 
     def pattern(self) -> Pattern:
         data = self.data
@@ -278,7 +307,11 @@ class _Resolver:
                         "the hub is not placed by ACM; remove it",
                         key=True,
                     )
-        apps = list(spec.get("apps", []))
+        apps = [
+            name
+            for app in spec.get("apps", [])
+            for name in (app, *([self.secrets_charts[app]] if app in self.secrets_charts else []))
+        ]
         operators = list(spec.get("operators", []))
         if any(app in consumers for app in apps):
             eso_apps, eso_operators = platform.secret_consumer_components()
@@ -318,8 +351,10 @@ class _Resolver:
     ) -> App:
         path: PathT = ("apps", key)
         is_platform = key in self.platform_apps
+        holders = {chart: app for app, chart in self.secrets_charts.items()}
+        secrets_for = holders.get(key)
         for index, secret in enumerate(spec.get("secrets", [])):
-            if secret not in self.data.get("secrets", {}):
+            if secrets_for is None and secret not in self.data.get("secrets", {}):
                 self.problems.add(
                     (*path, "secrets", index),
                     f"unknown secret '{secret}'",
@@ -374,8 +409,10 @@ class _Resolver:
             ignore_differences=tuple(
                 _ignore_difference(d) for d in spec.get("ignoreDifferences", [])
             ),
-            secrets=tuple(spec.get("secrets", [])),
+            # a remote chart's secrets are read by its secrets chart, not by the chart itself
+            secrets=() if key in self.secrets_charts else tuple(spec.get("secrets", [])),
             platform=is_platform,
+            secrets_for=secrets_for,
         )
 
     def _operator(self, key: str, spec: dict[str, Any]) -> Operator:
