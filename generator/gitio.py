@@ -127,6 +127,14 @@ def merge_base(repo: Path, first: str, second: str) -> str:
     return run(repo, "merge-base", "--end-of-options", first, second).stdout.strip()
 
 
+def changed_since(repo: Path, commit: str) -> list[str]:
+    """Repository-relative paths that differ between `commit` and the work tree (committed,
+    staged or not), plus untracked files that are not ignored; a rename counts as both names."""
+    diff = run(repo, "diff", "--name-only", "--no-renames", "--no-ext-diff", "-z", commit, "--")
+    untracked = run(repo, "ls-files", "--others", "--exclude-standard", "-z")
+    return sorted({name for name in (diff.stdout + untracked.stdout).split("\0") if name})
+
+
 @dataclass(frozen=True)
 class TreeEntry:
     """A file of a revision: git's mode (100644, 100755, 120000 for a link), blob id, path."""

@@ -307,7 +307,9 @@ def test_generated_gitlab_pipeline_runs_here(
     template = pipeline[".mcg-gen"]
     assert template["before_script"] == [f"python -m pip install mcg-gen=={__version__}"]
     jobs = {name: job for name, job in pipeline.items() if not name.startswith((".", "workflow"))}
-    assert set(jobs) == {"mcg-gen-generate-check", "mcg-gen-validate"}
+    assert set(jobs) == {"mcg-gen-generate-check", "mcg-gen-validate", "mcg-gen-diff"}
+    merge_requests = jobs.pop("mcg-gen-diff")  # needs a merge request: see the diff test
+    assert merge_requests["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
     assert {job["extends"] for job in jobs.values()} == {".mcg-gen"}
     report = jobs["mcg-gen-validate"]["artifacts"]["reports"]["junit"]
     # Air-gapped: the runner's package index (here a find-links folder) serves this version.
@@ -354,3 +356,53 @@ def test_release_workflow_builds_what_it_publishes(
     }
     assert shipped <= names
     assert "generator/assets/schemas/pattern.schema.json" in names
+
+
+@needs_tools
+def test_pull_requests_get_what_they_change_in_each_group(
+    tmp_path: Path, hook_repository: Path
+) -> None:
+    """The diff steps of both pipelines, run here on a pull request built with real git: a
+    published main (a bare origin) and a branch that changes one group."""
+    env = base_environment(tmp_path)
+    target = new_repository(tmp_path, env, tooling_block("remote", hook_repository))
+    origin = tmp_path / "origin.git"
+    for command in (
+        ["git", "init", "-q", "--bare", str(origin)],
+        ["git", "checkout", "-q", "-b", "main"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-q", "-m", "initial"],
+        ["git", "remote", "add", "origin", str(origin)],
+        ["git", "push", "-q", "origin", "main"],
+        ["git", "checkout", "-q", "-b", "feature"],
+    ):
+        done = run(command, target, env)
+        assert done.returncode == 0, done.stderr
+    values = target / "values-group-one.yaml"
+    values.write_text(values.read_text().replace("namespace: hello-world", "namespace: hello", 1))
+    assert run(["git", "commit", "-q", "-am", "move hello-world"], target, env).returncode == 0
+
+    workflow = yaml.safe_load((target / layout.GITHUB_WORKFLOW).read_text())
+    job = workflow["jobs"]["diff"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert job["steps"][0]["with"]["fetch-depth"] == 0
+    named = {step.get("name", ""): step for step in job["steps"]}
+    diff_step = named["What the change does to each cluster group"]
+    assert diff_step["env"] == {"BASE_REF": "${{ github.base_ref }}"}
+    comment = named["Comment on the pull request"]
+    assert shlex.split(comment["run"])[:3] == ["gh", "pr", "comment"]
+    assert comment["continue-on-error"] is True
+    done = shell(diff_step["run"], target, {**env, "BASE_REF": "main"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    github_comment = (target / "mcg-gen-diff.md").read_text()
+    assert "group-one" in github_comment
+
+    pipeline = yaml.safe_load((target / layout.GITLAB_PIPELINE).read_text())
+    merge_request = {**env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}
+    assert run(["git", "update-ref", "-d", "refs/remotes/origin/main"], target, env).returncode == 0
+    (target / "mcg-gen-diff.md").unlink()
+    for command in pipeline["mcg-gen-diff"]["script"]:
+        done = shell(command, target, merge_request)
+        assert done.returncode == 0, command + done.stdout + done.stderr
+    assert (target / "mcg-gen-diff.md").read_text() == github_comment

@@ -25,6 +25,7 @@ examples:
   mcg-gen validate --write-baseline .mcg-gen-baseline.json   accept today's findings
   mcg-gen validate --baseline .mcg-gen-baseline.json         fail on new findings only
   mcg-gen validate --schema-location ~/crds-catalog --kubernetes-version 1.31
+  mcg-gen validate --since origin/main      only the groups a branch changed (chart-testing style)
 
 plain manifests (kubeconform's options; no repository needed):
   helm template ./chart | mcg-gen validate --manifests -     rendered YAML from stdin
@@ -171,6 +172,12 @@ def register(subparsers: Any) -> None:
         help="check the files in N worker processes (default 1; worth it for thousands of "
         "files, each process loads the schemas once)",
     )
+    parser.add_argument(
+        "--since",
+        metavar="REF",
+        help="render and check only the cluster groups whose inputs changed since the merge "
+        "base of REF and HEAD (git; the file layers still check every file)",
+    )
     parser.add_argument("--no-lint", action="store_true", help="skip helm lint")
     parser.add_argument(
         "--no-cache",
@@ -224,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
         chart_dirs=tuple(args.chart_dir),
         lint=not args.no_lint,
         timeout=args.timeout,
+        groups=_changed_groups(repo, args.since, args.quiet) if args.since else None,
     )
     progress = _progress(args.quiet)
     outcome = validate_repository(repo, options, progress, use_cache=not args.no_cache)
@@ -253,6 +261,22 @@ def run(args: argparse.Namespace) -> int:
         summary=args.summary,
     )
     return _print(result, args.format)
+
+
+def _changed_groups(repo: Path, since: str, quiet: bool) -> frozenset[str]:
+    from generator.model.values import load_values_repo
+    from generator.validate.changed import changed_files, changed_groups
+
+    values = load_values_repo(repo)
+    groups = changed_groups(values, changed_files(repo, since))
+    if not quiet:
+        names = ", ".join(sorted(groups)) or "none"
+        print(
+            f"mcg-gen: {len(groups)} of {len(values.groups)} cluster groups changed since "
+            f"{since}: {names}",
+            file=sys.stderr,
+        )
+    return groups
 
 
 def _print(result: Any, fmt: str) -> int:

@@ -232,7 +232,8 @@ def _lint_assignment(values: ValuesRepo, options: Options) -> dict[str, frozense
     """Which group lints which chart of the repository: the first group (hub first) whose
     applications use it, so that each chart is linted once whichever groups run."""
     owners: dict[str, str] = {}
-    groups = sorted(values.groups, key=lambda name: (name != values.hub_name, name))
+    checked = [g for g in values.groups if options.groups is None or g in options.groups]
+    groups = sorted(checked, key=lambda name: (name != values.hub_name, name))
     for group in groups:
         for entry in values.entries(group, "applications"):
             path = local_app_path(entry.body)
@@ -258,9 +259,8 @@ def check_groups(
     """Every group's result, from the cache or rendered; `meanwhile` runs while they render."""
     results: dict[str, GroupResult] = {}
     lint = _lint_assignment(values, options)
-    keys = {
-        group: _group_key(store, repo, group, options_key, lint[group]) for group in values.groups
-    }
+    groups = [g for g in values.groups if options.groups is None or g in options.groups]
+    keys = {group: _group_key(store, repo, group, options_key, lint[group]) for group in groups}
     for group, key in keys.items():
         cached = store.get(f"group:{group}", key)
         if cached is not None:
@@ -271,7 +271,7 @@ def check_groups(
                 list(cached["inputs"]),
                 list(cached["pushed"]),
             )
-    missing = [group for group in values.groups if group not in results]
+    missing = [group for group in groups if group not in results]
     lint_keys = {chart: _lint_key(store, repo, chart) for group in missing for chart in lint[group]}
     work = {group: _lint_work(store, lint[group], lint_keys) for group in missing}
     rendered = _run_groups(repo, values, missing, catalogue, options, progress, work, meanwhile)
@@ -300,6 +300,6 @@ def check_groups(
         )
     # a PushSecret of one group may write what an ExternalSecret of another reads
     pushed = {key for result in results.values() for key in result.pushed}
-    for group in values.groups:
+    for group in groups:
         outcome.findings += links.without_pushed_reads(results[group].findings, pushed)
         outcome.resources += results[group].resources

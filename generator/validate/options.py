@@ -20,6 +20,8 @@ class Options:
     chart_dirs: tuple[Path, ...] = ()
     lint: bool = True
     timeout: float | None = None  # seconds for the whole run (rendering stops after it)
+    # the cluster groups to render and check (`--since`); None: every group
+    groups: frozenset[str] | None = None
     # set by validate_repository for its run: when rendering stops, and where the charts that
     # hung are remembered by every worker process (not part of any cache key)
     deadline: float | None = None

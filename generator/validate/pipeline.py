@@ -200,6 +200,7 @@ def _options_key(options: Options) -> list[Any]:
         [cache.tree_digest(folder) for folder in options.schema_locations],
         [cache.tree_digest(folder) for folder in options.chart_dirs],
         options.lint,
+        sorted(options.groups) if options.groups is not None else None,
     ]
 
 
