@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "generator.commands.new",
     "generator.commands.generate",
     "generator.commands.render",
+    "generator.commands.charts",
     "generator.commands.validate",
     "generator.commands.rules",
     "generator.commands.schemas",

@@ -129,12 +129,19 @@ def _limit_memory(memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
+def _limit_file_size(file_bytes: int) -> None:
+    """No file the worker writes grows past this (a download that does not end fails)."""
+    if file_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+
+
 def _serve() -> None:
     """The worker's loop (run as `python -c`): one request in, one answer out, until EOF."""
     requests = Connection(os.dup(0), writable=False)
     answers = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # whatever Go prints must not corrupt the answer stream
     _limit_memory(int(sys.argv[1]))
+    _limit_file_size(int(sys.argv[2]))
     import helm_python
 
     while True:
@@ -155,6 +162,15 @@ def _serve() -> None:
                 if problem:
                     answers.send(("error", "Oversized", problem))
                     continue
+            elif operation == "pull":
+                # chart_dir is the empty folder the archive is downloaded into
+                helm_python.pull(
+                    options["chart"],
+                    repo_url=options["repo_url"] or None,
+                    version=options["version"] or None,
+                    destination=chart_dir,
+                )
+                answer = sorted(os.listdir(chart_dir))
             else:
                 answer = helm_python.lint(chart_dir, values)
             answers.send(("ok", answer))
@@ -204,9 +220,16 @@ class HelmWorker:
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
+        file_bytes: int = 0,
+        helm_home: Path | None = None,
     ) -> None:
+        """`file_bytes` bounds every file the worker writes (0: no bound); `helm_home` is where
+        Helm keeps its own cache and configuration (repository indexes), instead of the
+        user's ~/.cache/helm."""
         self.timeout = timeout
         self.memory_bytes = memory_bytes
+        self.file_bytes = file_bytes
+        self.helm_home = helm_home
         self._process: subprocess.Popen[bytes] | None = None
         self._send: Connection | None = None
         self._receive: Connection | None = None
@@ -271,11 +294,11 @@ class HelmWorker:
         # A fresh interpreter (fork + exec), not multiprocessing: nothing of this process,
         # its main module included, is inherited or re-imported by the worker.
         self._process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_CODE, str(self.memory_bytes)],
+            [sys.executable, "-c", _WORKER_CODE, str(self.memory_bytes), str(self.file_bytes)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
-            env={**os.environ, "PYTHONPATH": _worker_pythonpath()},
+            env={**os.environ, "PYTHONPATH": _worker_pythonpath(), **self._helm_environment()},
         )
         assert self._process.stdin is not None and self._process.stdout is not None
         self._send = Connection(os.dup(self._process.stdin.fileno()), readable=False)
@@ -283,6 +306,14 @@ class HelmWorker:
         self._process.stdin.close()
         self._process.stdout.close()
         return self._receive
+
+    def _helm_environment(self) -> dict[str, str]:
+        if self.helm_home is None:
+            return {}
+        return {
+            f"XDG_{kind}_HOME": str(self.helm_home / kind.lower())
+            for kind in ("CACHE", "CONFIG", "DATA")
+        }
 
     def _crash_reason(self) -> str:
         try:
@@ -325,8 +356,16 @@ class HelmWorker:
         return min(self.timeout, left)
 
     def _request(
-        self, operation: str, chart_dir: Path, values: Mapping[str, Any], **options: Any
+        self,
+        operation: str,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        helm_text: bool = False,
+        **options: Any,
     ) -> Any:
+        """One request to the worker. A Helm error is explained as a chart's (file, line), or,
+        with `helm_text`, raised with Helm's own words only."""
         fingerprint = _check_confined(chart_dir)
         if self._hung_before(fingerprint):
             raise self._hang_error(chart_dir)  # the same finding, not another minute lost
@@ -355,6 +394,8 @@ class HelmWorker:
         if answer[0] == "ok":
             return answer[1]
         _, kind, detail = answer
+        if helm_text:
+            raise HelmError(shortened(" ".join(str(detail).split()), MAX_MESSAGE_CHARS))
         raise _helm_error(chart_dir, kind, detail)
 
     def _crashed(self, chart_dir: Path) -> HelmCrashError:
@@ -420,6 +461,46 @@ class HelmWorker:
             if template.endswith((".yaml", ".yml", ".json")):
                 manifests.append((template, rendered[path]))
         return manifests
+
+    def pull(self, chart: str, *, repo_url: str, version: str, destination: Path) -> Path:
+        """Download `chart` from the Helm repository at `repo_url` into the empty folder
+        `destination`, the newest version matching `version` (an exact version, a constraint
+        such as `0.9.*` or `~0.2.0` resolved by Helm against the repository's index.yaml, or ''
+        for the newest), and return the archive. The only request that uses the network."""
+        scheme, separator, _ = repo_url.partition("://")
+        if scheme in ("http", "https"):
+            reference, index_url = chart, repo_url
+        else:  # an OCI registry: Argo CD writes it without a scheme
+            registry = repo_url.removeprefix("oci://") if separator else repo_url
+            reference, index_url = f"oci://{registry.rstrip('/')}/{chart}", ""
+        try:
+            files: list[str] = self._request(
+                "pull",
+                destination,
+                {},
+                helm_text=True,
+                chart=reference,
+                repo_url=index_url,
+                version=version,
+            )
+        except HelmCrashError as error:
+            raise HelmError(
+                f"the download was stopped: {error.message}",
+                hint="the archive is larger than mcg-gen takes, or the server does not finish",
+            ) from None
+        except HelmDeadlineError:
+            raise
+        except HelmError as error:
+            raise HelmError(
+                f"the download failed: {error.message}",
+                hint="check the repository URL, the chart's name and version, and the network",
+            ) from None
+        archives = [name for name in files if name.endswith(".tgz")]
+        if len(archives) != 1:
+            raise HelmError(
+                f"the download left {files!r}", hint="expected one <chart>-<version>.tgz"
+            )
+        return destination / archives[0]
 
     def lint(self, chart_dir: Path, values: Mapping[str, Any]) -> list[LintMessage]:
         """`helm lint` of a chart directory with the given values."""

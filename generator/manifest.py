@@ -14,7 +14,8 @@ class Resource:
     e.g. `common/clustergroup/templates/applications.yaml`); `line` is its first line in the
     rendered output of that template when known, else 0. `group` is the cluster group it lands on.
     `duplicate_keys` holds (dotted key path, line in the rendered output) of each key the
-    rendered object repeats; the body keeps the last one, as Helm and Argo CD do.
+    rendered object repeats; the body keeps the last one, as Helm and Argo CD do. `chart` says
+    which chart rendered it: name, version and where it came from (`acm 0.2.8 (cache)`).
     """
 
     body: dict[str, Any]
@@ -22,6 +23,7 @@ class Resource:
     group: str
     line: int = 0
     duplicate_keys: tuple[tuple[str, int], ...] = ()
+    chart: str = ""
 
     @property
     def api_version(self) -> str:

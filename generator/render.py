@@ -1,14 +1,16 @@
 """What lands on a cluster group: values chain -> charts -> `manifest.Resource` list.
 
 `render_group` does offline what the Validated Patterns operator and Argo CD do on a cluster:
-it merges values-global.yaml and values-<group>.yaml with the cluster facts the operator injects
-(`global.*`), renders the clustergroup chart, then renders the charts its Argo CD Applications
-point at inside the pattern repository, each with the Application's own value files, Helm
-parameters and destination namespace. The upstream platform charts mcg-gen models (the
-clustergroup chart, `acm`, `openshift-external-secrets`: `platform.BUNDLED_MODELS`) render with
-the bundled models when no copy is given, and a repository that vendors base charts under
-`common/` renders its own copies, so the hub always shows its ACM policies and every group its
-ClusterSecretStore.
+it merges the operator's value-file chain (`layout.clustergroup_value_files`) with the
+parameters the operator injects (`global.*`), renders the clustergroup chart, then renders the
+charts its Argo CD Applications point at, each with the Application's own value files, Helm
+parameters and destination namespace. A chart of a Helm repository is rendered from a copy the
+user gives (--chart-dir), else from the real chart `mcg-gen charts pull` cached
+(`chartcache`); the upstream platform charts mcg-gen models (the clustergroup chart, `acm`,
+`openshift-external-secrets`: `platform.BUNDLED_MODELS`) fall back to the bundled models, and a
+repository that vendors base charts under `common/` renders its own copies, so the hub always
+shows its ACM policies and every group its ClusterSecretStore. Every rendered object records
+which chart rendered it (`ChartOrigin`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import bundled, yamlio
+from generator import bundled, chartcache, yamlio
+from generator.chartcache import ChartPin
 from generator.errors import Location, McgError
 from generator.helm import HelmWorker, RenderedDoc
 from generator.manifest import Resource
@@ -48,6 +51,33 @@ class ChartRender:
     values: Mapping[str, Any] | None = None
     value_files: tuple[Path, ...] = ()  # read, or looked for, to render it
     merged_files: tuple[str, ...] = ()  # the value files merged, as repository paths
+    origin: ChartOrigin | None = None
+
+
+@dataclass(frozen=True)
+class ChartOrigin:
+    """Which chart rendered something: its name and version (its Chart.yaml's) and where it came
+    from: "repository" (a chart of the pattern repository), "chart-dir" (a copy the user
+    passed), "cache" (a real chart `mcg-gen charts pull` fetched) or "bundled" (mcg-gen's own
+    model). `stands_in_for` is the real chart a bundled model renders instead of (`clustergroup
+    0.9.* from https://...`), '' when none was wanted."""
+
+    name: str
+    version: str
+    source: str
+    stands_in_for: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version or '(no version)'} ({self.source})"
+
+
+@dataclass(frozen=True)
+class LocatedChart:
+    """A chart folder to render, the label its resources' sources start with, and its origin."""
+
+    path: Path
+    label: str
+    origin: ChartOrigin
 
 
 def render_charts(
@@ -69,28 +99,29 @@ def render_charts(
     repo = values_repo.root.resolve()
     chain = group_values(values_repo, group, facts)
     values = chain.values
-    chart, source_root = _chart_dir(repo, "common/clustergroup")
+    clustergroup = _clustergroup_chart(repo, values, chart_dirs)
     argo_namespace = _argo_namespace(values)
     try:
         documents = helm.render(
-            chart,
+            clustergroup.path,
             values,
             release=f"{values['global']['pattern']}-{group}"[:53],
             namespace=argo_namespace,
         )
     except McgError as error:
-        yield ChartRender(source_root, None, [], error)
+        yield ChartRender(clustergroup.label, None, [], error, origin=clustergroup.origin)
         return
-    base = _resources(documents, source_root, group)
+    base = _resources(documents, clustergroup, group)
     looked_up = tuple(repo / relative for relative in chain.chain)
     yield ChartRender(
-        source_root,
+        clustergroup.label,
         None,
         base,
-        chart_dir=chart,
+        chart_dir=clustergroup.path,
         values=values,
         value_files=looked_up,
         merged_files=chain.merged,
+        origin=clustergroup.origin,
     )
     for app in [r for r in base if _is_application(r)]:
         source = _local_source(app.body, values["global"]["repoURL"])
@@ -102,45 +133,96 @@ def render_charts(
                     continue
                 located = _app_chart_dir(repo, label, source, app)
             else:
-                source, located = _remote_chart(app, chart_dirs if apps else ())
-                label = located[1] if located else ""
+                source, located = _remote_chart(app, chart_dirs, apps=apps)
+                label = located.label if located else ""
             if source is None or located is None:
                 continue
-            chart, source_root = located
             spec = app.body.get("spec") or {}
             namespace = str((spec.get("destination") or {}).get("namespace") or app.namespace)
-            in_repo = source_root if chart.resolve().is_relative_to(repo) else None
+            in_repo = located.label if located.origin.source == "repository" else None
             read: list[Path] = []
             app_values = _app_values(repo, in_repo, source, app, namespace, read)
             release = str((source.get("helm") or {}).get("releaseName") or app.name)
-            rendered = helm.render(chart, app_values, release=release, namespace=namespace)
+            rendered = helm.render(located.path, app_values, release=release, namespace=namespace)
         except McgError as error:
             yield ChartRender(label, app.name, [], error)
             continue
         yield ChartRender(
-            source_root,
+            located.label,
             app.name,
-            _resources(rendered, source_root, group),
-            chart_dir=chart,
+            _resources(rendered, located, group),
+            chart_dir=located.path,
             values=app_values,
             value_files=tuple(read),
+            origin=located.origin,
         )
 
 
-def _resources(documents: Sequence[RenderedDoc], source_root: str, group: str) -> list[Resource]:
+def _resources(documents: Sequence[RenderedDoc], chart: LocatedChart, group: str) -> list[Resource]:
     return [
-        Resource(doc.body, f"{source_root}/{doc.template}", group, doc.line, doc.duplicate_keys)
+        Resource(
+            doc.body,
+            f"{chart.label}/{doc.template}",
+            group,
+            doc.line,
+            doc.duplicate_keys,
+            chart=str(chart.origin),
+        )
         for doc in documents
     ]
 
 
-def remote_charts(application: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(chart, version) of each Helm-repository source of an Application."""
+def remote_charts(application: Mapping[str, Any]) -> list[ChartPin]:
+    """The chart, version and Helm repository of each Helm-repository source of an Application."""
+    return [_pin(source) for source in _sources(application) if source.get("chart")]
+
+
+def _pin(source: Mapping[str, Any]) -> ChartPin:
+    return ChartPin(
+        str(source.get("chart") or ""),
+        str(source.get("targetRevision") or ""),
+        str(source.get("repoURL") or ""),
+    )
+
+
+def clustergroup_pin(values_repo: ValuesRepo, group: str, facts: Facts) -> ChartPin | None:
+    """The clustergroup chart the operator deploys for the group from a Helm repository
+    (`main.multiSourceConfig`); None without multi-source."""
+    return _clustergroup_pin(group_values(values_repo, group, facts).values["global"])
+
+
+def application_pins(
+    values_repo: ValuesRepo,
+    group: str,
+    facts: Facts,
+    *,
+    helm: HelmWorker,
+    chart_dirs: Sequence[Path] = (),
+) -> list[ChartPin]:
+    """The Helm-repository charts of the group's Applications, as the clustergroup chart (the
+    real one when it is cached) renders them."""
+    first = next(
+        render_charts(values_repo, group, facts, apps=False, helm=helm, chart_dirs=chart_dirs)
+    )
+    if first.error is not None:
+        raise first.error
     return [
-        (str(source["chart"]), str(source.get("targetRevision", "")))
-        for source in _sources(application)
-        if source.get("chart")
+        pin
+        for resource in first.resources
+        if _is_application(resource)
+        for pin in remote_charts(resource.body)
     ]
+
+
+def _clustergroup_pin(global_values: Mapping[str, Any]) -> ChartPin | None:
+    """The clustergroup chart in the Helm repository, as the operator's parameters name it."""
+    if not global_values.get("multiSourceSupport"):
+        return None
+    return ChartPin(
+        "clustergroup",
+        str(global_values.get("multiSourceTargetRevision", "")),
+        str(global_values.get("multiSourceRepoUrl", "")),
+    )
 
 
 def _sources(application: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -151,22 +233,68 @@ def _sources(application: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _remote_chart(
-    app: Resource, chart_dirs: Sequence[Path]
-) -> tuple[dict[str, Any] | None, tuple[Path, str] | None]:
-    """The chart source of an Application and a local copy of its chart: one given in
-    `chart_dirs`, else mcg-gen's bundled model of an upstream platform chart (the acm chart's
-    policies and the secret store show on every render, as vendored base charts did)."""
+    app: Resource, chart_dirs: Sequence[Path], *, apps: bool
+) -> tuple[dict[str, Any] | None, LocatedChart | None]:
+    """The Helm-repository source of an Application and the chart to render it with: a copy
+    in `chart_dirs` (`<dir>/<chart>/Chart.yaml`), else the real chart `charts pull` cached,
+    else mcg-gen's bundled model of an upstream platform chart (the acm chart's policies and
+    the secret store show on every render, as vendored base charts did). Without `apps`, only
+    the platform charts are rendered."""
     for source in _sources(app.body):
-        if not source.get("chart"):
+        name = str(source.get("chart") or "")
+        model = platform.BUNDLED_MODELS.get(name)
+        if not name or not (apps or model):
             continue
-        for folder in chart_dirs:
-            candidate = folder / str(source["chart"])
-            if (candidate / "Chart.yaml").is_file():
-                return source, (candidate.resolve(), f"<chart-dir>/{source['chart']}")
-        model = platform.BUNDLED_MODELS.get(str(source["chart"]))
+        pin = _pin(source)
+        located = _given_chart(pin, chart_dirs)
+        if located is not None:
+            return source, located
         if model is not None:
-            return source, (bundled.charts_dir() / model, f"<mcg-gen>/charts/{model}")
+            folder = bundled.charts_dir() / model
+            origin = ChartOrigin(model, _chart_version(folder), "bundled", str(pin))
+            return source, LocatedChart(folder, f"<mcg-gen>/charts/{model}", origin)
     return None, None
+
+
+def _given_chart(pin: ChartPin, chart_dirs: Sequence[Path]) -> LocatedChart | None:
+    """A real chart for `pin`: the user's copy in `chart_dirs`, else the cached download."""
+    for folder in chart_dirs:
+        candidate = folder / pin.name
+        if (candidate / "Chart.yaml").is_file():
+            origin = ChartOrigin(pin.name, _chart_version(candidate), "chart-dir")
+            return LocatedChart(candidate.resolve(), f"<chart-dir>/{pin.name}", origin)
+    cached = chartcache.find(pin)
+    if cached is not None:
+        origin = ChartOrigin(pin.name, cached.version, "cache")
+        return LocatedChart(cached.path, f"<cache>/{pin.name}-{cached.version}", origin)
+    return None
+
+
+def _clustergroup_chart(
+    repo: Path, values: Mapping[str, Any], chart_dirs: Sequence[Path]
+) -> LocatedChart:
+    """The clustergroup chart the operator deploys. With multi-source (the operator's default)
+    that is the chart `main.multiSourceConfig` pins in the Helm repository: a copy in
+    `chart_dirs`, else the cached download, else the repository's vendored common/clustergroup,
+    else mcg-gen's bundled model; without, the vendored copy, else the bundled model."""
+    vendored = "common/clustergroup"
+    pin = _clustergroup_pin(values["global"])
+    if pin is not None:
+        located = _given_chart(pin, chart_dirs)
+        if located is not None:
+            return located
+        return _chart_dir(repo, vendored, stands_in_for=str(pin))
+    return _chart_dir(repo, vendored, stands_in_for=vendored)
+
+
+def _chart_version(chart: Path) -> str:
+    """The version a chart's Chart.yaml declares, '' when it cannot be read (Helm reports it)."""
+    try:
+        document = yamlio.load_file(chart / "Chart.yaml", positions=False)
+    except McgError:
+        return ""
+    data = document.data if isinstance(document.data, dict) else {}
+    return str(data.get("version") or "")
 
 
 def render_group(
@@ -177,26 +305,57 @@ def render_group(
     apps: bool,
     timeout: float | None = None,
     notes: list[str] | None = None,
+    chart_dirs: Sequence[Path] = (),
 ) -> list[Resource]:
     """Every resource the group's cluster gets, sorted by kind, namespace, name, source; the
     first chart that fails to render raises. Nothing renders after `timeout` seconds. What the
-    user should know about how it was rendered (the value files merged) is added to `notes`."""
+    user should know about how it was rendered (the value files merged, the real charts that
+    mcg-gen's bundled models stood in for) is added to `notes`."""
     import time
 
     from generator.helm import HelmWorker
 
     values = load_values_repo(repo)
     resources: list[Resource] = []
+    renders: list[ChartRender] = []
     with HelmWorker() as helm:
         if timeout:
             helm.limit(time.time() + timeout, run_timeout=timeout)
-        for rendered in render_charts(values, group, facts, apps=apps, helm=helm):
+        for rendered in render_charts(
+            values, group, facts, apps=apps, helm=helm, chart_dirs=chart_dirs
+        ):
             if rendered.error is not None:
                 raise rendered.error
-            if rendered.application is None and notes is not None:
-                notes.append(f"{group}: value files {', '.join(rendered.merged_files)}")
+            renders.append(rendered)
             resources += rendered.resources
+    if notes is not None:
+        notes += render_notes(group, renders)
     return sorted(resources, key=lambda r: (*r.sort_key(), r.source, r.line))
+
+
+def render_notes(group: str, renders: Sequence[ChartRender]) -> list[str]:
+    """What a user reading the rendered group should know: the value files of the clustergroup
+    chart, and in one line the real charts that mcg-gen's bundled models stood in for."""
+    notes = [
+        f"{group}: value files {', '.join(rendered.merged_files)}"
+        for rendered in renders
+        if rendered.application is None and rendered.error is None
+    ]
+    stand_ins = sorted(
+        {
+            f"{rendered.origin.stands_in_for} (as {rendered.origin})"
+            for rendered in renders
+            if rendered.origin is not None and rendered.origin.source == "bundled"
+        }
+    )
+    if stand_ins:
+        notes.append(
+            f"{group}: rendered with mcg-gen's bundled models instead of the real charts: "
+            + "; ".join(stand_ins)
+            + ". For the real ones run 'mcg-gen charts pull' once (network), pass --chart-dir "
+            "DIR, or vendor the chart into the repository"
+        )
+    return notes
 
 
 @dataclass(frozen=True)
@@ -356,22 +515,27 @@ def _local_source(application: dict[str, Any], repo_url: str) -> dict[str, Any] 
     return None
 
 
-def _chart_dir(repo: Path, path: str) -> tuple[Path, str]:
-    """A base chart: the repository's vendored copy, else the one shipped with mcg-gen."""
+def _chart_dir(repo: Path, path: str, *, stands_in_for: str = "") -> LocatedChart:
+    """A base chart: the repository's vendored copy, else the one shipped with mcg-gen (which
+    then stands in for the chart named by `stands_in_for`)."""
+    name = path.removeprefix("common/")
     in_repo = layout.inside(repo, path, Location(str(repo)))
     if in_repo is not None and (in_repo / "Chart.yaml").is_file():
-        return in_repo, path
-    name = path.removeprefix("common/")
-    return bundled.charts_dir() / name, f"<mcg-gen>/charts/{name}"
+        origin = ChartOrigin(name, _chart_version(in_repo), "repository")
+        return LocatedChart(in_repo, path, origin)
+    model = bundled.charts_dir() / name
+    origin = ChartOrigin(name, _chart_version(model), "bundled", stands_in_for or path)
+    return LocatedChart(model, f"<mcg-gen>/charts/{name}", origin)
 
 
 def _app_chart_dir(
     repo: Path, path: str, source: dict[str, Any], app: Resource
-) -> tuple[Path, str] | None:
+) -> LocatedChart | None:
     where = Location(app.source, app.line)
     chart = layout.inside(repo, path, where)
     if chart is not None and (chart / "Chart.yaml").is_file():
-        return chart, path
+        origin = ChartOrigin(chart.name, _chart_version(chart), "repository")
+        return LocatedChart(chart, path, origin)
     name = path.removeprefix("common/")
     if path.startswith("common/") and name in BASE_CHARTS:
         return _chart_dir(repo, path)

@@ -315,9 +315,10 @@ CHART_NOT_RENDERED = _rule(
     "chart/not-rendered",
     _I,
     "a remote chart that cannot be rendered offline",
-    "An application uses a chart from a Helm repository or another Git repository, which "
-    "mcg-gen does not download, so its resources were not rendered or checked. Pass a local "
-    "copy with --chart-dir to check it too.",
+    "An application uses a chart from a Helm repository or another Git repository that is "
+    "neither in mcg-gen's cache nor given as a local copy, so its resources were not rendered "
+    "or checked. 'mcg-gen charts pull' downloads the charts the repository pins (the only "
+    "command that uses the network); --chart-dir DIR renders local copies instead.",
 )
 
 CHART_RENDER_CRASH = _rule(

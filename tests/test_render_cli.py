@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,17 +20,23 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_stream_is_yaml_with_a_source_comment_per_document(
+def test_stream_is_yaml_with_source_and_chart_comments_per_document(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, err = run(capsys, str(FIXTURE), "--group", "hub")
     assert code == 0
-    assert (
-        err
-        == "info: hub: value files values-global.yaml, values-hub.yaml, overrides/values-AWS.yaml\n"
+    value_files, bundled = err.splitlines()
+    assert value_files == (
+        "info: hub: value files values-global.yaml, values-hub.yaml, overrides/values-AWS.yaml"
     )
+    # no real chart is cached and the fixture vendors none: one line says which models stood in
+    assert bundled.startswith("info: hub: rendered with mcg-gen's bundled models instead of")
+    assert "clustergroup 0.9.* from https://charts.validatedpatterns.io/" in bundled
+    assert "common/acm (as acm " in bundled
     chunks = out.split("---\n")[1:]
     assert chunks and all(chunk.startswith("# Source: ") for chunk in chunks)
+    assert all(chunk.splitlines()[1].startswith("# Chart: ") for chunk in chunks)
+    assert re.search(r"^# Chart: acm \S+ \(bundled\)$", out, re.MULTILINE)
     documents = parse_documents(out, "stdout")
     assert len(documents) == len(chunks)
     kinds = {d.data["kind"] for d in documents}

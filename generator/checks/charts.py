@@ -3,7 +3,7 @@ an offline run cannot render."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,6 @@ from generator import rules
 from generator.errors import McgError
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
-from generator.model import platform
 from generator.model.values import ValuesRepo
 
 if TYPE_CHECKING:
@@ -42,27 +41,26 @@ def _application_location(values: ValuesRepo, group: str, name: str) -> tuple[st
 
 
 def unrendered_remote(
-    values: ValuesRepo, resources: Sequence[Resource], chart_dirs: Sequence[Path]
+    values: ValuesRepo, resources: Sequence[Resource], rendered_applications: Set[str]
 ) -> list[Finding]:
+    """The Applications of remote charts that were not rendered: no copy was given with
+    --chart-dir and `charts pull` has not cached them."""
     from generator.render import remote_charts
 
     findings = []
     for resource in resources:
-        if resource.kind != "Application":
+        if resource.kind != "Application" or resource.name in rendered_applications:
             continue
-        for chart, version in remote_charts(resource.body):
-            if chart in platform.BUNDLED_MODELS:
-                continue  # rendered with mcg-gen's model of it
-            if any((folder / chart / "Chart.yaml").is_file() for folder in chart_dirs):
-                continue
+        for pin in remote_charts(resource.body):
             findings.append(
                 Finding(
                     rules.CHART_NOT_RENDERED.id,
                     Severity.INFO,
                     *_application_location(values, resource.group, resource.name),
                     f"application '{resource.name}' on group '{resource.group}' uses the remote "
-                    f"chart {chart} {version}; it is not rendered offline",
-                    "pass a local copy with --chart-dir DIR (DIR/<chart>/Chart.yaml)",
+                    f"chart {pin.name} {pin.version}; it is not rendered offline",
+                    "run 'mcg-gen charts pull' (network) to cache it, or pass a local copy with "
+                    "--chart-dir DIR (DIR/<chart>/Chart.yaml)",
                 )
             )
     return findings

@@ -36,6 +36,19 @@ def add_directory_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_chart_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """Local copies of remote charts, for air-gapped runs (preferred to the charts-pull cache)."""
+    parser.add_argument(
+        "--chart-dir",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="local copies of remote charts, as DIR/<chart>/Chart.yaml (repeatable); used "
+        "before the charts 'mcg-gen charts pull' cached",
+    )
+
+
 def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
     """One deadline for the whole run (rendering is where a hostile chart could loop)."""
     parser.add_argument(

@@ -395,8 +395,9 @@ class _Renderer:
 
     def _key(self, side: _Revision, group: str) -> str:
         """What decides which files a group reads: its values files, the base charts the
-        repository vendors (common/), and every folder its applications name."""
-        from generator import cache
+        repository vendors (common/), every folder its applications name, and which real
+        charts `charts pull` cached."""
+        from generator import cache, chartcache
         from generator.model import layout, platform
 
         inputs = [layout.GLOBAL_FILE, layout.group_file(group), platform.VENDOR_DIR]
@@ -405,9 +406,18 @@ class _Renderer:
             if isinstance(path, str) and path.strip("/"):
                 inputs.append(path.strip("/"))
         digests = {path: side.digest(path) for path in inputs}
-        # remote charts come from --chart-dir folders: their content is part of the answer
+        # remote charts come from --chart-dir folders and the charts-pull cache: their content
+        # is part of the answer
         charts = {str(folder): self.store.digest(str(folder)) for folder in self.chart_dirs}
-        return cache.key_of("diff-render", group, digests, charts, self.facts, cache.tool_digest())
+        return cache.key_of(
+            "diff-render",
+            group,
+            digests,
+            charts,
+            self.facts,
+            cache.tool_digest(),
+            chartcache.fingerprint(),
+        )
 
     def render(self, side: _Revision, group: str, helm: HelmWorker) -> _Rendered:
         key = self._key(side, group)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.commands import (
+    add_chart_dir_argument,
     add_fact_arguments,
     add_repo_argument,
     add_timeout_argument,
@@ -31,6 +32,7 @@ examples:
   mcg-gen render --group group-one --facts facts.yaml --platform Azure --version 4.17
 
   mcg-gen render -g datacenter --platform AWS --version 4.18 --cluster-name dc1
+  mcg-gen render -g hub --chart-dir ~/charts       remote charts from local copies (air-gapped)
 
 What is rendered: the clustergroup chart with the patterns operator's value-file chain
 (values-global, values-<group>, values-<platform>, values-<platform>-<version>,
@@ -46,6 +48,12 @@ Cluster facts (what the patterns operator injects as global.*) default to a hub 
 apps.hub.example.com on AWS 4.16, each managed group at apps.<group>.example.com. A facts file
 is YAML with any of: hubClusterDomain, localClusterDomain, clusterDomain, clusterPlatform,
 clusterVersion, localClusterName, repoURL, targetRevision; flags override it.
+
+Charts: the clustergroup chart the operator deploys (main.multiSourceConfig) and the remote
+charts of applications come from --chart-dir DIR (DIR/<chart>/Chart.yaml), else from the cache
+'mcg-gen charts pull' filled, else (clustergroup, acm, ...) from mcg-gen's bundled models, which
+one info line then names. Each document says which chart rendered it: "# Chart: <name>
+<version> (cache|chart-dir|repository|bundled)".
 
 With --output-dir each resource goes to <kind>-<namespace>-<name>.yaml (lowercase; "cluster"
 for cluster-scoped ones); other files in the folder are left alone.
@@ -70,6 +78,7 @@ def register(subparsers: Any) -> None:
         "--output-dir", "-o", type=Path, help="write one file per resource here instead of stdout"
     )
     parser.add_argument("--local-domain", help="apps domain of the rendered cluster")
+    add_chart_dir_argument(parser)
     add_fact_arguments(parser)
     add_timeout_argument(parser)
     parser.set_defaults(run=run)
@@ -83,7 +92,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
     notes: list[str] = []
     resources = render_group(
-        repo, args.group, facts_from_args(args), apps=args.apps, timeout=args.timeout, notes=notes
+        repo,
+        args.group,
+        facts_from_args(args),
+        apps=args.apps,
+        timeout=args.timeout,
+        notes=notes,
+        chart_dirs=tuple(args.chart_dir),
     )
     for note in notes:
         print(f"info: {note}", file=sys.stderr)
@@ -112,7 +127,13 @@ def stream(resources: Sequence[Resource]) -> str:
     """One multi-document YAML stream; each document names the template it came from."""
     from generator.yamlio import dump_yaml
 
-    return "".join(f"---\n# Source: {r.source}\n{dump_yaml(r.body)}" for r in resources)
+    return "".join(f"---\n{_header(r)}{dump_yaml(r.body)}" for r in resources)
+
+
+def _header(resource: Resource) -> str:
+    """The comment lines before a rendered object: its template, and the chart that rendered it."""
+    chart = f"# Chart: {resource.chart}\n" if resource.chart else ""
+    return f"# Source: {resource.source}\n{chart}"
 
 
 def file_name(kind: str, namespace: str, name: str) -> str:
@@ -131,7 +152,7 @@ def write_files(folder: Path, resources: Sequence[Resource]) -> None:
         base = file_name(resource.kind, resource.namespace, resource.name)
         used[base] = used.get(base, 0) + 1
         target = base if used[base] == 1 else f"{base[:-5]}-{used[base]}.yaml"
-        text = f"# Source: {resource.source}\n{dump_yaml(resource.body)}"
+        text = f"{_header(resource)}{dump_yaml(resource.body)}"
         # write beside and rename: a symlink already at the target is replaced, not followed
         temporary = folder / f".{target}.tmp"
         temporary.unlink(missing_ok=True)

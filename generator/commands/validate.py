@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.commands import (
+    add_chart_dir_argument,
     add_fact_arguments,
     add_repo_argument,
     add_timeout_argument,
@@ -111,14 +112,7 @@ def register(subparsers: Any) -> None:
         "templated path such as DIR/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json; "
         "'default' means the bundled schemas",
     )
-    parser.add_argument(
-        "--chart-dir",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="local copies of remote charts, as DIR/<chart>/Chart.yaml",
-    )
+    add_chart_dir_argument(parser)
     parser.add_argument(
         "--baseline",
         type=Path,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache, rules
+from generator import cache, chartcache, rules
 from generator.checks import charts, deploy, links
 from generator.errors import McgError
 from generator.findings import Finding, error_findings
@@ -110,7 +110,8 @@ def check_group(
                         linted[rendered.chart] = known  # not an answer cut short by the deadline
                 findings += known
                 to_lint = to_lint - {rendered.chart}
-    unrendered = charts.unrendered_remote(values, resources, options.chart_dirs)
+    rendered_applications = {rendered.application for rendered in renders if rendered.application}
+    unrendered = charts.unrendered_remote(values, resources, rendered_applications)
     findings += unrendered
     findings += links.check_resource_links(
         values.alternate_hub_of(group) or group,
@@ -170,6 +171,7 @@ def _group_key(
         store.digest(str(repo / SECRET_TEMPLATE_FILE)),
         options_key,
         cache.tool_digest(),
+        chartcache.fingerprint(),
     )
 
 
