@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import rules
+from generator import repofs, rules
 from generator.errors import McgError
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
@@ -213,14 +213,18 @@ def _applications(
 def _app_path(
     root: Path, document: Document, path: DocPath, name: str, chart_path: str, body: dict[str, Any]
 ) -> Iterator[Finding]:
-    folder = layout.existing(root, chart_path.strip("/") or ".")
+    try:
+        folder: Path | None = layout.inside(root, chart_path.strip("/") or ".")
+        problem = "which is not a folder in the repository"
+    except repofs.UnsafePath as unsafe:  # a link or `..` out of the repository: say which
+        folder, problem = None, f"which mcg-gen refuses: {unsafe.message}"
     if folder is None or not folder.is_dir():
         yield _finding(
             rules.LINKS_APP_PATH_MISSING.id,
             Severity.ERROR,
             document,
             (*path, "path"),
-            f"application '{name}' points at {chart_path}, which is not a folder in the repository",
+            f"application '{name}' points at {chart_path}, {problem}",
             "create the chart there or fix the path",
             key=False,
         )
