@@ -9,6 +9,7 @@ import hashlib
 import http.server
 import io
 import json
+import shutil
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
@@ -17,7 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import Result
+from tests.conftest import PROJECT, REFERENCE, Result
+
+FIXTURE = PROJECT / "tests/fixtures/reference-mcg"
 
 # A clustergroup chart of our own: an Application per `clusterGroup.applications` entry, and a
 # ConfigMap that says which version rendered it.
@@ -311,3 +314,52 @@ def test_only_helm_repositories_are_fetched(
     pulled = cli("charts", "pull", str(repo))
     assert pulled.code == 1
     assert "skipped  clustergroup 0.9.* from file:///etc: not an http(s) or oci://" in pulled.err
+
+
+UPSTREAM_CLUSTERGROUP = REFERENCE / "charts" / "clustergroup"
+
+
+def packaged(folder: Path, name: str) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
+        bundle.add(folder, arcname=name)
+    return buffer.getvalue()
+
+
+@pytest.mark.skipif(
+    not UPSTREAM_CLUSTERGROUP.is_dir(), reason="needs ../shared/reference/charts/clustergroup"
+)
+def test_the_real_upstream_clustergroup_chart_renders_from_the_cache_with_the_chain(
+    tmp_path: Path, cache_dir: Path, helm_repo: HelmRepository, cli: Callable[..., Result]
+) -> None:
+    version = yaml.safe_load((UPSTREAM_CLUSTERGROUP / "Chart.yaml").read_text())["version"]
+    helm_repo.publish("clustergroup", version, packaged(UPSTREAM_CLUSTERGROUP, "clustergroup"))
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURE, repo)
+    with (repo / "values-global.yaml").open("a") as values_global:
+        values_global.write(f"    clusterGroupChartVersion: {version}\n")
+        values_global.write(f"    helmRepoUrl: {helm_repo.url}\n")
+    (repo / "values-4.18-hub.yaml").write_text(
+        "clusterGroup:\n  subscriptions:\n    acm:\n      channel: release-2.12\n"
+    )
+    pulled = cli("charts", "pull", str(repo))
+    assert f"pulled   clustergroup {version} from {helm_repo.url}: {version}" in pulled.out
+    helm_repo.stop()
+    rendered = cli("render", str(repo), "-g", "hub", "--version", "4.18")
+    assert rendered.code == 0, rendered.err
+    assert f"# Chart: clustergroup {version} (cache)" in rendered.out
+    documents = [d for d in yaml.safe_load_all(rendered.out) if d]
+    (subscription,) = [
+        d
+        for d in documents
+        if d["kind"] == "Subscription" and d["metadata"]["name"] == "advanced-cluster-management"
+    ]
+    assert subscription["spec"]["channel"] == "release-2.12"
+    (hub_app,) = [
+        d for d in documents if d["kind"] == "Application" and d["metadata"]["name"] == "acm"
+    ]
+    sources = hub_app["spec"].get("sources") or [hub_app["spec"]["source"]]
+    value_files = [
+        file for source in sources for file in (source.get("helm") or {}).get("valueFiles", [])
+    ]
+    assert any(file.endswith("/values-4.18-hub.yaml") for file in value_files)
