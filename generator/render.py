@@ -290,7 +290,17 @@ def _clustergroup_chart(
 def _chart_version(chart: Path) -> str:
     """The version a chart's Chart.yaml declares, '' when it cannot be read (Helm reports it)."""
     try:
-        document = yamlio.load_file(chart / "Chart.yaml", positions=False)
+        status = (chart / "Chart.yaml").stat()
+    except OSError:
+        return ""
+    return _declared_version(chart / "Chart.yaml", status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_version(chart_yaml: Path, mtime_ns: int, size: int) -> str:
+    """Parsed once per content: every group renders the same charts."""
+    try:
+        document = yamlio.load_file(chart_yaml, positions=False)
     except McgError:
         return ""
     data = document.data if isinstance(document.data, dict) else {}
