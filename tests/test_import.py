@@ -204,9 +204,13 @@ def test_import_then_generate_reproduces_the_values_files(shape: str, tmp_path: 
     again = run_subprocess("import", str(repo), cwd=None)
     assert again.code == 2 and "exists already" in again.err  # never overwritten silently
 
+    charts_before = {n: c for n, c in tree(repo).items() if n.startswith("charts/")}
     generated = run_subprocess("generate", str(repo), "--force", cwd=None)
     assert generated.code == 0, generated.err
     after = values_files(repo)
+    if shape != "generated":  # a hand-written repository's charts stay as they were
+        charts_after = {n: c for n, c in tree(repo).items() if n.startswith("charts/")}
+        assert charts_after == charts_before
     assert set(before) <= set(after)
     for name, original in before.items():
         assert holds(normal(after[name]), normal(original)) == [], name
@@ -270,6 +274,7 @@ def test_old_layouts_are_migrated_and_reported(tmp_path: Path) -> None:
         "namespace": "web",
         "project": "datacenter",
         "path": "charts/all/web",
+        "scaffold": False,
         "overrides": {"replicas": 3},
     }
     assert spec["operators"]["advanced-cluster-management"]["channel"] == "release-2.9"

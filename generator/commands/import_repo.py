@@ -162,9 +162,21 @@ class _Importer:
         names = sorted(groups, key=lambda name: (name != self.hub, name))
         self.originals = {name: self._canonical(name, groups[name]) for name in names}
         self.apps: dict[str, dict[str, Any]] = {}
+        self.generated = self._generated_files()
         self.operators: dict[str, dict[str, Any]] = {}
 
     # -- reading the repository ------------------------------------------------------------
+
+    def _generated_files(self) -> set[str]:
+        """The files an earlier `mcg-gen generate` wrote (a repository whose spec was lost):
+        its charts stay mcg-gen's to scaffold."""
+        from generator import state
+
+        try:
+            return set(state.read_state(self.repo))
+        except McgError as error:
+            self.report.not_imported.append(f"mcg-gen's record of generated files: {error}")
+            return set()
 
     def _hub_name(self, groups: Mapping[str, dict[str, Any]]) -> str:
         main = self.global_values.get("main")
@@ -358,6 +370,8 @@ class _Importer:
                 return False  # kustomize, a plugin, or a chart that is not there
             else:
                 spec["path"] = normal
+                if f"{normal}/Chart.yaml" not in self.generated:
+                    spec["scaffold"] = False  # the repository's own chart: generate leaves it
         else:
             return False
         overrides = body.get("overrides")

@@ -88,11 +88,13 @@ class App:
     # set on the app mcg-gen adds next to a remote-chart app that consumes secrets: its chart
     # holds only that app's ExternalSecrets (a chart from a Helm repository cannot)
     secrets_for: str | None = None
+    scaffold: bool = True  # False: the chart at `path` is the user's own
 
     @property
     def scaffolded(self) -> bool:
-        """A local chart that mcg-gen writes (platform apps use upstream charts instead)."""
-        return self.path is not None and not self.platform
+        """A local chart that mcg-gen writes (platform apps use upstream charts instead; a chart
+        marked `scaffold: false` is the user's)."""
+        return self.path is not None and not self.platform and self.scaffold
 
 
 @dataclass(frozen=True)

@@ -413,6 +413,7 @@ class _Resolver:
             secrets=() if key in self.secrets_charts else tuple(spec.get("secrets", [])),
             platform=is_platform,
             secrets_for=secrets_for,
+            scaffold=spec.get("scaffold", True),
         )
 
     def _operator(self, key: str, spec: dict[str, Any]) -> Operator:
