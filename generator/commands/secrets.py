@@ -628,19 +628,15 @@ def _auth_mounts(
 # -------------------------------------------------------------------------------------- init
 
 
-def run_init(args: argparse.Namespace) -> int:
+def _ready_for_init(args: argparse.Namespace, repo: Path, dry_run: bool) -> tuple[Any, bool]:
+    """A client for `init` with a token Vault accepts, once Vault is initialised (its keys
+    written to the keys file) or unsealed when needed; the keys file's root token serves when
+    no token is given. (client, True) for a dry run on a Vault not yet initialised: everything
+    would be created, and nothing can be read."""
     from generator import vault
-    from generator.model.pattern import DEFAULT_VAULT_POLICY
-    from generator.model.secrets_file import load_repo
 
-    repo = load_repo(args.repo, default_mount=args.mount)
-    clusters = _clusters(args.cluster, repo)
-    auth = _auth_mounts(repo, clusters, _cluster_access(args, repo))
-    account, namespace = _service_account(repo.repo)
     client = _open(args)
     status = vault.seal_status(client)
-    dry_run = bool(args.dry_run)
-    empty = False  # a dry run on a Vault not yet initialised: everything would be created
     root_token = None
     if not status.get("initialized"):
         if args.keys_file is None:
@@ -650,9 +646,8 @@ def run_init(args: argparse.Namespace) -> int:
             )
         if dry_run:
             print(f"  would initialise Vault, write its keys to {args.keys_file} and unseal it")
-            empty = True
-        else:
-            root_token = _initialise(client, args.keys_file, repo.repo)
+            return client, True
+        root_token = _initialise(client, args.keys_file, repo)
     elif status.get("sealed"):
         if args.keys_file is None:
             raise McgError(
@@ -667,11 +662,23 @@ def run_init(args: argparse.Namespace) -> int:
         root_token = _unseal_from(client, args.keys_file)
     elif args.keys_file is not None and not (args.token or os.environ.get("VAULT_TOKEN")):
         root_token = _read_keys_file(args.keys_file)[1]
-    if not empty:
-        token = args.token or os.environ.get("VAULT_TOKEN") or root_token
-        if not token:
-            raise McgError("no Vault token: set VAULT_TOKEN, pass --token, or --keys-file")
-        client = vault.use_token(client, token)
+    token = args.token or os.environ.get("VAULT_TOKEN") or root_token
+    if not token:
+        raise McgError("no Vault token: set VAULT_TOKEN, pass --token, or --keys-file")
+    return vault.use_token(client, token), False
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from generator import vault
+    from generator.model.pattern import DEFAULT_VAULT_POLICY
+    from generator.model.secrets_file import load_repo
+
+    repo = load_repo(args.repo, default_mount=args.mount)
+    clusters = _clusters(args.cluster, repo)
+    auth = _auth_mounts(repo, clusters, _cluster_access(args, repo))
+    account, namespace = _service_account(repo.repo)
+    dry_run = bool(args.dry_run)
+    client, empty = _ready_for_init(args, repo.repo, dry_run)
 
     def apply(what: str, ensure: Any, *arguments: Any) -> None:
         change = vault.Change.CREATED if empty else ensure(client, *arguments, dry_run=dry_run)
