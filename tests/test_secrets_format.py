@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator import bundled
 from generator.emit.repo import plan_files
 from generator.findings import Finding, Severity
+from generator.model.secrets_file import secrets_file
 from generator.model.secrets_format import check_secrets_format
 from generator.model.spec import load_spec
 from generator.rules import all_rules
-from generator.yamlio import parse_document
+from generator.yamlio import dump_yaml, parse_document
+from tests.test_values_schemas_robustness import DATA, located
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "values-cases" / "values-secret.yaml.template"
 PUBLISHED = (
@@ -255,3 +260,28 @@ def test_published_schema_bugs_are_not_ours() -> None:
     )
     assert list(published.iter_errors(parse_document(text, NAME).data))
     assert check(text) == []
+
+
+V1_KEYS = st.sampled_from(["secrets", "files", "secrets.region", "files.edge", "secretsX", "other"])
+
+
+def _checked_and_modelled(data: dict[str, Any]) -> None:
+    """The checks give located findings; a file without errors becomes a model."""
+    text = dump_yaml(data)
+    doc = parse_document(text, NAME)
+    findings = check_secrets_format(doc)
+    assert located(findings, text)
+    if not any(f.severity is Severity.ERROR for f in findings):
+        secrets_file(doc)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(V1_KEYS, DATA, max_size=4))
+def test_format_one_checks_and_model_never_crash(data: dict[str, Any]) -> None:
+    _checked_and_modelled(data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(DATA, DATA)
+def test_secrets_next_to_bootstrap_secrets_never_crash(secrets: Any, bootstrap: Any) -> None:
+    _checked_and_modelled({"version": "2.0", "secrets": secrets, "bootstrap_secrets": bootstrap})

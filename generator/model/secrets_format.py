@@ -210,7 +210,7 @@ def _shadowed_by_bootstrap(doc: Document, data: dict[str, Any]) -> Iterator[Find
     secrets = data.get("secrets")
     for index, entry in enumerate(secrets if isinstance(secrets, list) else []):
         name = entry.get("name") if isinstance(entry, dict) else None
-        if name in shadowing:
+        if isinstance(name, str) and name in shadowing:
             yield finding_at(
                 doc,
                 ("secrets", index, "name"),
