@@ -406,3 +406,24 @@ def test_pull_requests_get_what_they_change_in_each_group(
         done = shell(command, target, merge_request)
         assert done.returncode == 0, command + done.stdout + done.stderr
     assert (target / "mcg-gen-diff.md").read_text() == github_comment
+
+
+def test_generate_records_the_tooling_choice_in_the_spec(tmp_path: Path, cli: Any) -> None:
+    repo = tmp_path / "demo"
+    assert cli("new", "demo", "--output", str(repo), "--no-git").code == 0
+    before = (repo / layout.SPEC_FILE).read_text()
+    result = cli("generate", str(repo), "--hooks", "local", "--ci", "gitlab")
+    assert result.code == 0, result.err
+    spec = (repo / layout.SPEC_FILE).read_text()
+    assert spec.startswith(before.rstrip("\n"))  # the user's text and comments are kept
+    assert yaml.safe_load(spec)["tooling"] == {"hooks": "local", "ci": ["gitlab"]}
+    [local] = yaml.safe_load((repo / layout.PRE_COMMIT_CONFIG).read_text())["repos"]
+    assert local["repo"] == "local"
+    assert (repo / layout.GITLAB_PIPELINE).is_file()
+    assert not (repo / layout.GITHUB_WORKFLOW).exists()
+    # later runs, validate included, see the same choice: nothing is out of date
+    assert cli("generate", str(repo), "--check").code == 0
+    refused = cli("generate", str(repo), "--check", "--hooks", "remote")
+    assert refused.code == 2
+    assert "cannot be combined" in refused.err
+    assert cli("generate", str(repo), "--ci", "jenkins").code == 2

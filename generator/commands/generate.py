@@ -21,6 +21,8 @@ examples:
   mcg-gen generate --dry-run --diff  show what would change, write nothing
   mcg-gen generate --check           exit 1 when the repository is not up to date (for CI)
   mcg-gen generate --force           overwrite files you edited (each is backed up first)
+  mcg-gen generate --hooks local     air-gapped: hooks and CI install mcg-gen from your index
+  mcg-gen generate --ci github,gitlab   write both CI pipelines
 
 Files you edited since mcg-gen wrote them keep your edits. When pattern.yaml changes them too,
 your edits and the spec's changes are merged line by line (as git merges); where both changed
@@ -57,7 +59,29 @@ def register(subparsers: Any) -> None:
         help="overwrite files edited by hand, keeping a backup of each",
     )
     parser.add_argument("--diff", action="store_true", help="print a unified diff of each change")
+    parser.add_argument(
+        "--hooks",
+        choices=("remote", "local"),
+        help="how pre-commit and CI install mcg-gen: from its hook repository at its release "
+        "tag (remote), or from your package index (local, air-gapped); recorded in "
+        "pattern.yaml as tooling.hooks",
+    )
+    parser.add_argument(
+        "--ci",
+        type=_ci_systems,
+        metavar="SYSTEMS",
+        help="the CI pipelines to write: github, gitlab or github,gitlab; recorded in "
+        "pattern.yaml as tooling.ci",
+    )
     parser.set_defaults(run=run)
+
+
+def _ci_systems(text: str) -> list[str]:
+    systems = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(systems) - {"github", "gitlab"})
+    if unknown or not systems:
+        raise argparse.ArgumentTypeError(f"expected github, gitlab or both, got {text!r}")
+    return list(dict.fromkeys(systems))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,8 +94,16 @@ def run(args: argparse.Namespace) -> int:
         )
     from generator.model.spec import load_repository_spec
 
-    pattern = load_repository_spec(repo)
     write = not (args.dry_run or args.check)
+    if args.hooks or args.ci:
+        if not write:
+            raise UsageError(
+                "--hooks and --ci change pattern.yaml; they cannot be combined with --dry-run "
+                "or --check",
+                hint="set tooling.hooks / tooling.ci in pattern.yaml by hand to preview",
+            )
+        _record_tooling(repo, args.hooks, args.ci)
+    pattern = load_repository_spec(repo)
     try:
         plan = generate(repo, pattern, write=write, force=args.force, show_diff=args.diff)
     except OSError as error:
@@ -90,6 +122,36 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_INVALID
     return EXIT_OK
+
+
+def _record_tooling(repo: Path, hooks: str | None, ci: list[str] | None) -> None:
+    """Set `tooling.hooks` / `tooling.ci` in pattern.yaml (comments kept), so every later
+    `generate` and `validate` sees the same choice; nothing is written if the result is not a
+    valid spec."""
+    import os
+
+    from generator import repofs
+    from generator.model.spec import parse_spec
+    from generator.model.spec_text import edit_spec_text
+
+    text = repofs.read_repo_file(repo, SPEC_FILE).decode("utf-8")
+
+    def change(document: Any) -> None:
+        tooling = document.setdefault("tooling", {})
+        if hooks:
+            tooling["hooks"] = hooks
+        if ci:
+            tooling["ci"] = ci
+
+    edited = edit_spec_text(text, change)
+    if edited == text:
+        return
+    parse_spec(edited)
+    target = repofs.confine(repo, SPEC_FILE)
+    temporary = target.with_name(f".{SPEC_FILE}.mcg-gen-new")
+    temporary.write_text(edited, encoding="utf-8")
+    os.replace(temporary, target)
+    print(f"mcg-gen: recorded the tooling choice in {SPEC_FILE}")
 
 
 def _write_failure(repo: Path, error: OSError) -> McgError:

@@ -79,21 +79,16 @@ def _spec_source(args: argparse.Namespace) -> tuple[Path, str]:
 
 def customised_spec(text: str, name: str, repo_url: str | None) -> str:
     """The spec with its name (and repository URL) replaced, comments kept, schema line on top."""
-    from ruamel.yaml import YAML
+    from generator.model.spec_text import edit_spec_text
 
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    document = yaml.load(text)
-    document["name"] = name
-    if repo_url:
-        document["git"]["repoURL"] = repo_url
-    buffer = io.StringIO()
-    yaml.dump(document, buffer)
+    def change(document: Any) -> None:
+        document["name"] = name
+        if repo_url:
+            document["git"]["repoURL"] = repo_url
+
     body = "".join(
         line
-        for line in buffer.getvalue().splitlines(keepends=True)
+        for line in edit_spec_text(text, change).splitlines(keepends=True)
         if not line.startswith("# yaml-language-server:")
     )
     from generator.emit.repo import SCHEMA_COMMENT
