@@ -63,11 +63,14 @@ def run_subprocess(
     timeout: float = 120,
     env: dict[str, str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
+    input_text: str | None = None,
 ) -> Result:
-    """Run `mcg-gen ARGS` as a separate process, the way users and hooks do."""
+    """Run `mcg-gen ARGS` as a separate process, the way users and hooks do (`input_text` on
+    its stdin)."""
     completed = subprocess.run(
         [sys.executable, "-m", "generator", *args],
         cwd=cwd,
+        input=input_text,
         env={**os.environ, "PYTHONPATH": str(PROJECT), **(env or {})},
         capture_output=True,
         text=True,

@@ -4,15 +4,12 @@ kubeconform's options, through the CLI."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT, Result
+from tests.conftest import Result, run_subprocess
 
 DEPLOYMENT = """\
 apiVersion: v1
@@ -97,31 +94,19 @@ def test_a_folder_is_searched_recursively_and_lists_are_checked_item_by_item(
     assert (summary["files"], summary["resources"]) == (2, 5)
 
 
-def test_stdin_is_read_with_a_dash(manifests: Path) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "generator", "validate", "--manifests", "-", "--format", "json"],
-        input=DEPLOYMENT,
-        env={**os.environ, "PYTHONPATH": str(PROJECT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def test_stdin_is_read_with_a_dash(tmp_path: Path) -> None:
+    found = run_subprocess(
+        "validate", "--manifests", "-", "--format", "json", cwd=tmp_path, input_text=DEPLOYMENT
     )
-    assert completed.returncode == 1, completed.stderr
-    [finding] = json.loads(completed.stdout)["findings"]
+    assert found.code == 1, found.err
+    [finding] = json.loads(found.out)["findings"]
     assert (finding["file"], finding["line"], finding["column"]) == ("<stdin>", 13, 13)
     assert finding["rule"] == "schema/invalid"
-    clean = subprocess.run(
-        [sys.executable, "-m", "generator", "validate", "--manifests", "-"],
-        input=DEPLOYMENT.split("---")[0],
-        env={**os.environ, "PYTHONPATH": str(PROJECT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    clean = run_subprocess(
+        "validate", "--manifests", "-", cwd=tmp_path, input_text=DEPLOYMENT.split("---")[0]
     )
-    assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "no problems in 1 file (1 resource)" in clean.stdout
+    assert clean.code == 0, clean.out + clean.err
+    assert "no problems in 1 file (1 resource)" in clean.out
 
 
 def test_skip_reject_and_ignore_missing_schemas(manifests: Path, cli: Cli) -> None:
