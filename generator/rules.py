@@ -549,9 +549,11 @@ DEPLOY_POLICY_UNPLACED = _rule(
     _E,
     "an ACM Policy that no PlacementBinding sends to an existing Placement",
     "ACM propagates a Policy only to the clusters a Placement (or PlacementRule) chooses, through "
-    "a PlacementBinding in the Policy's namespace whose subjects name the Policy. Without one, or "
-    "when the binding's placementRef names a Placement that does not exist, the Policy stays on "
-    "the hub and the managed clusters never get what it enforces. Bind it, or fix the name.",
+    "a PlacementBinding in the Policy's namespace whose subjects name the Policy or a PolicySet "
+    "holding it. Without one, or when the binding's placementRef names a Placement that does not "
+    "exist, the Policy stays on the hub and the managed clusters never get what it enforces. "
+    "Bind it, or fix the name. When some charts could not be rendered offline this is a "
+    "warning, since one of them may bind it.",
     rendered=True,
 )
 

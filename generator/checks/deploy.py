@@ -57,12 +57,15 @@ def check_deployability(
     resources: Sequence[Resource],
     cluster_argo_namespace: str,
     managed_groups: Sequence[ManagedGroup] = (),
+    *,
+    unrendered_charts: bool = False,
 ) -> list[Finding]:
     """Findings about the rendered resources of one group. `cluster_argo_namespace` is the
     namespace of the cluster-wide Argo CD (global.vpArgoNamespace); `managed_groups` are the
-    hub's managed cluster groups (empty elsewhere)."""
+    hub's managed cluster groups (empty elsewhere). With `unrendered_charts` (some charts could
+    not be rendered offline, and one of them may bind a Policy) an unplaced Policy is a warning."""
     findings = list(_unserved(resources, cluster_argo_namespace))
-    findings += _unplaced(resources, managed_groups)
+    findings += _unplaced(resources, managed_groups, unrendered_charts)
     return findings
 
 
@@ -102,17 +105,24 @@ def _unserved(resources: Sequence[Resource], cluster_argo_namespace: str) -> Ite
 
 
 def _unplaced(
-    resources: Sequence[Resource], managed_groups: Sequence[ManagedGroup]
+    resources: Sequence[Resource], managed_groups: Sequence[ManagedGroup], unrendered_charts: bool
 ) -> Iterator[Finding]:
     placements = {(r.namespace, r.name): r for r in resources if r.kind in _PLACEMENT_KINDS}
     bindings = [r for r in resources if r.kind == "PlacementBinding"]
+    policy_sets = {
+        (r.namespace, r.name): {
+            str(name) for name in (r.body.get("spec") or {}).get("policies") or []
+        }
+        for r in resources
+        if r.kind == "PolicySet"
+    }
     for policy in [r for r in resources if r.kind == "Policy"]:
         if (policy.body.get("spec") or {}).get("disabled") is True:
             continue
         refs = [
             binding.body.get("placementRef") or {}
             for binding in bindings
-            if binding.namespace == policy.namespace and _binds(binding.body, policy.name)
+            if binding.namespace == policy.namespace and _binds(binding, policy.name, policy_sets)
         ]
         found = [placements.get((policy.namespace, str(ref.get("name")))) for ref in refs]
         chosen = [placement for placement in found if placement is not None]
@@ -121,10 +131,15 @@ def _unplaced(
             yield _finding(
                 rules.DEPLOY_POLICY_UNPLACED,
                 policy,
-                f"Policy '{policy.name}' is bound to Placement '{missing[0]}', which does not "
-                f"exist in namespace '{policy.namespace}': ACM never propagates it"
-                if missing
-                else f"Policy '{policy.name}' has no PlacementBinding: ACM never propagates it",
+                Severity.WARNING if unrendered_charts else Severity.ERROR,
+                (
+                    f"Policy '{policy.name}' is bound to Placement '{missing[0]}', which does "
+                    f"not exist in namespace '{policy.namespace}': ACM never propagates it"
+                    if missing
+                    else f"Policy '{policy.name}' has no PlacementBinding (of its own or of a "
+                    "PolicySet holding it): ACM never propagates it"
+                )
+                + (" (a chart that was not rendered may bind it)" if unrendered_charts else ""),
                 "add a PlacementBinding whose subjects name the Policy and whose placementRef "
                 "names a Placement in the same namespace",
             )
@@ -137,23 +152,31 @@ def _unplaced(
             yield _finding(
                 rules.DEPLOY_PLACEMENT_MISSES_GROUP,
                 chosen[0],
+                Severity.ERROR,
                 f"Placement '{chosen[0].name}' of Policy '{policy.name}' does not select the "
                 f"clusters of group '{group.name}' (labelled {labels}): they never get it",
                 "select the group's labels (clusterGroup=<group>, or its acmlabels)",
             )
 
 
-def _finding(rule: rules.Rule, resource: Resource, message: str, hint: str) -> Finding:
-    return Finding(rule.id, rule.severity, resource.source, resource.line, 0, message, hint)
+def _finding(
+    rule: rules.Rule, resource: Resource, severity: Severity, message: str, hint: str
+) -> Finding:
+    return Finding(rule.id, severity, resource.source, resource.line, 0, message, hint)
 
 
-def _binds(binding: Mapping[str, Any], policy: str) -> bool:
-    return any(
-        isinstance(subject, dict)
-        and subject.get("kind") == "Policy"
-        and subject.get("name") == policy
-        for subject in binding.get("subjects") or []
-    )
+def _binds(binding: Resource, policy: str, policy_sets: Mapping[tuple[str, str], set[str]]) -> bool:
+    """Whether a PlacementBinding places the Policy: by name, or through a PolicySet of its
+    namespace that holds it."""
+    for subject in binding.body.get("subjects") or []:
+        if not isinstance(subject, dict):
+            continue
+        if subject.get("kind") == "Policy" and subject.get("name") == policy:
+            return True
+        held = policy_sets.get((binding.namespace, str(subject.get("name"))), set())
+        if subject.get("kind") == "PolicySet" and policy in held:
+            return True
+    return False
 
 
 def _group_of(policy: Resource, managed_groups: Sequence[ManagedGroup]) -> ManagedGroup | None:

@@ -121,7 +121,10 @@ def check_group(
         unrendered_charts=bool(unrendered),
     )
     findings += deploy.check_deployability(
-        resources, deploy.cluster_argo_namespace(values), deploy.managed_groups(values, group)
+        resources,
+        deploy.cluster_argo_namespace(values),
+        deploy.managed_groups(values, group),
+        unrendered_charts=bool(unrendered),
     )
     findings += validate_resources(resources, _registry(options))
     return GroupResult(
