@@ -37,7 +37,9 @@ class Finding:
         return (self.file, self.line, self.column, self.rule, self.message)
 
 
-def error_findings(error: McgError, rule: str, root: Path) -> list[Finding]:
+def error_findings(
+    error: McgError, rule: str, root: Path, severity: Severity = Severity.ERROR
+) -> list[Finding]:
     """Findings for a user-facing error (one per problem of a SpecErrors)."""
     errors = error.errors if isinstance(error, SpecErrors) else [error]
     findings = []
@@ -47,7 +49,7 @@ def error_findings(error: McgError, rule: str, root: Path) -> list[Finding]:
         findings.append(
             Finding(
                 rule,
-                Severity.ERROR,
+                severity,
                 file,
                 location.line if location else 0,
                 location.column if location else 0,

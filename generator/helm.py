@@ -124,6 +124,11 @@ class HelmSchemaError(HelmError):
     """The chart's values schema refers to something outside it."""
 
 
+class HelmMissingDependencies(HelmError):
+    """The chart declares dependencies it does not carry: Argo CD fetches them (it runs helm
+    dependency build), mcg-gen does not, so the chart cannot be rendered offline."""
+
+
 def _limit_memory(memory_bytes: int) -> None:
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -660,12 +665,12 @@ def _helm_error(chart_dir: Path, kind: str, detail: str) -> HelmError:
             hint="a template probably repeats without bound (a range over a huge list)",
         )
     if kind == "MissingDependencies":
-        return HelmError(
-            f"chart {chart_dir.name!r} depends on charts it does not contain: "
-            + ", ".join(detail.splitlines()),
+        return HelmMissingDependencies(
+            f"chart {chart_dir.name!r} depends on charts it does not contain, which Argo CD "
+            "downloads and mcg-gen does not: " + ", ".join(detail.splitlines()),
             location=Location(str(chart_dir / "Chart.yaml")),
-            hint="mcg-gen never downloads dependencies: vendor them into the chart's charts/ "
-            "folder (helm dependency build), or remove them from Chart.yaml",
+            hint="to have it checked, vendor them into the chart's charts/ folder "
+            "(helm dependency build)",
         )
     match = _TEMPLATE_POSITION.search(text)
     if kind == "HelmRenderError" and match:

@@ -344,3 +344,31 @@ def test_a_misspelt_required_field_is_one_finding(hand_written: Path, cli: Any) 
     [finding] = [f for f in findings if f["rule"] == "schema/invalid"]
     assert finding["message"] == "spec.tls.terminaton: unknown field"
     assert finding["hint"] == "did you mean termination?"
+
+
+def test_a_group_file_that_is_a_hub_of_its_own_reads_the_hub_prefix(
+    hand_written: Path, cli: Any
+) -> None:
+    edit(
+        hand_written / "values-secret.yaml.template",
+        "      - global\n",
+        "      - global\n      - hub\n",
+    )
+    edit(
+        hand_written / "charts/all/config-demo/values.yaml",
+        "secret/data/global/",
+        "secret/data/hub/",
+    )
+    # group-one installed as a hub of its own (a second Pattern with clusterGroupName group-one)
+    edit(
+        hand_written / "values-group-one.yaml",
+        "  name: group-one\n",
+        "  name: group-one\n  isHubCluster: true\n",
+    )
+    _, findings = findings_of(cli, hand_written)
+    managed = [f for f in findings if f["rule"] == "links/external-secret-prefix"]
+    assert ["group 'group-one'" in f["message"] for f in managed] == [True]  # ACM manages it
+    hub = hand_written / "values-hub.yaml"
+    hub.write_text(hub.read_text().split("  managedClusterGroups:\n")[0])
+    _, findings = findings_of(cli, hand_written)
+    assert not [f for f in findings if f["rule"] == "links/external-secret-prefix"]

@@ -19,10 +19,17 @@ if TYPE_CHECKING:
 
 def render_rule(error: McgError) -> str:
     """The rule of a chart that could not be rendered, by what stopped it."""
-    from generator.helm import HelmCrashError, HelmDeadlineError, HelmSchemaError
+    from generator.helm import (
+        HelmCrashError,
+        HelmDeadlineError,
+        HelmMissingDependencies,
+        HelmSchemaError,
+    )
 
     if isinstance(error, HelmDeadlineError):
         return rules.CHART_TIMEOUT.id
+    if isinstance(error, HelmMissingDependencies):
+        return rules.CHART_NOT_RENDERED.id
     if isinstance(error, HelmSchemaError):
         return rules.CHART_SCHEMA_REFERENCE.id
     if isinstance(error, HelmCrashError):

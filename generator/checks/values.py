@@ -91,13 +91,50 @@ def keys_read_by_templates(root: Path) -> set[str]:
                     read.add(top)
                     if top == "clusterGroup" and below:
                         read.add(f"clusterGroup.{below}")
+            read |= _fields_read_in_ranges(text)
+    return read
+
+
+_ACTION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
+_OPENS_BLOCK = re.compile(r"^\s*(range|if|with|define|block)\b")
+_ENDS_BLOCK = re.compile(r"^\s*end\b")
+_RANGE_OVER = re.compile(r"^\s*range\b.*?\$?\.Values\.clusterGroup\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_FIELD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
+# an entry key of a clusterGroup section: `clusterGroup.managedClusterGroups.region-one.provider`
+# or `clusterGroup.managedClusterGroups[0].provider`
+_ENTRY_KEY = re.compile(
+    r"^(clusterGroup\.[A-Za-z_][A-Za-z0-9_]*)(?:\[\d+\]|\.[^.\[\]]+)\.([^.\[\]]+)$"
+)
+
+
+def _fields_read_in_ranges(text: str) -> set[str]:
+    """`clusterGroup.<section>[*].<field>` for each field a template reads inside a
+    `range` over `.Values.clusterGroup.<section>` (an approximation: any `.field` in the body)."""
+    read: set[str] = set()
+    stack: list[str | None] = []  # per open block, the section it ranges over
+    for action in _ACTION.findall(text):
+        if _ENDS_BLOCK.match(action):
+            if stack:
+                stack.pop()
+            continue
+        sections = {section for section in stack if section}
+        for section in sections:
+            read.update(f"clusterGroup.{section}[*].{field}" for field in _FIELD.findall(action))
+        if _OPENS_BLOCK.match(action):
+            over = _RANGE_OVER.match(action)
+            stack.append(over.group(1) if over else None)
     return read
 
 
 def without_keys_read(findings: Sequence[Finding], read: set[str]) -> list[Finding]:
     """`findings` less the unknown-key findings of keys a template of the repository reads."""
+
+    def is_read(anchor: str) -> bool:
+        entry = _ENTRY_KEY.match(anchor)
+        return anchor in read or (entry is not None and f"{entry[1]}[*].{entry[2]}" in read)
+
     return [
         finding
         for finding in findings
-        if not (finding.rule == rules.VALUES_UNKNOWN_KEY.id and finding.anchor in read)
+        if not (finding.rule == rules.VALUES_UNKNOWN_KEY.id and is_read(finding.anchor))
     ]

@@ -93,7 +93,12 @@ class ValuesRepo:
         return named if named is not None and group not in self.managed_group_names() else None
 
     def is_hub(self, group: str) -> bool:
-        return group == self.hub_name or self.alternate_hub_of(group) is not None
+        """The main group, a second file for it, or a file for a hub of its own (isHubCluster:
+        true, installed with its name as the Pattern's clusterGroupName), unless ACM manages it."""
+        if group == self.hub_name or self.alternate_hub_of(group) is not None:
+            return True
+        own_hub = self.cluster_group(group).get("isHubCluster") is True
+        return own_hub and group not in self.managed_group_names()
 
     def entries(self, group: str, section: str) -> list[Entry]:
         """Entries of `clusterGroup.<section>` in either form, keyed by map key or `name`."""

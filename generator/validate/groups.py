@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache, chartcache, rules
+from generator import cache, chartcache, repofs, rules
 from generator.checks import charts, deploy, links
 from generator.errors import McgError
 from generator.findings import Finding, error_findings
@@ -89,7 +89,8 @@ def check_group(
         if rendered.error is not None:
             if rendered.chart in _reported_missing_paths(values, group):
                 continue  # links/app-path-missing reports it, at the line to edit
-            findings += error_findings(rendered.error, charts.render_rule(rendered.error), repo)
+            rule = charts.render_rule(rendered.error)
+            findings += error_findings(rendered.error, rule, repo, rules.rule(rule).severity)
             chart_folder = repo / rendered.chart
             if chart_folder.is_dir():
                 inputs.add(str(chart_folder))
@@ -144,7 +145,12 @@ def _reported_missing_paths(values: ValuesRepo, group: str) -> set[str]:
     for entry in values.entries(group, "applications"):
         path = local_app_path(entry.body)
         if path is not None and "{{" not in path:
-            folder = layout.existing(values.root, path.strip("/") or ".")
+            if path.startswith("/") or ".." in path.split("/"):
+                continue  # leaves the repository: the render error says why
+            try:
+                folder = layout.inside(values.root, path.strip("/") or ".")
+            except repofs.UnsafePath:
+                continue  # refused, not missing: the render error says why
             if folder is None or not folder.is_dir():
                 missing.add(path.strip("/"))
     return missing
@@ -162,13 +168,22 @@ def _registry(options: Options) -> SchemaRegistry:
 
 
 def _group_key(
-    store: cache.Cache, repo: Path, group: str, options_key: list[Any], lint: frozenset[str]
+    store: cache.Cache,
+    values: ValuesRepo,
+    group: str,
+    options_key: list[Any],
+    lint: frozenset[str],
 ) -> str:
-    """Everything a group's result depends on, besides the charts and value files it read."""
+    """Everything a group's result depends on, besides the charts and value files it read:
+    also what other group files say of it (whether ACM manages it, whether it is a hub)."""
+    repo = values.root
     return cache.key_of(
         "group",
         group,
         sorted(lint),
+        group in values.managed_group_names(),
+        values.alternate_hub_of(group),
+        values.is_hub(group),
         store.digest(str(repo / GLOBAL_FILE)),
         store.digest(str(repo / layout.group_file(group))),
         store.digest(str(repo / SECRET_TEMPLATE_FILE)),
@@ -265,7 +280,7 @@ def check_groups(
     results: dict[str, GroupResult] = {}
     lint = _lint_assignment(values, options)
     groups = [g for g in values.groups if options.groups is None or g in options.groups]
-    keys = {group: _group_key(store, repo, group, options_key, lint[group]) for group in groups}
+    keys = {group: _group_key(store, values, group, options_key, lint[group]) for group in groups}
     for group, key in keys.items():
         cached = store.get(f"group:{group}", key)
         if cached is not None:
@@ -303,8 +318,15 @@ def check_groups(
             },
             result.inputs,
         )
-    # a PushSecret of one group may write what an ExternalSecret of another reads
+    # a PushSecret of one group may write what an ExternalSecret of another reads (for a group
+    # not checked this run, as far as its last cached result says)
     pushed = {key for result in results.values() for key in result.pushed}
+    for group in values.groups:
+        if group not in keys:
+            known = store.get(
+                f"group:{group}", _group_key(store, values, group, options_key, lint[group])
+            )
+            pushed.update(known["pushed"] if known else ())
     for group in groups:
         outcome.findings += links.without_pushed_reads(results[group].findings, pushed)
         outcome.resources += results[group].resources
