@@ -4,7 +4,8 @@ Entries live in `$MCG_GEN_CACHE_DIR`, else `$XDG_CACHE_HOME/mcg-gen`, else `~/.c
 one folder per repository. Each entry is a JSON file holding the key it was computed for and the
 content hashes of the files it depends on; an entry whose key or dependencies differ is ignored.
 Deleting the folder is always safe. Entries hold findings and counts, and for `mcg-gen diff` the
-rendered manifests of a group (entry files are private to the user: mkstemp's 0600).
+rendered manifests of a group, Secret values masked (entry files are private to the user:
+mkstemp's 0600).
 """
 
 from __future__ import annotations

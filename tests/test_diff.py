@@ -211,3 +211,17 @@ def test_links_and_executables_digest_alike_in_a_commit_and_the_working_tree(
     script.chmod(0o644)  # a mode change is a change of the chart's content
     _, again = diff(repo)
     assert any(group["rendered"] for group in again["groups"])
+
+
+def test_secret_values_never_reach_the_output(tmp_path: Path) -> None:
+    repo = gitrepos.make("generated", tmp_path / "repo")
+    template = app_chart(repo) / "templates" / "secret.yaml"
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {}\n"
+    template.write_text(secret.format("hunter2-old"))
+    commit_all(repo, "a Secret")
+    template.write_text(secret.format("hunter2-new"))
+    for output in ("text", "markdown", "json"):
+        result = run_subprocess("diff", "-C", str(repo), "--format", output, cwd=None)
+        assert result.code == 1, result.err
+        assert "hunter2" not in result.out
+        assert "password: '<masked sha256:" in result.out  # the key is shown as changed

@@ -460,9 +460,27 @@ class _Renderer:
                 while unique in resources:
                     count += 1
                     unique = f"{name} #{count}"
-                resources[unique] = dump_yaml(resource.body)
+                resources[unique] = dump_yaml(_masked(resource.body))
         digests = {path: side.digest(path) for path in sorted(inputs)}
         return _Rendered(resources, digests, errors)
+
+
+def _masked(body: dict[str, Any]) -> dict[str, Any]:
+    """A Secret with each value replaced by a short hash of it: a diff (and a pull-request
+    comment) shows which keys changed, never what they hold."""
+    import hashlib
+
+    if body.get("kind") != "Secret" or str(body.get("apiVersion")) != "v1":
+        return body
+    masked = dict(body)
+    for section in ("data", "stringData"):
+        values = body.get(section)
+        if isinstance(values, dict):
+            masked[section] = {
+                key: "<masked sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:12] + ">"
+                for key, value in values.items()
+            }
+    return masked
 
 
 def _resource_name(resource: Resource, application: str | None) -> str:
