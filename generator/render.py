@@ -455,6 +455,8 @@ def group_values(repo: ValuesRepo, group: str, facts: Facts) -> GroupValues:
     merged["global"].update(parameters)
     # ACM's policy sets the name of a managed group; a second hub file keeps its own
     merged["clusterGroup"]["name"] = alternate or group
+    if not repo.is_hub(group):
+        _apply_helm_overrides(merged, _managed_group_entry(repo, group))
     return GroupValues(merged, tuple(looked_up), tuple(read))
 
 
@@ -493,15 +495,30 @@ def _group_extra_value_files(
             for entry in (shared if isinstance(shared, list) else [])
         ]
     else:
-        entries = []
-        for entry in repo.entries(repo.hub_name, "managedClusterGroups"):
-            if str(entry.body.get("name") or entry.key) == group:
-                extra = entry.body.get("extraValueFiles")
-                entries += [str(item) for item in (extra if isinstance(extra, list) else [])]
+        extra = _managed_group_entry(repo, group).get("extraValueFiles")
+        entries = [str(item) for item in (extra if isinstance(extra, list) else [])]
     paths = [
         layout.value_file_path(entry, None) for entry in entries if not layout.is_template(entry)
     ]
     return [path for path in paths if path]
+
+
+def _managed_group_entry(repo: ValuesRepo, group: str) -> dict[str, Any]:
+    """The hub's managedClusterGroups entry of a managed group ({} for none)."""
+    for entry in repo.entries(repo.hub_name, "managedClusterGroups"):
+        if str(entry.body.get("name") or entry.key) == group:
+            return entry.body
+    return {}
+
+
+def _apply_helm_overrides(values: dict[str, Any], entry: Mapping[str, Any]) -> None:
+    """The `helmOverrides` of a managed group's entry: the acm chart's policy passes them as the
+    last parameters of the group's clustergroup Application, so they win over everything."""
+    overrides = entry.get("helmOverrides")
+    for override in overrides if isinstance(overrides, list) else []:
+        if isinstance(override, dict) and override.get("name"):
+            value = parse_set_value(str(override.get("value", "")))
+            set_parameter(values, str(override["name"]), value)
 
 
 def _argo_namespace(values: dict[str, Any]) -> str:

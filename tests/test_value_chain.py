@@ -116,6 +116,24 @@ def test_a_managed_groups_extra_value_files_follow_its_chain(repo: Path) -> None
     assert "from-extra" in projects
 
 
+def test_a_managed_groups_helm_overrides_are_its_last_parameters(repo: Path) -> None:
+    hub = (repo / "values-hub.yaml").read_text()
+    overrides = "      helmOverrides:\n"
+    assert hub.count(overrides) == 1  # group-one's entry
+    (repo / "values-hub.yaml").write_text(
+        hub.replace(
+            overrides,
+            f"{overrides}        - name: global.hubClusterDomain\n"
+            "          value: apps.override.example.org\n",
+        )
+    )
+    resources = render_group(repo, "group-one", Facts(), apps=False)
+    (store,) = [r for r in resources if r.kind == "ClusterSecretStore"]
+    assert store.body["spec"]["provider"]["vault"]["server"] == (
+        "https://vault-vault.apps.override.example.org"
+    )
+
+
 def test_a_broken_file_of_the_chain_is_reported_where_it_is(repo: Path) -> None:
     from generator.errors import McgError
 
