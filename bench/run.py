@@ -484,6 +484,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "system": platform.platform(),
         "mcg_gen_commit": commit or "unknown",
+        # other work on the machine: absolute times scale with it, ratios much less
+        "load_average_1min": os.getloadavg()[0],
     }
 
 
@@ -781,6 +783,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # off, which would charge every measured run for compiling mcg-gen)
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         os.environ["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+        load_at_start = os.getloadavg()[0]
         print("start-up...", file=sys.stderr)
         startup = measure_startup()
         generate_only = None
@@ -794,6 +797,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_linearity(results)
     info = machine()
+    info["load_average_1min_at_start"] = load_at_start
     report = {
         "machine": info,
         "startup_s": startup,
@@ -807,7 +811,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(
         f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
-        f"mcg-gen {info['mcg_gen_commit']}\n"
+        f"mcg-gen {info['mcg_gen_commit']}; load average {info['load_average_1min_at_start']:.1f} "
+        f"at the start, {info['load_average_1min']:.1f} at the end\n"
     )
     print(markdown(results, startup, generate_only))
     print(f"raw numbers: {output.relative_to(PROJECT)}", file=sys.stderr)
