@@ -25,6 +25,15 @@ def add_repo_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def repository_folder(repo: Path) -> Path:
+    """The repository folder a command was given, refused clearly when it is not a folder."""
+    if not repo.is_dir():
+        from generator.errors import UsageError
+
+        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    return repo
+
+
 def add_directory_option(parser: argparse.ArgumentParser) -> None:
     """`-C REPO`, for commands whose positional arguments are something else (as git's -C)."""
     parser.add_argument(

@@ -27,6 +27,7 @@ from generator.commands import (
     add_fact_arguments,
     add_timeout_argument,
     facts_from_args,
+    repository_folder,
 )
 from generator.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, McgError, UsageError
 
@@ -147,9 +148,7 @@ class Comparison:
 
 
 def run(args: argparse.Namespace) -> int:
-    repo: Path = args.repo
-    if not repo.is_dir():
-        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    repo = repository_folder(args.repo)
     try:
         comparison = compare(
             repo,

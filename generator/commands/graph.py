@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.commands import add_repo_argument
-from generator.errors import EXIT_OK, McgError, UsageError
+from generator.commands import add_repo_argument, repository_folder
+from generator.errors import EXIT_OK, McgError
 
 if TYPE_CHECKING:
     from generator.emit.graph import Topology
@@ -57,9 +57,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from generator.emit import graph
 
-    repo: Path = args.repo
-    if not repo.is_dir():
-        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    repo = repository_folder(args.repo)
     top = load_topology(repo)
     if args.format == "mermaid":
         text = graph.mermaid(top)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.commands import repository_folder
 from generator.errors import EXIT_OK, McgError, UsageError
 
 EPILOG = """\
@@ -98,9 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from generator.model.layout import SPEC_FILE
     from generator.yamlio import dump_yaml
 
-    repo: Path = args.repo
-    if not repo.is_dir():
-        raise UsageError(f"no repository at {repo}", hint="pass the repository's folder")
+    repo = repository_folder(args.repo)
     target = args.output or repo / SPEC_FILE
     if target.exists() and not args.force:
         raise UsageError(
