@@ -285,3 +285,16 @@ def test_format_one_checks_and_model_never_crash(data: dict[str, Any]) -> None:
 @given(DATA, DATA)
 def test_secrets_next_to_bootstrap_secrets_never_crash(secrets: Any, bootstrap: Any) -> None:
     _checked_and_modelled({"version": "2.0", "secrets": secrets, "bootstrap_secrets": bootstrap})
+
+
+def test_the_none_backend_needs_target_namespaces() -> None:
+    text = (
+        'version: "2.0"\nbackingStore: none\nsecrets:\n'
+        "  - name: a\n    fields: [{name: b, value: c}]\n"
+        "  - name: d\n    targetNamespaces: []\n    fields: [{name: e, value: f}]\n"
+        "  - name: g\n    targetNamespaces: [apps]\n    fields: [{name: h, value: i}]\n"
+    )
+    assert [(f.rule, f.line) for f in check(text) if f.severity is Severity.ERROR] == [
+        ("secrets/missing-key", 4),
+        ("secrets/invalid", 7),
+    ]

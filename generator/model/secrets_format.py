@@ -171,6 +171,8 @@ def _loader_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
             continue
         yield from _duplicates(doc, [(section, i) for i in range(len(secrets))], secrets, "secret")
         for index, secret in enumerate(secrets):
+            if backend == "none" and section == "secrets" and isinstance(secret, dict):
+                yield from _namespaces_needed(doc, (section, index), secret)
             fields = secret.get("fields") if isinstance(secret, dict) else None
             if not isinstance(fields, list):
                 continue
@@ -179,6 +181,29 @@ def _loader_findings(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
             for number, field in enumerate(fields):
                 if isinstance(field, dict):
                     yield from _field_findings(doc, (*base, number), field, known_policies, backend)
+
+
+def _namespaces_needed(
+    doc: Document, path: tuple[str | int, ...], secret: dict[str, Any]
+) -> Iterator[Finding]:
+    """With the none backend a secret is only Kubernetes Secrets: the loader refuses one
+    without targetNamespaces (as it does any bootstrap secret)."""
+    if "targetNamespaces" not in secret:
+        yield finding_at(
+            doc,
+            path,
+            rules.SECRETS_MISSING_KEY.id,
+            f"{dotted(path)}: with backingStore none, a secret needs targetNamespaces",
+            "list the namespaces its Kubernetes Secrets go to",
+        )
+    elif secret["targetNamespaces"] == []:
+        yield finding_at(
+            doc,
+            (*path, "targetNamespaces"),
+            rules.SECRETS_INVALID.id,
+            f"{dotted((*path, 'targetNamespaces'))}: must not be empty with backingStore none",
+            "list the namespaces its Kubernetes Secrets go to",
+        )
 
 
 def _ignored_keys(doc: Document, data: dict[str, Any]) -> Iterator[Finding]:
