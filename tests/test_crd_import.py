@@ -289,9 +289,10 @@ def test_cli_import_then_validate_with_the_imported_schema(
         "placementRef": {"apiGroup": "apps.example.com", "kind": "PlacementRule", "nme": "x"},
     }
     findings = validate_resources([Resource(binding, "b.yaml", "hub")], registry)
-    messages = [finding.message for finding in findings]
-    assert "placementRef.nme: unknown field" in messages
-    assert "placementRef.name: required field is missing" in messages
+    # the imported schema knows `name` is required: the misspelling is one finding naming it
+    assert [(f.message, f.hint) for f in findings] == [
+        ("placementRef.nme: unknown field", "did you mean name?")
+    ]
 
 
 def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
