@@ -12,6 +12,7 @@ and sealed again after every `restart()`.
 
 from __future__ import annotations
 
+import http.server
 import os
 import secrets
 import shutil
@@ -19,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,14 +80,29 @@ class OpenBao:
         return mount
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process)
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def serve_locally(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """The address of an HTTP server on a free loopback port answering with `handler`, for
+    as long as the generator runs (use it as a fixture's body)."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
 
 
 def _free_port() -> int:
@@ -178,13 +195,7 @@ class StoredOpenBao:
         return dict(self.client().sys.read_seal_status())
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process)
 
     def restart(self) -> None:
         """Stop the server and start it again on the same storage: it comes back sealed."""

@@ -11,7 +11,6 @@ import http.server
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import yaml
 from hvac.exceptions import Forbidden
 
 from tests.conftest import Result
-from tests.openbao import StoredOpenBao
+from tests.openbao import StoredOpenBao, serve_locally
 
 Cli = Callable[..., Result]
 CHANGED = ("created", "updated", "would create", "would update")
@@ -337,12 +336,7 @@ def failing_init() -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    yield from serve_locally(Handler)
 
 
 def test_a_failed_init_leaves_no_keys_file(

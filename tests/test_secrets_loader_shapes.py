@@ -50,14 +50,6 @@ def write_pattern(root: Path, shape: str) -> Path:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    folder.mkdir()
-    monkeypatch.setenv("HOME", str(folder))
-    return folder
-
-
-@pytest.fixture
 def shape_vault(openbao: OpenBao, monkeypatch: pytest.MonkeyPatch) -> tuple[OpenBao, str]:
     """The shared server, reached through VAULT_ADDR/VAULT_TOKEN, and a KV mount of the test's."""
     monkeypatch.setenv("VAULT_ADDR", openbao.addr)

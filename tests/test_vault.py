@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import itertools
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +12,7 @@ from hvac.exceptions import Forbidden
 from generator import vault
 from generator.errors import McgError
 from generator.model.pattern import Secret, SecretField
-from tests.openbao import OpenBao
+from tests.openbao import OpenBao, serve_locally
 
 PIN_POLICY = 'length = 8\nrule "charset" {\n  charset = "0123456789"\n  min-chars = 8\n}\n'
 
@@ -180,12 +179,7 @@ def not_vault() -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    yield from serve_locally(Page)
 
 
 def test_connect_recognises_something_that_is_not_vault(not_vault: str) -> None:
