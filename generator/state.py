@@ -54,7 +54,14 @@ _STAGING = "staging"
 _BACKUPS = "backups"
 _JOURNAL_PATH = f"{STATE_DIR}/{_JOURNAL}"
 # mcg-gen's working files: never a generated file, never a target of a journal or state entry
-_WORKING = {STATE_FILE, _JOURNAL_PATH, f"{_JOURNAL_PATH}.tmp", f"{STATE_DIR}/{_LOCK}"}
+_MOVING_STATE = f"{STATE_FILE}.moving"  # the state file of a folder move, before it replaces it
+_WORKING = {
+    STATE_FILE,
+    _JOURNAL_PATH,
+    f"{_JOURNAL_PATH}.tmp",
+    f"{STATE_DIR}/{_LOCK}",
+    _MOVING_STATE,
+}
 _WORKING_DIRS = (
     f"{STATE_DIR}/{_STAGING}/",
     f"{STATE_DIR}/{_BACKUPS}/",
@@ -766,3 +773,50 @@ def recover(repo: Path) -> bool:
     if (state_dir / _STAGING).is_dir():
         shutil.rmtree(state_dir / _STAGING, ignore_errors=True)
     return False
+
+
+def last_written(repo: Path, relative: str) -> bytes | None:
+    """What mcg-gen last wrote to a generated file (its base copy), None when that is unknown."""
+    return _read_base(repo, relative, read_record(repo).files.get(relative))
+
+
+def move_folder(repo: Path, old: str, new: str) -> None:
+    """Move the generated folder `old` to `new` with everything in it (the user's files and
+    edits included) and its record entries and base copies with it, so that the next plan sees
+    it as if mcg-gen had always written it at `new`. Call it holding the repository lock.
+
+    Each step is one rename; an interrupted move leaves every file in one of the two places."""
+    source = repofs.confine(repo, old)
+    target = repofs.confine(repo, new)
+    if source.is_symlink() or not source.is_dir():
+        raise McgError(
+            f"cannot move {old}: it is not a folder",
+            location=Location(old),
+            hint="run 'mcg-gen generate' without --move to write the chart afresh",
+        )
+    if target.exists() or target.is_symlink():
+        raise McgError(
+            f"cannot move {old} to {new}: {new} already exists",
+            location=Location(new),
+            hint=f"move or remove {new} first, or run 'mcg-gen generate' without --move",
+        )
+    record = read_record(repo)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(source, target)
+    _prune_empty_dirs(repo, source.parent)
+    base_source = repofs.confine(repo, base_path(old))
+    if base_source.is_dir() and not base_source.is_symlink():
+        base_target = repofs.confine(repo, base_path(new))
+        base_target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(base_source, base_target)
+        _prune_empty_dirs(repo, base_source.parent)
+
+    def moved(relative: str) -> str:
+        inside_old = relative.startswith(f"{old}/")
+        return f"{new}/{relative.removeprefix(f'{old}/')}" if inside_old else relative
+
+    files = {moved(relative): recorded for relative, recorded in record.files.items()}
+    staged = repo / _MOVING_STATE
+    _write_synced(staged, state_bytes(files, [moved(path) for path in record.conflicts]))
+    os.replace(staged, repo / STATE_FILE)
+    _fsync_dir(staged.parent)

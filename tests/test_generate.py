@@ -779,3 +779,49 @@ def test_a_secrets_chart_whose_name_is_taken_is_a_spec_error(
         "of their own, app 'broker-secrets'; but an app 'broker-secrets' is defined too"
     ) in result.err
     assert tree(repo) == before
+
+
+def test_a_chart_the_spec_moves_is_renamed_only_when_asked(
+    example_repo: Callable[[str], Path], cli: Any
+) -> None:
+    """Giving hello-world a path of its own moves its chart: generate stops and names the move
+    (nothing written), --move renames the folder with the user's edits and files, and the
+    repository is then up to date."""
+    repo = example_repo("multicloud-gitops")
+    old = repo / "charts/all/hello-world"
+    (old / "values.yaml").write_text((old / "values.yaml").read_text() + "# tuned by hand\n")
+    (old / "NOTES.md").write_text("mine\n")
+    spec = repo / "pattern.yaml"
+    spec.write_text(
+        spec.read_text().replace("  hello-world: {}\n", "  hello-world:\n    path: apps/hello\n")
+    )
+    before = tree(repo)
+
+    refused = cli("generate", str(repo))
+    assert refused.code == 1
+    assert (
+        "the chart of app 'hello-world' moves from charts/all/hello-world to apps/hello"
+        in refused.err
+    )
+    assert "generate --move" in refused.err
+    assert tree(repo) == before
+    dry = cli("generate", str(repo), "--dry-run")
+    assert "would move charts/all/hello-world to apps/hello" in dry.out
+    assert tree(repo) == before
+
+    moved = cli("generate", str(repo), "--move")
+    assert moved.code == 0, moved.err
+    assert "moved     charts/all/hello-world to apps/hello (app hello-world)" in moved.out
+    new = repo / "apps/hello"
+    assert not old.exists()
+    assert (new / "values.yaml").read_text().endswith("# tuned by hand\n")
+    assert (new / "NOTES.md").read_text() == "mine\n"
+    assert (new / "templates/deployment.yaml").is_file()
+    recorded = state.read_state(repo)
+    assert not any(path.startswith("charts/all/hello-world/") for path in recorded)
+    assert "apps/hello/Chart.yaml" in recorded
+    hub = load(repo, "values-hub.yaml")["clusterGroup"]
+    assert hub["applications"]["hello-world"]["path"] == "apps/hello"
+    assert cli("generate", str(repo), "--check").code == 0
+    assert "moved" not in cli("generate", str(repo)).out  # a move happens once
+    assert cli("generate", str(repo), "--move", "--check").code == 2

@@ -23,6 +23,7 @@ examples:
   mcg-gen generate --force           overwrite files you edited (each is backed up first)
   mcg-gen generate --hooks local     air-gapped: hooks and CI install mcg-gen from your index
   mcg-gen generate --ci github,gitlab   write both CI pipelines
+  mcg-gen generate --move            move app charts whose folder pattern.yaml changed
 
 Files you edited since mcg-gen wrote them keep your edits. When pattern.yaml changes them too,
 your edits and the spec's changes are merged line by line (as git merges); where both changed
@@ -30,6 +31,10 @@ the same lines the file gets conflict markers and generate exits 1 until you res
 --force takes the generated version instead (backups go to .mcg-gen/backups/). Files that no
 longer follow from pattern.yaml are removed only if you never touched them. --check fails on any
 difference from what the spec gives, merges and unresolved conflicts included.
+
+When pattern.yaml moves an app's chart (a new `path:`, or the app now runs on other groups),
+generate stops and names the move: --move renames the folder with everything in it, your edits
+and files included, and then regenerates as usual.
 """
 
 
@@ -57,6 +62,11 @@ def register(subparsers: Any) -> None:
         "--force",
         action="store_true",
         help="overwrite files edited by hand, keeping a backup of each",
+    )
+    parser.add_argument(
+        "--move",
+        action="store_true",
+        help="move the chart folders of apps whose path changed, with your edits",
     )
     parser.add_argument("--diff", action="store_true", help="print a unified diff of each change")
     parser.add_argument(
@@ -95,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
     from generator.model.spec import load_repository_spec
 
     write = not (args.dry_run or args.check)
+    if args.move and not write:
+        raise UsageError(
+            "--move moves folders: it cannot be combined with --dry-run or --check",
+            hint="run 'mcg-gen generate --dry-run' to see the moves generate would stop at",
+        )
     if args.hooks or args.ci:
         if not write:
             raise UsageError(
@@ -105,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
         _record_tooling(repo, args.hooks, args.ci)
     pattern = load_repository_spec(repo)
     try:
-        plan = generate(repo, pattern, write=write, force=args.force, show_diff=args.diff)
+        plan = generate(
+            repo, pattern, write=write, force=args.force, show_diff=args.diff, move=args.move
+        )
     except OSError as error:
         raise _write_failure(repo, error) from None
     if args.check and plan.drift:
@@ -185,26 +202,78 @@ def generate(
     show_diff: bool = False,
     out: TextIO | None = None,
     fail_after: int | None = None,
+    move: bool = False,
 ) -> Plan:
-    """Bring `repo` in line with `pattern` (or, without `write`, say what that would do)."""
+    """Bring `repo` in line with `pattern` (or, without `write`, say what that would do).
+
+    A chart folder the spec moved is renamed first with `move`; without it, writing stops
+    (a dry run names the move and shows what generating without it would do)."""
     from generator import state
     from generator.emit.repo import plan_files
 
     out = out or sys.stdout
     desired = plan_files(pattern)
     if not write:
+        for app, old, new in chart_moves(repo, pattern):
+            print(f"  would move {old} to {new} (app {app}) with 'generate --move'", file=out)
         plan = state.make_plan(repo, desired, force=force)
         _report(plan, out, show_diff, dry_run=True)
         return plan
     with state.repository_lock(repo):
         if state.recover(repo):
             print("mcg-gen: completed an interrupted run first", file=out)
+        moves = chart_moves(repo, pattern)
+        if moves and not move:
+            raise McgError(
+                "; ".join(
+                    f"the chart of app '{app}' moves from {old} to {new}" for app, old, new in moves
+                ),
+                location=Location(SPEC_FILE),
+                hint="run 'mcg-gen generate --move' to move the folder with your edits and files "
+                "in it, or remove the old folder to have the chart written afresh",
+            )
+        for app, old, new in moves:
+            state.move_folder(repo, old, new)
+            print(f"  moved     {old} to {new} (app {app})", file=out)
         plan = state.make_plan(repo, desired, force=force)
         backups = None if plan.is_noop() else state.apply_plan(repo, plan, fail_after=fail_after)
     _report(plan, out, show_diff, dry_run=False)
     if backups:
         print(f"mcg-gen: backups of the overwritten files are in {backups}", file=out)
     return plan
+
+
+def chart_moves(repo: Path, pattern: Any) -> list[tuple[str, str, str]]:
+    """(app, old folder, new folder) for each scaffolded app whose chart the spec now puts
+    elsewhere than where mcg-gen last wrote it (the path in the base copies of the group values
+    files), when that folder is still there, mcg-gen wrote files in it and nothing generated
+    now lives there."""
+    from generator import state, yamlio
+    from generator.model.layout import existing, group_file
+
+    recorded = state.read_state(repo)
+    generated = {app.path for app in pattern.apps.values() if app.scaffolded}
+    moves: dict[str, tuple[str, str, str]] = {}
+    for group in pattern.cluster_groups:
+        content = state.last_written(repo, group_file(group.name))
+        if content is None:
+            continue
+        try:
+            data = yamlio.parse_document(content.decode(), group_file(group.name)).data
+        except (McgError, UnicodeDecodeError):
+            continue  # no usable record of the old paths: nothing is known to move
+        tree = data.get("clusterGroup") if isinstance(data, dict) else None
+        applications = tree.get("applications") if isinstance(tree, dict) else None
+        for key, body in (applications if isinstance(applications, dict) else {}).items():
+            app = pattern.apps.get(key)
+            old = body.get("path") if isinstance(body, dict) else None
+            if app is None or not app.scaffolded or not isinstance(old, str):
+                continue
+            if old == app.path or old in generated or old in moves or not existing(repo, old):
+                continue
+            if any(path.startswith(f"{old}/") for path in recorded):
+                moves[old] = (key, old, str(app.path))
+    return sorted(moves.values())
 
 
 # action: (done, dry run), for the files that get a line of their own
