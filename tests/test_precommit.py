@@ -272,7 +272,7 @@ def test_generated_github_workflow_runs_here(tmp_path: Path, hook_repository: Pa
     ]
     assert checks == [
         "mcg-gen generate --check",
-        "mcg-gen validate --format sarif > mcg-gen.sarif",
+        "mcg-gen validate --strict --format sarif > mcg-gen.sarif",
     ]
     # The install step, in a fresh environment and offline: the pinned source serves mcg-gen.
     runner = runner_environment(tmp_path, env)
