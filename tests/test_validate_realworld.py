@@ -79,6 +79,14 @@ def errors(findings: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
     return sorted((f["rule"], f["file"], f["line"]) for f in findings if f["severity"] == "error")
 
 
+def only_error(cli: Any, repo: Path, rule: str, file: str, text: str) -> list[dict[str, Any]]:
+    """Validate `repo`: exactly one error, of `rule`, at the line of `file` holding `text`."""
+    code, findings = findings_of(cli, repo)
+    assert errors(findings) == [(rule, file, line_of(repo / file, text))]
+    assert code == 1
+    return findings
+
+
 def test_upstream_test_data_in_a_vendored_common_is_not_a_committed_secret(
     tmp_path: Path,
 ) -> None:
@@ -140,10 +148,9 @@ def test_a_second_hub_file_and_acm_named_groups_are_not_name_mismatches(
 
 def test_a_hub_file_naming_another_group_is_one_finding(hand_written: Path, cli: Any) -> None:
     edit(hand_written / "values-hub.yaml", "  name: hub\n", "  name: datacentre\n")
-    code, findings = findings_of(cli, hand_written)
-    line = line_of(hand_written / "values-hub.yaml", "name: datacentre")
-    assert errors(findings) == [("links/group-name-mismatch", "values-hub.yaml", line)]
-    assert code == 1
+    only_error(
+        cli, hand_written, "links/group-name-mismatch", "values-hub.yaml", "name: datacentre"
+    )
 
 
 def test_a_missing_app_path_is_one_finding_and_a_multi_source_path_is_not_local(
@@ -156,10 +163,9 @@ def test_a_missing_app_path_is_one_finding_and_a_multi_source_path_is_not_local(
         "      path: charts/all/hello-world\n",
         "      path: charts/elsewhere\n      chartVersion: 1.0.0\n",
     )
-    code, findings = findings_of(cli, hand_written)
-    line = line_of(hand_written / "values-group-one.yaml", "path: charts/x")
-    assert errors(findings) == [("links/app-path-missing", "values-group-one.yaml", line)]
-    assert code == 1
+    only_error(
+        cli, hand_written, "links/app-path-missing", "values-group-one.yaml", "path: charts/x"
+    )
 
 
 def test_an_empty_map_in_an_override_file_is_reported(hand_written: Path, cli: Any) -> None:
@@ -279,10 +285,7 @@ def test_keys_the_repositorys_own_templates_read_are_not_unknown(
         "  name: hub\n",
         "  name: hub\n  storageClass: gp3\n  tier: gold\n  storageClas: gp3\n",
     )
-    code, findings = findings_of(cli, hand_written)
-    line = line_of(hand_written / "values-hub.yaml", "storageClas: gp3")
-    assert errors(findings) == [("values/unknown-key", "values-hub.yaml", line)]
-    assert code == 1
+    only_error(cli, hand_written, "values/unknown-key", "values-hub.yaml", "storageClas: gp3")
 
 
 def test_keys_a_vendored_charts_schema_refuses_are_one_finding(
@@ -296,21 +299,16 @@ def test_keys_a_vendored_charts_schema_refuses_are_one_finding(
     schema["properties"]["clusterGroup"]["additionalProperties"] = False
     schema_file.write_text(json.dumps(schema))
     edit(hand_written / "values-hub.yaml", "  name: hub\n", "  name: hub\n  storageClas: gp3\n")
-    code, findings = findings_of(cli, hand_written)
-    line = line_of(hand_written / "values-hub.yaml", "storageClas: gp3")
-    assert errors(findings) == [("values/unknown-key", "values-hub.yaml", line)]
-    assert code == 1
+    only_error(cli, hand_written, "values/unknown-key", "values-hub.yaml", "storageClas: gp3")
 
 
 def test_an_invalid_secret_template_is_its_own_finding_not_every_secret_read(
     hand_written: Path, cli: Any
 ) -> None:
     edit(hand_written / "values-secret.yaml.template", "vaultPrefixes:", "valuePrefixes:")
-    code, findings = findings_of(cli, hand_written)
-    line = line_of(hand_written / "values-secret.yaml.template", "valuePrefixes:")
-    assert errors(findings) == [("secrets/unknown-key", "values-secret.yaml.template", line)]
+    template = "values-secret.yaml.template"
+    findings = only_error(cli, hand_written, "secrets/unknown-key", template, "valuePrefixes:")
     assert not [f for f in findings if f["rule"].startswith("links/external-secret")]
-    assert code == 1
 
 
 def test_applications_may_deploy_to_namespaces_every_openshift_cluster_has(
