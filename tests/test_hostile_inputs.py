@@ -270,12 +270,7 @@ def spec_with_payloads() -> dict[str, Any]:
             "jobs": [{"name": "job", "playbook": "ns.coll.play", "extravars": list(PAYLOADS)}],
         },
         "groups": [{"name": "edge", "apps": ["web"]}],
-        "apps": {
-            "web": {
-                "secrets": ["db"],
-                "overrides": {f"p{i}": payload for i, payload in enumerate(PAYLOADS)},
-            }
-        },
+        "apps": {"web": {"secrets": ["db"]}},
         "secrets": {"db": {"description": joined, "fields": {"password": "generate"}}},
     }
 
@@ -292,20 +287,60 @@ def test_template_payloads_stay_literal_in_files_and_renders(
     result = cli("new", "literal", "--spec", str(spec), "--output", str(repo), "--no-git")
     assert result.code == 0, result.err
     files = tree(repo)
-    for name in ("values-hub.yaml", "values-edge.yaml"):
-        data = yaml.safe_load(files[name])
-        overrides = data["clusterGroup"]["applications"]["web"]["overrides"]
-        assert [o["value"] for o in overrides] == list(PAYLOADS)
+    jobs = yaml.safe_load(files["values-hub.yaml"])["clusterGroup"]["imperative"]["jobs"]
+    assert [job["extravars"] for job in jobs] == [list(PAYLOADS)]
     assert " ".join(PAYLOADS) in files["README.md"].decode()
     assert " ".join(PAYLOADS) in files["values-secret.yaml.template"].decode()
 
     rendered = cli("render", "--group", "hub", "--apps", cwd=repo)
     assert rendered.code == 0, rendered.err
-    documents = list(yaml.safe_load_all(rendered.out))
-    [web] = [d for d in documents if d["kind"] == "Application" and d["metadata"]["name"] == "web"]
-    sources = web["spec"].get("sources") or [web["spec"]["source"]]
-    parameters = [p for s in sources for p in s.get("helm", {}).get("parameters", [])]
-    assert [p["value"] for p in parameters if p["name"].startswith("p")] == list(PAYLOADS)
+    assert "literal" in rendered.out and "evaluated" not in rendered.err
 
     validated = cli("validate", "--format", "json", cwd=repo)
     assert validated.code == 0, validated.out
+
+
+def web_parameters(rendered: str) -> dict[str, str]:
+    import yaml
+
+    documents = list(yaml.safe_load_all(rendered))
+    [web] = [d for d in documents if d["kind"] == "Application" and d["metadata"]["name"] == "web"]
+    sources = web["spec"].get("sources") or [web["spec"]["source"]]
+    return {p["name"]: p["value"] for s in sources for p in s.get("helm", {}).get("parameters", [])}
+
+
+def test_overrides_are_helm_templates_as_upstream_renders_them(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """The clustergroup chart renders every override value with `tpl` (upstream 0.9.55 does,
+    and patterns rely on it for cluster facts): mcg-gen writes the value as the user wrote it and
+    render shows what Argo CD gets; a template that fails is a render error, not a crash."""
+    import yaml
+
+    spec = spec_with_payloads()
+    spec["apps"]["web"]["overrides"] = {
+        "fact": "{{ $.Values.global.pattern }}",
+        "literal": '{{ "{{" }} not evaluated }}',
+    }
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    repo = tmp_path / "templated"
+    result = cli("new", "literal", "--spec", str(tmp_path / "spec.yaml"), "--output", str(repo))
+    assert result.code == 0, result.err
+    written = yaml.safe_load((repo / "values-edge.yaml").read_text())
+    overrides = written["clusterGroup"]["applications"]["web"]["overrides"]
+    assert overrides == [
+        {"name": k, "value": v} for k, v in spec["apps"]["web"]["overrides"].items()
+    ]
+    rendered = cli("render", "--group", "hub", cwd=repo)
+    assert rendered.code == 0, rendered.err
+    parameters = web_parameters(rendered.out)
+    assert parameters["fact"] == "literal"
+    assert parameters["literal"] == "{{ not evaluated }}"
+
+    spec["apps"]["web"]["overrides"] = {"broken": '{{ fail "stop here" }}'}
+    (repo / "pattern.yaml").write_text(yaml.safe_dump(spec))
+    assert cli("generate", cwd=repo).code == 0
+    rendered = cli("render", "--group", "hub", cwd=repo)
+    assert rendered.code == 1
+    assert rendered.err.startswith("mcg-gen: error: "), rendered.err
+    assert "stop here" in rendered.err and "Traceback" not in rendered.err
