@@ -171,8 +171,9 @@ $prefix is "" for single-source apps or "$patternref" for multi-source ones.
 
 {{- /*
 Helm parameters every application gets: the facts the operator injected, the app's extra fields
-that want a fact, extraParametersNested, then the app's overrides (rendered with tpl, so that
-they may name facts too). Argument: (list $app $).
+that want a fact, extraParametersNested, then the app's overrides. Overrides are data, never
+templates (upstream renders them with tpl; mcg-gen keeps user values literal). Argument:
+(list $app $).
 */ -}}
 {{- define "clustergroup.parameters" -}}
 {{- $app := index . 0 -}}
@@ -221,7 +222,7 @@ they may name facts too). Argument: (list $app $).
 {{- end }}
 {{- range $app.overrides }}
 - name: {{ .name | toString | quote }}
-  value: {{ tpl (toString .value) $root | quote }}
+  value: {{ .value | toString | quote }}
 {{- if .forceString }}
   forceString: true
 {{- end }}
