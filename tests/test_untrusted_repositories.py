@@ -522,7 +522,9 @@ def test_looping_charts_cost_a_quarter_of_the_timeout_once(
 ) -> None:
     """Two charts that loop forever, used by two groups: each costs one per-chart limit (a
     quarter of --timeout, 5 s) once; the second group does not wait for them again. Four waits
-    would take 20 s, past the deadline."""
+    would take 20 s, the whole deadline: the last chart would be reported as still rendering
+    when the run's time limit passed. The wall-clock bound is the deadline plus start-up on a
+    busy machine."""
     box = make_sandbox(with_apps("loop-a", "loop-b"))
     for name in ("loop-a", "loop-b"):
         (box.repo / f"charts/all/{name}/templates/loop.yaml").write_text(LOOP)
@@ -531,7 +533,8 @@ def test_looping_charts_cost_a_quarter_of_the_timeout_once(
 
     result = box.run("validate", "--format", "json", "--timeout", "20")
 
-    box.assert_safe(result, 1, seconds=18)
+    box.assert_safe(result, 1, seconds=30)
+    assert "time limit passed" not in result.out, "a group waited for a chart that hung before"
     stopped = {
         f["file"]: f
         for f in findings(result)
