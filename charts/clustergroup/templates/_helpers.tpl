@@ -171,9 +171,8 @@ $prefix is "" for single-source apps or "$patternref" for multi-source ones.
 
 {{- /*
 Helm parameters every application gets: the facts the operator injected, the app's extra fields
-that want a fact, extraParametersNested, then the app's overrides. Overrides are data, never
-templates (upstream renders them with tpl; mcg-gen keeps user values literal). Argument:
-(list $app $).
+that want a fact, extraParametersNested, then the app's overrides (rendered with tpl, so that
+they may name facts too). Argument: (list $app $).
 */ -}}
 {{- define "clustergroup.parameters" -}}
 {{- $app := index . 0 -}}
@@ -222,7 +221,7 @@ templates (upstream renders them with tpl; mcg-gen keeps user values literal). A
 {{- end }}
 {{- range $app.overrides }}
 - name: {{ .name | toString | quote }}
-  value: {{ .value | toString | quote }}
+  value: {{ tpl (toString .value) $root | quote }}
 {{- if .forceString }}
   forceString: true
 {{- end }}
