@@ -210,15 +210,24 @@ def _applications(
                 )
 
 
+def app_folder(root: Path, chart_path: str) -> tuple[Path | None, str]:
+    """The repository folder an application's `path` names, or None and why not (missing, or
+    refused: a link or `..` out of the repository). links/app-path-missing reports the latter,
+    so rendering's error for the same path is not reported again."""
+    try:
+        folder = layout.inside(root, chart_path.strip("/") or ".")
+    except repofs.UnsafePath as unsafe:
+        return None, f"which mcg-gen refuses: {unsafe.message}"
+    if folder is None or not folder.is_dir():
+        return None, "which is not a folder in the repository"
+    return folder, ""
+
+
 def _app_path(
     root: Path, document: Document, path: DocPath, name: str, chart_path: str, body: dict[str, Any]
 ) -> Iterator[Finding]:
-    try:
-        folder: Path | None = layout.inside(root, chart_path.strip("/") or ".")
-        problem = "which is not a folder in the repository"
-    except repofs.UnsafePath as unsafe:  # a link or `..` out of the repository: say which
-        folder, problem = None, f"which mcg-gen refuses: {unsafe.message}"
-    if folder is None or not folder.is_dir():
+    folder, problem = app_folder(root, chart_path)
+    if folder is None:
         yield _finding(
             rules.LINKS_APP_PATH_MISSING.id,
             Severity.ERROR,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache, chartcache, repofs, rules
+from generator import cache, chartcache, rules
 from generator.checks import charts, deploy, links
 from generator.errors import McgError
 from generator.findings import Finding, error_findings
@@ -139,19 +139,14 @@ def check_group(
 
 
 def _reported_missing_paths(values: ValuesRepo, group: str) -> set[str]:
-    """Application paths of the group's values file that are not folders of the repository:
-    what links/app-path-missing reports."""
+    """Application paths of the group's values file that are not folders of the repository
+    (missing or refused): links/app-path-missing reports them, at the line to edit."""
     missing = set()
     for entry in values.entries(group, "applications"):
         path = local_app_path(entry.body)
         if path is not None and "{{" not in path:
-            if path.startswith("/") or ".." in path.split("/"):
-                continue  # leaves the repository: the render error says why
-            try:
-                folder = layout.inside(values.root, path.strip("/") or ".")
-            except repofs.UnsafePath:
-                continue  # refused, not missing: the render error says why
-            if folder is None or not folder.is_dir():
+            folder, _ = links.app_folder(values.root, path)
+            if folder is None:
                 missing.add(path.strip("/"))
     return missing
 
