@@ -127,3 +127,26 @@ def test_output_dir_never_writes_through_a_symlink(
     written = out_dir / "clustersecretstore-cluster-vault-backend.yaml"
     assert not written.is_symlink()
     assert "ClusterSecretStore" in written.read_text()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["render", "--group", "hub"],
+        ["validate"],
+        ["charts", "pull"],
+        ["graph"],
+        ["import"],
+    ],
+    ids=lambda argv: argv[0] if argv[0] != "charts" else "charts-pull",
+)
+def test_a_missing_repository_folder_is_one_usage_error(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    assert main([*command, str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"mcg-gen: error: no repository at {missing}",
+        "  hint: pass the pattern repository's folder",
+    ]

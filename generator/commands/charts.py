@@ -14,8 +14,9 @@ from generator.commands import (
     add_repo_argument,
     add_timeout_argument,
     facts_from_args,
+    repository_folder,
 )
-from generator.errors import EXIT_INVALID, EXIT_OK, McgError, UsageError
+from generator.errors import EXIT_INVALID, EXIT_OK, McgError
 
 if TYPE_CHECKING:
     from generator.chartcache import ChartPin
@@ -71,9 +72,7 @@ def run_pull(args: argparse.Namespace) -> int:
     from generator.model.values import load_values_repo
     from generator.render import application_pins, clustergroup_pin
 
-    repo: Path = args.repo
-    if not repo.is_dir():
-        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    repo = repository_folder(args.repo)
     values = load_values_repo(repo)
     facts = facts_from_args(args)
     chartcache.charts_root().mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,9 @@ from generator.commands import (
     add_repo_argument,
     add_timeout_argument,
     facts_from_args,
+    repository_folder,
 )
-from generator.errors import EXIT_OK, UsageError
+from generator.errors import EXIT_OK
 from generator.manifest import Resource
 
 if TYPE_CHECKING:
@@ -87,9 +88,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from generator.render import render_group
 
-    repo: Path = args.repo
-    if not repo.is_dir():
-        raise UsageError(f"no repository at {repo}", hint="pass the pattern repository's folder")
+    repo = repository_folder(args.repo)
     notes: list[str] = []
     resources = render_group(
         repo,

@@ -13,6 +13,7 @@ from generator.commands import (
     add_repo_argument,
     add_timeout_argument,
     facts_from_args,
+    repository_folder,
 )
 from generator.errors import UsageError
 
@@ -212,9 +213,7 @@ def run(args: argparse.Namespace) -> int:
             f"{', '.join(only_manifests)} only apply to plain manifests",
             hint="add --manifests PATH (or - for stdin)",
         )
-    repo: Path = args.repo
-    if not repo.is_dir():
-        raise UsageError(f"{repo} is not a folder")
+    repo = repository_folder(args.repo)
     for folder in args.chart_dir:
         if not folder.is_dir():
             raise UsageError(f"{folder} is not a folder")
