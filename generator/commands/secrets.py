@@ -19,8 +19,6 @@ from generator.model import names
 if TYPE_CHECKING:
     from generator.model.secrets_file import FieldKey, RepoSecrets, SecretsFile
 
-HUB_AUTH_MOUNT = "hub"  # the Kubernetes auth mount the hub's ClusterSecretStore logs in through
-
 EPILOG = """\
 examples:
   cp values-secret.yaml.template ~/values-secret-my-pattern.yaml   then fill it in
@@ -603,7 +601,7 @@ def _auth_mounts(
 ) -> list[tuple[str, str, Any]]:
     """(group, Kubernetes auth mount, its ClusterAccess or None) for each mount to prepare."""
     mounts: list[tuple[str, str, Any]] = [
-        (repo.hub.name, HUB_AUTH_MOUNT, access.get(repo.hub.name))
+        (repo.hub.name, names.HUB_AUTH_MOUNT, access.get(repo.hub.name))
     ]
     named = dict(clusters)
     for group in repo.groups[1:]:

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from generator.model import names
 from generator.model.pattern import ClusterGroup, Pattern
 
-SECRET_STORE = "vault-backend"  # the ClusterSecretStore of charts/secretstore
-
 
 @dataclass(frozen=True)
 class SecretRead:
@@ -71,7 +69,7 @@ def topology(pattern: Pattern) -> Topology:
                 reads.append(
                     SecretRead(
                         secret.vault_path(prefix),
-                        SECRET_STORE,
+                        names.SECRET_STORE,
                         names.vault_reader_policy(group.name),
                     )
                 )

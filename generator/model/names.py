@@ -47,6 +47,25 @@ def secrets_chart_app(app: str) -> str:
 DEFAULT_MOUNT = "secret"
 
 
+# The External Secrets side of the pattern, as Red Hat's openshift-external-secrets chart (0.0.*)
+# deploys it and rhvp.cluster_utils' vault_utils role configures Vault for it. Both sides must
+# agree on these names, so they are defined once here.
+SECRET_STORE = "vault-backend"  # the ClusterSecretStore ExternalSecrets reference (vault backend)
+KUBERNETES_SECRET_STORE = "kubernetes-backend"  # the store of the kubernetes backend
+# The service account (and its token Secret) the store logs in to Vault with; upstream warns it
+# cannot be "external-secrets", the name the operator's own controller uses.
+ESO_SERVICE_ACCOUNT = "ocp-external-secrets"
+ESO_NAMESPACE = "external-secrets"
+HUB_AUTH_MOUNT = "hub"  # the hub's Kubernetes auth mount in Vault
+HUB_VAULT_ROLE = "hub-role"  # the role the hub's store logs in with, on HUB_AUTH_MOUNT
+
+
+def spoke_vault_role(cluster_domain: str) -> str:
+    """The role a managed cluster's store logs in with; its Kubernetes auth mount in Vault is
+    named after the cluster domain itself (global.clusterDomain, the cluster's FQDN)."""
+    return f"{cluster_domain}-role"
+
+
 def vault_reader_policy(group: str) -> str:
     """The Vault ACL policy that lets a cluster group read its prefixes."""
     return f"{group}-secret"
