@@ -26,7 +26,7 @@ from typing import Any
 from generator import __version__, repofs
 from generator.findings import Finding, Severity
 
-FORMAT = 1
+FORMAT = 2
 STAT_TABLE = "file-hashes.json"
 # Files change within one tick of the file system clock (a few ms) without a new time; a
 # change younger than this margin is rehashed rather than trusted.
@@ -117,10 +117,12 @@ class Cache:
         self._repo = repo.resolve()
         self._roots = (self._repo, *(Path(root).resolve() for root in roots))
         self._digests: dict[str, str] = {}  # many entries share dependencies: hash each once
-        self._known: dict[str, list[int | str]] | None = None  # path -> [mtime, size, ino, sha]
+        # path -> [mtime, ctime, size, ino, sha]
+        self._known: dict[str, list[int | str]] | None = None
         self._known_changed = False
         self._started = time.time_ns()
         self._resolver = repofs.Resolver()  # one run's view of the repository's links
+        self._allowed_folders: dict[str, bool] = {}  # most files share a folder with others
 
     def _stat_table(self) -> dict[str, list[int | str]]:
         if self._known is None:
@@ -135,27 +137,30 @@ class Cache:
         return self._known
 
     def file_digest(self, path: Path, status: os.stat_result | None = None) -> str:
-        """A file's content hash, read again only when its size, inode or time changed.
+        """A file's content hash, read again only when its size, inode or times changed.
 
         Like git's index: a file changed within the same clock tick as its recording could
-        keep its size and time, so entries that recent are never trusted. A file outside the
-        repository and the folders the user named is never opened: it hashes as "outside"."""
+        keep its size and time, so entries that recent are never trusted. The change time is
+        part of the fingerprint because no one can set it: a file rewritten with its old size
+        and modification time put back (`touch -r`, `cp -p`, rsync) is read again. A file
+        outside the repository and the folders the user named is never opened: it hashes as
+        "outside"."""
         try:
             if status is None or stat.S_ISLNK(status.st_mode):
                 if not self._allowed(path):
                     return "outside:" + (os.readlink(path) if path.is_symlink() else str(path))
                 status = path.stat()
-            elif not self._allowed(path.parent):
+            elif not self._allowed_folder(path.parent):
                 return "outside:" + str(path)
         except (OSError, RuntimeError):
             return "missing"
         name = str(path)
         table = self._stat_table()
-        fingerprint: list[int | str] = [status.st_mtime_ns, status.st_size, status.st_ino]
+        fingerprint: list[int | str] = [*_times(status), status.st_size, status.st_ino]
         known = table.get(name)
-        racy = status.st_mtime_ns >= self._started - RACY_NS
-        if known is not None and known[:3] == fingerprint and not racy:
-            return str(known[3])
+        racy = max(_times(status)) >= self._started - RACY_NS
+        if known is not None and known[:-1] == fingerprint and not racy:
+            return str(known[-1])
         digest = file_digest(path)
         if not racy:
             table[name] = [*fingerprint, digest]
@@ -163,8 +168,9 @@ class Cache:
         return digest
 
     def repository_fingerprint(self, repo: Path) -> str | None:
-        """Names, sizes, times and inodes of every file of the repository (outside .git); None
-        when the cache is off or a file changed too recently to trust its time."""
+        """Names, sizes, times (modification and change) and inodes of every file of the
+        repository (outside .git); None when the cache is off or a file changed too recently to
+        trust its times."""
         if not self.enabled:
             return None
         digest = hashlib.sha256()
@@ -191,15 +197,25 @@ class Cache:
                     status = entry.stat(follow_symlinks=False)
                 except OSError:
                     return None
-                if status.st_mtime_ns >= newest:
+                modified, changed = _times(status)
+                if max(modified, changed) >= newest:
                     return None
                 records.append(
-                    f"{folder}/{entry.name}\0{status.st_mtime_ns}\0{status.st_size}"
+                    f"{folder}/{entry.name}\0{modified}\0{changed}\0{status.st_size}"
                     f"\0{status.st_ino}\0"
                 )
             digest.update("".join(records).encode(errors="surrogateescape"))
             pending.extend(reversed(subfolders))
         return digest.hexdigest()
+
+    def _allowed_folder(self, folder: Path) -> bool:
+        """`_allowed` of a folder, asked once per run (the Resolver also sees each folder's
+        links once per run)."""
+        name = str(folder)
+        known = self._allowed_folders.get(name)
+        if known is None:
+            known = self._allowed_folders[name] = self._allowed(folder)
+        return known
 
     def _allowed(self, path: Path) -> bool:
         """Whether `path`, links resolved, is below a root (and not in the repository's .git)."""
@@ -291,6 +307,10 @@ class Cache:
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(temporary)
+
+
+def _times(status: os.stat_result) -> tuple[int, int]:
+    return status.st_mtime_ns, status.st_ctime_ns
 
 
 @functools.cache

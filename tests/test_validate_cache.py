@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,12 @@ def age(repo: Path, seconds: float = 10) -> None:
     past = os.stat(repo).st_mtime - seconds
     for path in repo.rglob("*"):
         os.utime(path, (past, past), follow_symlinks=False)
+    settle()
+
+
+def settle() -> None:
+    """Let the change times that utime just set (no one can set those back) grow old enough."""
+    time.sleep(2 * cache.RACY_NS / 1e9)
 
 
 def test_second_run_is_served_from_the_cache(repo: Path, cli: Any, tmp_path: Path) -> None:
@@ -139,6 +146,7 @@ def backdate(repo: Path, seconds: int) -> None:
         if path.is_file() and ".git" not in path.parts:
             stamp = path.stat().st_mtime - seconds
             os.utime(path, (stamp, stamp))
+    settle()
 
 
 def test_unchanged_repository_is_answered_whole_and_any_edit_is_seen(repo: Path, cli: Any) -> None:
@@ -181,3 +189,46 @@ def test_secrets_scan_kept_per_file_sees_each_file_change(repo: Path, cli: Any) 
     assert plaintext(findings_of(cli, repo)) == [
         ("charts/all/hello-world/templates/service.yaml", 1)
     ]
+
+
+def rewrite_keeping_size_and_time(path: Path, old: str, new: str) -> None:
+    """Edit `path` in place (same inode), as long as before, its modification time put back:
+    what `touch -r`, `cp -p` or rsync leave behind. Only its change time tells."""
+    assert len(old) == len(new)
+    before = path.stat()
+    content = path.read_bytes()
+    assert old.encode() in content
+    with path.open("r+b") as stream:
+        stream.write(content.replace(old.encode(), new.encode(), 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
+    settle()  # not so recent that the cache distrusts it anyway: the fingerprint must tell
+
+
+@pytest.mark.parametrize("other_edit", [False, True], ids=["alone", "with-another-edit"])
+def test_spec_drift_is_found_when_size_and_time_are_kept(
+    repo: Path, cli: Any, other_edit: bool
+) -> None:
+    """Alone, the edit may only be seen through the whole-repository fingerprint; with another
+    file changed too, that entry misses and the per-file hashes must see it."""
+    age(repo)
+    assert findings_of(cli, repo, "--select", "spec") == []
+    assert findings_of(cli, repo, "--select", "spec") == []  # served from the cache
+    rewrite_keeping_size_and_time(repo / "pattern.yaml", "release-2.16", "release-2.15")
+    if other_edit:
+        readme = repo / "README.md"
+        readme.write_text(readme.read_text() + "\nAn unrelated note.\n")
+    found = findings_of(cli, repo, "--select", "spec")
+    assert [f["rule"] for f in found] == ["spec/out-of-date"]
+
+
+def test_values_edit_is_found_when_size_and_time_are_kept(repo: Path, cli: Any) -> None:
+    age(repo)
+    assert "values/unknown-key" not in errors(findings_of(cli, repo))
+    rewrite_keeping_size_and_time(repo / "values-group-one.yaml", "name: hello", "nmae: hello")
+    assert "values/unknown-key" in errors(findings_of(cli, repo))
