@@ -232,3 +232,20 @@ def test_values_edit_is_found_when_size_and_time_are_kept(repo: Path, cli: Any) 
     assert "values/unknown-key" not in errors(findings_of(cli, repo))
     rewrite_keeping_size_and_time(repo / "values-group-one.yaml", "name: hello", "nmae: hello")
     assert "values/unknown-key" in errors(findings_of(cli, repo))
+
+
+def test_keys_read_by_templates_kept_per_file_follow_each_template(repo: Path, cli: Any) -> None:
+    """A key no schema names is not unknown while a template of the repository reads it."""
+
+    def unknown(findings: list[dict[str, Any]]) -> list[str]:
+        return [f["file"] for f in findings if f["rule"] == "values/unknown-key"]
+
+    hub = repo / "values-hub.yaml"
+    hub.write_text(hub.read_text().replace("  name: hub\n", "  name: hub\n  nmae: x\n", 1))
+    assert unknown(findings_of(cli, repo)) == ["values-hub.yaml"]
+    service = repo / "charts/all/hello-world/templates/service.yaml"
+    original = service.read_text()
+    service.write_text("{{- /* .Values.clusterGroup.nmae */ -}}\n" + original)
+    assert unknown(findings_of(cli, repo)) == []
+    service.write_text(original)
+    assert unknown(findings_of(cli, repo)) == ["values-hub.yaml"]

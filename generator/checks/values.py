@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -67,32 +68,42 @@ _TEMPLATE_FOLDERS = ("charts", layout.VENDORED_COMMON)
 MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
-def keys_read_by_templates(root: Path) -> set[str]:
+def keys_read_by_templates(
+    root: Path, keys_in: Callable[[Path, os.stat_result], Iterable[str]] | None = None
+) -> set[str]:
     """Top-level keys and `clusterGroup.<key>`s that some template of the repository reads.
 
     Every Application gets values-global.yaml and values-<group>.yaml, so a key a chart of the
-    repository reads is not unknown even when no schema names it."""
+    repository reads is not unknown even when no schema names it. `keys_in` may answer for a
+    file from a cache (it must give what `keys_read_in` does)."""
     unread = set(layout.unread_vendored_folders(root))
     read: set[str] = set()
+    resolver = repofs.Resolver()
     for folder in _TEMPLATE_FOLDERS:
-        for _, path, _ in repofs.walk(root / folder):
+        for _, path, status in repofs.walk(root / folder):
             if "templates" not in path.parts or not path.name.endswith(_TEMPLATE_SUFFIXES):
                 continue
             if any(path.is_relative_to(skipped) for skipped in unread):
                 continue
-            if not repofs.is_confined(root, path):
+            if not repofs.is_confined(root, path, resolver):
                 continue
-            try:
-                text = repofs.read_bytes(path, limit=MAX_TEMPLATE_BYTES).decode("utf-8", "replace")
-            except McgError:
-                continue
-            for pattern in (_DOTTED_READ, _INDEX_READ):
-                for top, below in pattern.findall(text):
-                    read.add(top)
-                    if top == "clusterGroup" and below:
-                        read.add(f"clusterGroup.{below}")
-            read |= _fields_read_in_ranges(text)
+            read.update((keys_in or keys_read_in)(path, status))
     return read
+
+
+def keys_read_in(path: Path, _status: os.stat_result | None = None) -> set[str]:
+    """The keys one template reads (see `keys_read_by_templates`); none if it cannot be read."""
+    try:
+        text = repofs.read_bytes(path, limit=MAX_TEMPLATE_BYTES).decode("utf-8", "replace")
+    except McgError:
+        return set()
+    read: set[str] = set()
+    for pattern in (_DOTTED_READ, _INDEX_READ):
+        for top, below in pattern.findall(text):
+            read.add(top)
+            if top == "clusterGroup" and below:
+                read.add(f"clusterGroup.{below}")
+    return read | _fields_read_in_ranges(text)
 
 
 _ACTION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)

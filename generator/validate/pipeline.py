@@ -10,6 +10,7 @@ leaves a finding and the other layers go on.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import tempfile
 import time
@@ -287,13 +288,12 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
     from generator.checks.values import (
         ValuesKind,
         check_values_file,
-        keys_read_by_templates,
         no_op_overrides,
         without_keys_read,
     )
     from generator.yamlio import load_file
 
-    read_by_templates = keys_read_by_templates(repo)
+    read_by_templates = _keys_read_by_templates(repo, store)
     listed = sorted(
         {
             key
@@ -335,6 +335,31 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
     for path in _other_values_files(repo, values):
         if path.name not in reported:
             check(path.name, "override", loaded.get(path.name), listed)
+
+
+def _keys_read_by_templates(repo: Path, store: cache.Cache) -> set[str]:
+    """`keys_read_by_templates`, each template's keys kept apart by its content digest: an edit
+    reads the templates that changed, not all of them."""
+    from generator.checks.values import keys_read_by_templates, keys_read_in
+
+    key = cache.key_of("template-keys", cache.tool_digest())
+    known: dict[str, Any] = (store.get("template-keys", key) or {}).get("files", {})
+    kept: dict[str, list[Any]] = {}
+
+    def keys_in(path: Path, status: os.stat_result) -> list[str]:
+        digest = store.file_digest(path, status)
+        entry = known.get(str(path))
+        if entry is not None and entry[0] == digest:
+            keys = [str(name) for name in entry[1]]
+        else:
+            keys = sorted(keys_read_in(path))
+        kept[str(path)] = [digest, keys]
+        return keys
+
+    read = keys_read_by_templates(repo, keys_in)
+    if kept != known:
+        store.put("template-keys", key, {"files": kept}, ())
+    return read
 
 
 def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
