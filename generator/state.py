@@ -335,6 +335,20 @@ def _inside_checker(repo: Path) -> Callable[[str], Path]:
 
     The result is not resolved itself: a link in the last place is the caller's to refuse."""
     verdicts: dict[str, bool] = {}
+    linked: dict[str, bool] = {}
+
+    def through_link(folder: str) -> bool:
+        """Whether `folder` or a folder above it is a symbolic link (one lstat per folder: a
+        path without links cannot leave the repository, only one with them needs resolving)."""
+        if folder == ".":
+            return False
+        if folder not in linked:
+            try:
+                is_link = stat.S_ISLNK(os.lstat(repo / folder).st_mode)
+            except (OSError, ValueError):
+                is_link = False  # missing, or below a file: resolve keeps such names as they are
+            linked[folder] = is_link or through_link(posixpath.dirname(folder) or ".")
+        return linked[folder]
 
     def check(relative: str) -> Path:
         # a generated file, or its base copy under .mcg-gen/base/
@@ -345,6 +359,8 @@ def _inside_checker(repo: Path) -> Callable[[str], Path]:
                 hint="remove it from the state file or journal (restore them from git)",
             )
         folder = posixpath.dirname(relative) or "."
+        if folder not in verdicts and not through_link(folder):
+            verdicts[folder] = True
         if folder not in verdicts:
             try:
                 repofs.confine(repo, folder)

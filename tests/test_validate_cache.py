@@ -249,3 +249,19 @@ def test_keys_read_by_templates_kept_per_file_follow_each_template(repo: Path, c
     assert unknown(findings_of(cli, repo)) == []
     service.write_text(original)
     assert unknown(findings_of(cli, repo)) == ["values-hub.yaml"]
+
+
+def test_generated_folder_moved_out_and_linked_back_is_drift(
+    repo: Path, cli: Any, tmp_path: Path
+) -> None:
+    """The files keep their inodes and times through the move: only the link on their path
+    says that they are no longer the repository's."""
+    age(repo)
+    assert findings_of(cli, repo, "--select", "spec") == []
+    chart = repo / "charts/all/hello-world"
+    chart.rename(tmp_path / "hello-world")
+    chart.symlink_to(tmp_path / "hello-world", target_is_directory=True)
+    settle()
+    [drift] = findings_of(cli, repo, "--select", "spec")
+    assert drift["rule"] == "spec/out-of-date"
+    assert "charts/all/hello-world/" in drift["message"]
