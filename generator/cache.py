@@ -302,7 +302,7 @@ class Cache:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(content, stream)
+                stream.write(json.dumps(content))  # dumps is json's C encoder, dump is not
             os.replace(temporary, self.folder / file)
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,11 +46,14 @@ class FileTooLarge(UnreadableFile):
     """A file larger than the reader's limit."""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def lexical_problem(relative: str) -> str | None:
     """Why `relative` may not be used as a repository path, judged by its text alone."""
     if not relative:
         return "is empty"
-    if "\x00" in relative or any(ord(char) < 32 or ord(char) == 127 for char in relative):
+    if _CONTROL.search(relative):
         return "contains a control character"
     if relative.startswith(("/", "\\", "~")) or "\\" in relative:
         return "is not a relative path inside the repository"
