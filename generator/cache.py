@@ -197,8 +197,8 @@ class Cache:
                     status = entry.stat(follow_symlinks=False)
                 except OSError:
                     return None
-                modified, changed = _times(status)
-                if max(modified, changed) >= newest:
+                modified, changed = status.st_mtime_ns, status.st_ctime_ns  # inline: 13,000 files
+                if modified >= newest or changed >= newest:
                     return None
                 records.append(
                     f"{folder}/{entry.name}\0{modified}\0{changed}\0{status.st_size}"
