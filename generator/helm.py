@@ -570,7 +570,12 @@ def _check_confined(chart_dir: Path) -> str:
                 schemas.append(entry)
             elif name.endswith(".tgz"):
                 archives.append(entry)
-            record = f"{entry}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ino}\0"
+            # the change time too: an edit that keeps size, inode and modification time (touch -r,
+            # cp -p, rsync) still changes it, and nobody can set it back
+            record = (
+                f"{entry}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}"
+                f"\0{status.st_ino}\0"
+            )
             fingerprint.update(record.encode(errors="surrogateescape"))
     for where, line, reference in schema_references(schemas, archives):
         raise HelmSchemaError(

@@ -371,6 +371,31 @@ def test_a_template_that_never_ends_is_stopped(repo: Path) -> None:
         assert worker.render(repo / APP_CHART, {}, release="r", namespace="n")
 
 
+def test_a_chart_that_hung_is_tried_again_after_any_edit(repo: Path) -> None:
+    """The worker remembers a chart that hung by its files' fingerprint; an edit that keeps the
+    file's size, inode and modification time (touch -r, cp -p, rsync) still makes it new."""
+    from generator.helm import HelmCrashError, HelmWorker
+
+    spin = "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}\n"
+    add_template(repo, "spin.yaml", spin)
+    template = repo / APP_CHART / "templates" / "spin.yaml"
+    with HelmWorker(timeout=2) as worker:
+        with pytest.raises(HelmCrashError, match="did not finish with chart 'hello-world'"):
+            worker.render(repo / APP_CHART, {}, release="r", namespace="n")
+        before = template.stat()
+        quiet = "{{/* " + "-" * (len(spin) - 11) + " */}}\n"
+        with template.open("r+b") as stream:
+            stream.write(quiet.encode())
+        os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
+        after = template.stat()
+        assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+            before.st_size,
+            before.st_mtime_ns,
+            before.st_ino,
+        )
+        assert worker.render(repo / APP_CHART, {}, release="r", namespace="n")
+
+
 def test_a_named_pipe_in_a_chart_is_a_finding(repo: Path) -> None:
     os.mkfifo(repo / APP_CHART / "templates" / "pipe.yaml")
     result, findings = validate(repo)
