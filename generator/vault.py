@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from generator.errors import McgError, printable, shortened
+from generator.model import names
 from generator.model.kubeconfig import ClusterAccess
 from generator.model.names import vault_path
 from generator.model.pattern import Secret, SecretField
@@ -596,34 +597,44 @@ def ensure_password_policy(
     )
 
 
-def reader_policy(mount: str, prefixes: Sequence[str]) -> str:
-    """An ACL policy that reads the secrets under each prefix and nothing else: `read` on their
-    data, and `read` and `list` on their metadata, which External Secrets' `dataFrom.find`
-    lists (by name) and reads (by tags) to find them."""
-    return "".join(
-        f'path "{vault_path(mount, prefix, "*")}" {{\n  capabilities = ["read"]\n}}\n'
-        f'path "{mount}/metadata/{prefix}/*" {{\n  capabilities = ["read", "list"]\n}}\n'
-        for prefix in prefixes
-    )
+def _rule(path: str, capabilities: Sequence[str]) -> str:
+    listed = ", ".join(f'"{c}"' for c in capabilities)
+    return f'path "{path}" {{\n  capabilities = [{listed}]\n}}\n'
 
 
-# Where PushSecrets write: every cluster group may manage secrets under this prefix of the KV
-# mount, as with the loader's pushsecrets policy, which every role it makes carries.
-PUSH_PREFIX = "pushsecrets"
+# vault_utils' pushsecrets capabilities, on the data and the metadata of pushsecrets/.
+PUSH_CAPABILITIES = ("create", "read", "update", "delete")
+
+
+def read_policy(mount: str, prefix: str) -> str:
+    """vault_utils' policy of a prefix (global-secret, hub-secret): read its secrets' data."""
+    return _rule(vault_path(mount, prefix, "*"), ("read",))
 
 
 def push_policy(mount: str) -> str:
-    """An ACL policy that lets External Secrets' PushSecrets write, read, list and delete the
-    secrets under `<mount>/pushsecrets/` (their data and metadata)."""
+    """vault_utils' pushsecrets-secret: PushSecrets create, read, update and delete the
+    secrets under `<mount>/pushsecrets/` (data and metadata)."""
     return "".join(
-        f'path "{mount}/{kind}/{PUSH_PREFIX}/*" {{\n'
-        '  capabilities = ["create", "read", "update", "delete", "list"]\n}\n'
+        _rule(f"{mount}/{kind}/{names.PUSH_PREFIX}/*", PUSH_CAPABILITIES)
         for kind in ("data", "metadata")
     )
 
 
+def spoke_policy(mount: str, cluster_domain: str) -> str:
+    """vault_utils' <cluster domain>-secret: read the cluster's own prefix, and the pushsecrets
+    rules, in its order."""
+    return read_policy(mount, cluster_domain) + push_policy(mount)
+
+
 def ensure_acl_policy(client: Client, name: str, policy: str, *, dry_run: bool = False) -> Change:
-    return _ensure_data(client, f"sys/policies/acl/{name}", {"policy": policy}, dry_run=dry_run)
+    # compared by meaning: vault_utils writes the same rules on one line each
+    return _ensure_data(
+        client,
+        f"sys/policies/acl/{name}",
+        {"policy": policy},
+        lambda current: same_policy(str(current.get("policy", "")), policy),
+        dry_run=dry_run,
+    )
 
 
 @dataclass(frozen=True)
@@ -635,7 +646,10 @@ class Role:
     service_accounts: tuple[str, ...]
     namespaces: tuple[str, ...]
     policies: tuple[str, ...]
-    ttl_seconds: int = 900
+    ttl_seconds: int = 900  # vault_utils' 15m
+    # The hub role keeps the policies it has (vault_utils adds its own to them: patterns give
+    # hub-role custom ones); a managed cluster's role gets exactly `policies`, as there.
+    keep_policies: bool = False
 
     @property
     def path(self) -> str:
@@ -643,13 +657,18 @@ class Role:
 
 
 def ensure_kubernetes_role(client: Client, role: Role, *, dry_run: bool = False) -> Change:
+    policies = list(role.policies)
+    if role.keep_policies:
+        current = _read_data(client, role.path) or {}
+        kept = [str(p) for p in current.get("token_policies") or () if str(p) not in policies]
+        policies = [*kept, *policies]
     return _ensure_data(
         client,
         role.path,
         {
             "bound_service_account_names": list(role.service_accounts),
             "bound_service_account_namespaces": list(role.namespaces),
-            "token_policies": list(role.policies),
+            "token_policies": policies,
             "token_ttl": role.ttl_seconds,
         },
         dry_run=dry_run,

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import bundled, vault
+from generator import vault
 from generator.errors import McgError
 from tests.conftest import PROJECT, Result
 from tests.openbao import OpenBao
@@ -164,8 +164,9 @@ PATHS = ("global/db", "hub/hub-only", "edge/edge-cert", "hub/shared-pin", "edge/
 Cli = Callable[..., Result]
 
 
-def init_and_load(cli: Cli, repo: Path, mount: str = "secret") -> Result:
-    assert cli("secrets", "init", str(repo), "--mount", mount).code == 0
+def init_and_load(cli: Cli, repo: Path, mount: str = "secret", *clusters: str) -> Result:
+    init = ("secrets", "init", str(repo), "--mount", mount)
+    assert cli(*init, *(f"--cluster={c}" for c in clusters)).code == 0
     result = cli("secrets", "load", str(repo), "--mount", mount)
     assert result.code == 0, result
     return result
@@ -308,21 +309,28 @@ def test_init_prepares_vault_once_and_says_what_remains(
         "unchanged KV version 2 secrets engine secret/",  # the dev server has one
         "created   password policy validatedPatternDefaultPolicy",
         "created   password policy pinPolicy",
-        "created   ACL policy hub-secret (reads global, hub; PushSecrets write secret/",
-        "created   ACL policy edge-secret (reads global, edge; PushSecrets write secret/pushse",
+        "created   ACL policy global-secret",
+        "created   ACL policy pushsecrets-secret",
+        "created   ACL policy hub-secret",
+        "created   ACL policy edge1.example.com-secret",
         "created   Kubernetes auth auth/hub/",
         "created   role auth/hub/role/hub-role",
         "created   Kubernetes auth auth/edge1.example.com/",
-        "created   role auth/edge1.example.com/role/edge-role",
+        "created   role auth/edge1.example.com/role/edge1.example.com-role",
         "configure auth/hub: pass the kubeconfig of group hub in --kubeconfig-dir",
     ):
         assert line in first.out, first.out
-    chart = yaml.safe_load((bundled.charts_dir() / "secretstore" / "values.yaml").read_text())
-    account = chart["secretStore"]["serviceAccount"]  # who the ClusterSecretStore logs in as
-    role = fresh_openbao.client().read("auth/edge1.example.com/role/edge-role")["data"]
-    assert role["bound_service_account_names"] == [account["name"]]
-    assert role["bound_service_account_namespaces"] == [account["namespace"]]
-    assert role["token_policies"] == ["edge-secret"]
+    # as rhvp.cluster_utils vault_utils writes it (vault_spokes_init.yaml)
+    role = fresh_openbao.client().read("auth/edge1.example.com/role/edge1.example.com-role")
+    assert role["data"]["bound_service_account_names"] == ["ocp-external-secrets"]
+    assert role["data"]["bound_service_account_namespaces"] == ["external-secrets"]
+    assert role["data"]["token_policies"] == [
+        "default",
+        "global-secret",
+        "pushsecrets-secret",
+        "edge1.example.com-secret",
+    ]
+    assert role["data"]["token_ttl"] == 900
 
     again = cli("secrets", "init", str(repo), "--cluster", "edge=edge1.example.com")
     assert again.code == 0
@@ -337,16 +345,17 @@ def test_load_stores_exact_values_each_group_reads_only_its_own(
 ) -> None:
     write_filled(home)
     use_vault(monkeypatch, fresh_openbao)
-    result = init_and_load(cli, repo)
+    result = init_and_load(cli, repo, "secret", "edge=edge1.example.com")
     assert "5 created, 0 updated, 0 unchanged" in result.out
     assert_no_values_shown(result)
 
-    hub = fresh_openbao.client(fresh_openbao.token_with_policies("hub-secret"))
-    edge = fresh_openbao.client(fresh_openbao.token_with_policies("edge-secret"))
-    readable = {
-        hub: {"global/db", "hub/hub-only", "hub/shared-pin"},
-        edge: {"global/db", "edge/edge-cert", "edge/shared-pin"},
-    }
+    # the loader's policies: the hub reads global/ and hub/, a spoke global/ and its own
+    # <cluster domain>/ only (a group prefix such as edge/ is read by no cluster)
+    hub = fresh_openbao.client(fresh_openbao.token_with_policies("global-secret", "hub-secret"))
+    edge = fresh_openbao.client(
+        fresh_openbao.token_with_policies("global-secret", "edge1.example.com-secret")
+    )
+    readable = {hub: {"global/db", "hub/hub-only", "hub/shared-pin"}, edge: {"global/db"}}
     from hvac.exceptions import Forbidden
 
     for client, allowed in readable.items():
@@ -467,7 +476,8 @@ def test_load_failures_are_one_line_and_write_nothing(
     write_filled(home)
     use_vault(monkeypatch, openbao)
     mount = openbao.new_kv_mount()
-    assert cli("secrets", "init", str(repo), "--mount", mount).code == 0
+    init = ("secrets", "init", str(repo), "--mount", mount, "--cluster", "edge=edge1.example.com")
+    assert cli(*init).code == 0
     args = ["secrets", "load", str(repo), "--mount", mount]
     if setting == "unreachable":
         from tests.openbao import _free_port
@@ -635,9 +645,9 @@ def test_a_generated_repository_from_template_to_vault(
     assert_no_values_shown(checked)
     assert_no_values_shown(loaded)
 
-    hub = fresh_openbao.client(fresh_openbao.token_with_policies("datacenter-secret"))
+    hub = fresh_openbao.client(fresh_openbao.token_with_policies("hub-secret"))
     stored = vault.read_secret(hub, "secret", "hub", "git-token")
     assert stored == {"token": PLANTED[1], "ssh-key": PEM}
-    factory = fresh_openbao.client(fresh_openbao.token_with_policies("factory-east-secret"))
+    factory = fresh_openbao.client(fresh_openbao.token_with_policies("global-secret"))
     with pytest.raises(McgError, match="permission denied"):
         vault.read_secret(factory, "secret", "hub", "s3-credentials")

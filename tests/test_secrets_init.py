@@ -154,11 +154,12 @@ def test_init_from_zero_to_loaded_and_unseal_after_a_restart(
     for step in (
         "would create KV version 2 secrets engine secret/",
         "would create password policy validatedPatternDefaultPolicy",
-        "would create ACL policy edge-secret (reads global, edge; PushSecrets write secret/",
+        "would create ACL policy global-secret",
+        "would create ACL policy edge1.example.com-secret",
         "would create Kubernetes auth auth/hub/",
         "would create configuration auth/hub/config (API server https://api.hub.example.com:6443)",
         "would create Kubernetes auth auth/edge1.example.com/",
-        "would create role auth/edge1.example.com/role/edge-role",
+        "would create role auth/edge1.example.com/role/edge1.example.com-role",
     ):
         assert step in dry.out, dry.out
     assert not keys.exists() and stored_openbao.status()["initialized"] is False
@@ -201,21 +202,21 @@ def test_init_from_zero_to_loaded_and_unseal_after_a_restart(
         assert config["kubernetes_host"] == host
         assert config["kubernetes_ca_cert"].strip() == ca_pem.strip()
         assert config["token_reviewer_jwt_set"] is True
-    role = client.read("auth/edge1.example.com/role/edge-role")["data"]
-    assert role["token_policies"] == ["edge-secret"]
-    edge_policy = client.read("sys/policies/acl/edge-secret")["data"]["policy"]
-    assert 'path "secret/data/edge/*"' in edge_policy
-    assert 'path "secret/metadata/edge/*" {\n  capabilities = ["read", "list"]' in edge_policy
+    role = client.read("auth/edge1.example.com/role/edge1.example.com-role")["data"]
+    policies = ["default", "global-secret", "pushsecrets-secret", "edge1.example.com-secret"]
+    assert role["token_policies"] == policies
+    edge_policy = client.read("sys/policies/acl/edge1.example.com-secret")["data"]["policy"]
+    assert 'path "secret/data/edge1.example.com/*"' in edge_policy
     assert "hub" not in edge_policy
     # what the edge clusters' External Secrets may do with it: PushSecrets under pushsecrets/
-    edge_token = client.auth.token.create(policies=["edge-secret"], ttl="10m")["auth"]
+    edge_token = client.auth.token.create(policies=policies, ttl="10m")["auth"]
     as_edge = stored_openbao.client(edge_token["client_token"])
     as_edge.secrets.kv.v2.create_or_update_secret(
         path="pushsecrets/made-on-edge", secret={"k": "v"}, mount_point="secret"
     )
     with pytest.raises(Forbidden):
         as_edge.secrets.kv.v2.create_or_update_secret(
-            path="edge/edge-token", secret={"k": "v"}, mount_point="secret"
+            path="edge1.example.com/edge-token", secret={"k": "v"}, mount_point="secret"
         )
 
     # the root token of the keys file serves when no VAULT_TOKEN is set; nothing changes

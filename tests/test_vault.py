@@ -87,30 +87,31 @@ def test_a_field_removed_from_the_file_is_removed_from_vault(openbao: OpenBao, m
     assert [(w.change, w.fields_changed) for w in plan] == [(vault.Change.UPDATED, ("b",))]
 
 
-def test_reader_policy_lets_a_token_read_and_find_its_prefixes_only(openbao: OpenBao) -> None:
+def test_spoke_policy_reads_its_own_prefix_and_manages_pushsecrets_only(openbao: OpenBao) -> None:
     client = openbao.client()
     mount = openbao.new_kv_mount()
-    for prefix in ("global", "edge", "hub"):
+    for prefix in ("global", "edge.example.com", "hub", "pushsecrets"):
         vault.write_secret(client, mount, prefix, "x", {"k": prefix})
     name = f"{mount}-edge"
-    policy = vault.reader_policy(mount, ("global", "edge"))
+    policy = vault.spoke_policy(mount, "edge.example.com")
     assert vault.ensure_acl_policy(client, name, policy, dry_run=True) is vault.Change.CREATED
     assert client.read(f"sys/policies/acl/{name}") is None  # a dry run writes nothing
     assert vault.ensure_acl_policy(client, name, policy) is vault.Change.CREATED
     assert vault.ensure_acl_policy(client, name, policy) is vault.Change.UNCHANGED
+    # the loader writes each rule on one line: the same policy, left as it is
+    one_line = policy.replace("\n  ", " ").replace("\n}", " }")
+    client.write_data(f"sys/policies/acl/{name}", data={"policy": one_line})
+    assert vault.ensure_acl_policy(client, name, policy) is vault.Change.UNCHANGED
     edge = openbao.client(openbao.token_with_policies(name))
-    assert vault.read_secret(edge, mount, "edge", "x") == {"k": "edge"}
-    assert vault.read_secret(edge, mount, "global", "x") == {"k": "global"}
-    with pytest.raises(McgError, match=f"permission denied by Vault to read {mount}/data/hub/x"):
-        vault.read_secret(edge, mount, "hub", "x")
+    assert vault.read_secret(edge, mount, "edge.example.com", "x") == {"k": "edge.example.com"}
+    vault.write_secret(edge, mount, "pushsecrets", "x", {"k": "pushed"})
+    for other in ("global", "hub"):
+        with pytest.raises(McgError, match=f"permission denied by Vault to read {mount}/data/"):
+            vault.read_secret(edge, mount, other, "x")
     with pytest.raises(McgError, match="permission denied"):
-        vault.write_secret(edge, mount, "edge", "x", {"k": "changed"})
-    # what External Secrets' dataFrom.find does: list the metadata, read it (for tags)
-    listed = edge.secrets.kv.v2.list_secrets(path="edge", mount_point=mount)
-    assert listed["data"]["keys"] == ["x"]
-    assert edge.secrets.kv.v2.read_secret_metadata(path="edge/x", mount_point=mount)
-    with pytest.raises(Forbidden):
-        edge.secrets.kv.v2.list_secrets(path="hub", mount_point=mount)
+        vault.write_secret(edge, mount, "edge.example.com", "x", {"k": "changed"})
+    with pytest.raises(Forbidden):  # the loader's policies give no list
+        edge.secrets.kv.v2.list_secrets(path="edge.example.com", mount_point=mount)
 
 
 def test_init_steps_are_idempotent_and_refuse_a_kv_v1_mount(fresh_openbao: OpenBao) -> None:
@@ -142,6 +143,12 @@ def test_init_steps_are_idempotent_and_refuse_a_kv_v1_mount(fresh_openbao: OpenB
     assert vault.ensure_auth_mount(client, "hub") is vault.Change.UNCHANGED
     assert vault.ensure_kubernetes_role(client, role) is vault.Change.CREATED
     assert vault.ensure_kubernetes_role(client, role) is vault.Change.UNCHANGED
+    # the hub role keeps a pattern's custom policies, as vault_utils merges them
+    client.write_data(role.path, data={"token_policies": ["custom", "hub-secret"]})
+    kept = vault.Role("hub", "hub-role", ("eso",), ("eso-ns",), ("hub-secret",), keep_policies=True)
+    assert vault.ensure_kubernetes_role(client, kept) is vault.Change.UNCHANGED
+    assert vault.ensure_kubernetes_role(client, role) is vault.Change.UPDATED
+    assert client.read(role.path)["data"]["token_policies"] == ["hub-secret"]
     assert not vault.kubernetes_auth_configured(client, "hub")
     client.sys.enable_auth_method("userpass", path="people")
     with pytest.raises(McgError, match="auth/people/ is already a userpass auth method"):

@@ -55,12 +55,14 @@ the key shares and the root token are written once to --keys-file (a new file, m
 outside the repository; never printed), and Vault is unsealed. A sealed Vault is unsealed
 from --keys-file. Then, with VAULT_TOKEN (or --token, or the keys file's root token), it
 creates (or leaves as they are) the KV version 2 mount, the password policies
-(validatedPatternDefaultPolicy and the template's vaultPolicies), one ACL policy per cluster
-group ('<group>-secret': read the secrets under the prefixes the group may read, and read and
-list their metadata, as External Secrets' dataFrom.find does; and manage those under
-pushsecrets/, where PushSecrets write, as the loader allows), and the Kubernetes auth mounts
-and roles the ClusterSecretStore logs in with ('<group>-role'; the hub through the 'hub'
-mount, each managed cluster through a mount named after its cluster domain).
+(validatedPatternDefaultPolicy and the template's vaultPolicies), and what the loader's
+load-secrets configures, with the same names: the ACL policies global-secret (read global/),
+pushsecrets-secret (manage pushsecrets/, where PushSecrets write) and hub-secret (read hub/),
+the hub's Kubernetes auth mount 'hub' with role hub-role (its other policies kept), and for
+each managed cluster a mount named after its cluster domain with role <domain>-role and
+policy <domain>-secret (read <domain>/). The roles admit the service account
+ocp-external-secrets in namespace external-secrets, the one openshift-external-secrets' store
+logs in with; tokens live 15 minutes.
 
 Each auth mount is configured from the group's kubeconfig in --kubeconfig-dir (a file named
 <group>, <group>.yaml, <group>.yml or <group>.kubeconfig: its API server URL, CA and token,
@@ -395,35 +397,6 @@ def _clusters(specs: list[str], repo: RepoSecrets) -> list[tuple[str, str]]:
     return clusters
 
 
-def _service_account(repo: Path) -> tuple[str, str]:
-    """The External Secrets service account the secretstore chart logs in to Vault with."""
-    from generator import bundled
-    from generator.model import layout
-    from generator.model.platform import VENDOR_DIR
-    from generator.yamlio import load_file
-
-    relative = f"{VENDOR_DIR}/secretstore/values.yaml"
-    # the repository's copy is untrusted: confined (a link out is refused, never read) and
-    # checked like any input
-    values = layout.inside(repo, relative)
-    display: str | None = relative
-    if values is None or not values.is_file():
-        values, display = bundled.charts_dir() / "secretstore" / "values.yaml", None
-    document = load_file(values, display)
-    data = document.data
-    store = data.get("secretStore") if isinstance(data, dict) else None
-    account = store.get("serviceAccount") if isinstance(store, dict) else None
-    if not isinstance(account, dict) or not all(
-        isinstance(account.get(key), str) and account.get(key) for key in ("name", "namespace")
-    ):
-        raise McgError(
-            "secretStore.serviceAccount must have a name and a namespace",
-            location=document.location(()),
-            hint="restore the file with 'mcg-gen generate --force'",
-        )
-    return str(account["name"]), str(account["namespace"])
-
-
 # ------------------------------------------------------------------------------- keys file
 
 MAX_KEYS_FILE_BYTES = 64 * 1024
@@ -674,7 +647,6 @@ def run_init(args: argparse.Namespace) -> int:
     repo = load_repo(args.repo, default_mount=args.mount)
     clusters = _clusters(args.cluster, repo)
     auth = _auth_mounts(repo, clusters, _cluster_access(args, repo))
-    account, namespace = _service_account(repo.repo)
     dry_run = bool(args.dry_run)
     client, empty = _ready_for_init(args, repo.repo, dry_run)
 
@@ -692,18 +664,26 @@ def run_init(args: argparse.Namespace) -> int:
     policies = {DEFAULT_VAULT_POLICY: vault.DEFAULT_PASSWORD_POLICY, **repo.template.vault_policies}
     for name, policy in policies.items():
         apply(f"password policy {name}", vault.ensure_password_policy, name, policy)
-    for group in repo.groups:
-        text = "".join(vault.reader_policy(m, group.readable_prefixes) for m in mounts)
-        text += vault.push_policy(args.mount)
-        policy_name = names.vault_reader_policy(group.name)
-        apply(
-            f"ACL policy {policy_name} (reads {', '.join(group.readable_prefixes)}; "
-            f"PushSecrets write {args.mount}/{vault.PUSH_PREFIX}/)",
-            vault.ensure_acl_policy,
-            policy_name,
-            text,
-        )
-    for group_name, mount, access in auth:
+    # vault_utils' policies and roles, the same names and rules, so that this and the loader's
+    # 'load-secrets' leave Vault the same whichever runs first
+    acl = {
+        names.GLOBAL_POLICY: vault.read_policy(args.mount, names.GLOBAL_PREFIX),
+        names.PUSH_POLICY: vault.push_policy(args.mount),
+        names.HUB_POLICY: vault.read_policy(args.mount, names.HUB_AUTH_MOUNT),
+    }
+    for name, text in acl.items():
+        apply(f"ACL policy {name}", vault.ensure_acl_policy, name, text)
+    common = (names.VAULT_DEFAULT_POLICY, names.GLOBAL_POLICY, names.PUSH_POLICY)
+    for _group, mount, access in auth:
+        hub = mount == names.HUB_AUTH_MOUNT
+        if not hub:
+            policy = names.spoke_vault_policy(mount)
+            apply(
+                f"ACL policy {policy}",
+                vault.ensure_acl_policy,
+                policy,
+                vault.spoke_policy(args.mount, mount),
+            )
         apply(f"Kubernetes auth auth/{mount}/", vault.ensure_auth_mount, mount)
         if access is not None:
             apply(
@@ -714,10 +694,11 @@ def run_init(args: argparse.Namespace) -> int:
             )
         role = vault.Role(
             mount=mount,
-            name=names.vault_role(group_name),
-            service_accounts=(account,),
-            namespaces=(namespace,),
-            policies=(names.vault_reader_policy(group_name),),
+            name=names.HUB_VAULT_ROLE if hub else names.spoke_vault_role(mount),
+            service_accounts=(names.ESO_SERVICE_ACCOUNT,),
+            namespaces=(names.ESO_NAMESPACE,),
+            policies=(*common, names.HUB_POLICY if hub else names.spoke_vault_policy(mount)),
+            keep_policies=hub,
         )
         apply(f"role {role.path}", vault.ensure_kubernetes_role, role)
     if dry_run:

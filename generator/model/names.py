@@ -71,9 +71,21 @@ def vault_reader_policy(group: str) -> str:
     return f"{group}-secret"
 
 
-def vault_role(group: str) -> str:
-    """The Kubernetes auth role a group's ClusterSecretStore logs in with."""
-    return f"{group}-role"
+# The ACL policies vault_utils writes and its roles carry (rhvp.cluster_utils defaults/main.yml):
+# every role reads global/ and manages pushsecrets/; the hub's also reads hub/, a managed
+# cluster's its own <cluster domain>/.
+GLOBAL_PREFIX = "global"
+PUSH_PREFIX = "pushsecrets"  # where PushSecrets write
+GLOBAL_POLICY = f"{GLOBAL_PREFIX}-secret"
+PUSH_POLICY = f"{PUSH_PREFIX}-secret"
+HUB_POLICY = f"{HUB_AUTH_MOUNT}-secret"
+# Vault's own policy every token carries; vault_utils lists it in each role.
+VAULT_DEFAULT_POLICY = "default"
+
+
+def spoke_vault_policy(cluster_domain: str) -> str:
+    """The ACL policy of a managed cluster: read <cluster domain>/, manage pushsecrets/."""
+    return f"{cluster_domain}-secret"
 
 
 def vault_path(mount: str, prefix: str, secret: str) -> str:
