@@ -23,6 +23,7 @@ import yaml
 
 from generator import vault
 from generator.errors import McgError
+from generator.model import names
 from tests.conftest import PROJECT, Result
 from tests.openbao import OpenBao
 
@@ -356,6 +357,21 @@ def test_load_stores_exact_values_each_group_reads_only_its_own(
         fresh_openbao.token_with_policies("global-secret", "edge1.example.com-secret")
     )
     readable = {hub: {"global/db", "hub/hub-only", "hub/shared-pin"}, edge: {"global/db"}}
+    # the roles the upstream store logs in with (names.py) carry exactly what their cluster reads
+    root = fresh_openbao.client()
+    for role_path, paths in (
+        (f"auth/{names.HUB_AUTH_MOUNT}/role/{names.HUB_VAULT_ROLE}", readable[hub]),
+        (
+            "auth/edge1.example.com/role/" + names.spoke_vault_role("edge1.example.com"),
+            {"global/db"},
+        ),
+    ):
+        role = root.read(role_path)["data"]
+        assert role["bound_service_account_names"] == [names.ESO_SERVICE_ACCOUNT]
+        assert role["bound_service_account_namespaces"] == [names.ESO_NAMESPACE]
+        as_role = fresh_openbao.client(fresh_openbao.token_with_policies(*role["token_policies"]))
+        granted = vault.capabilities(as_role, [f"secret/data/{p}" for p in PATHS])
+        assert {p for p in PATHS if "read" in granted[f"secret/data/{p}"]} == paths
     from hvac.exceptions import Forbidden
 
     for client, allowed in readable.items():
