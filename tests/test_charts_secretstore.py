@@ -1,4 +1,5 @@
-"""The secretstore chart: the vault-backend ClusterSecretStore on the hub and on spokes."""
+"""The secretstore chart, mcg-gen's model of openshift-external-secrets 0.0.4: the cases are the
+behaviours upstream's helm-unittest suites (tests/*.yaml at ea2f8b1) assert, rendered here."""
 
 from __future__ import annotations
 
@@ -7,82 +8,141 @@ from typing import Any
 import pytest
 
 from generator.bundled import charts_dir
-from generator.errors import McgError
 from generator.helm import render_chart
+from generator.model import names
+
+HUB = "hub.example.com"
+SPOKE = "spoke.example.com"
 
 
-def render(global_values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    values = {"global": global_values, "clusterGroup": {"name": "group-one"}, **extra}
-    [doc] = render_chart(
-        charts_dir() / "secretstore", values, release="s", namespace="external-secrets"
-    )
-    assert doc.body["apiVersion"] == "external-secrets.io/v1"
-    assert doc.body["kind"] == "ClusterSecretStore"
-    assert doc.body["metadata"]["name"] == "vault-backend"
-    vault: dict[str, Any] = doc.body["spec"]["provider"]["vault"]
-    return vault
+def render(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    docs = render_chart(charts_dir() / "secretstore", values, release="s", namespace="x")
+    return {f"{doc.body['kind']}/{doc.body['metadata']['name']}": doc.body for doc in docs}
 
 
-HUB = "apps.hub.example.com"
+def vault(values: dict[str, Any]) -> dict[str, Any]:
+    store = render(values)[f"ClusterSecretStore/{names.SECRET_STORE}"]
+    assert store["apiVersion"] == "external-secrets.io/v1"
+    provider: dict[str, Any] = store["spec"]["provider"]["vault"]
+    return provider
 
 
-def test_on_the_hub_vault_is_reached_in_cluster_through_the_hub_mount() -> None:
-    vault = render({"hubClusterDomain": HUB, "localClusterDomain": HUB})
-    assert vault["server"] == "http://vault.vault.svc.cluster.local:8200"
-    assert vault["path"] == "secret"
-    assert vault["version"] == "v2"
-    assert vault["auth"]["kubernetes"] == {
-        "mountPath": "hub",
-        "role": "group-one-role",
-        "serviceAccountRef": {
-            "name": "external-secrets",
-            "namespace": "external-secrets",
-        },
+def test_defaults_render_the_identity_the_operator_config_and_the_vault_store() -> None:
+    docs = render({})
+    assert sorted(docs) == [
+        "ClusterRoleBinding/role-tokenreview-binding",
+        "ClusterSecretStore/vault-backend",
+        "ExternalSecretsConfig/cluster",
+        f"Secret/{names.ESO_SERVICE_ACCOUNT}",
+        f"ServiceAccount/{names.ESO_SERVICE_ACCOUNT}",
+    ]
+    token = docs[f"Secret/{names.ESO_SERVICE_ACCOUNT}"]
+    assert token["type"] == "kubernetes.io/service-account-token"
+    assert token["metadata"]["namespace"] == names.ESO_NAMESPACE
+    assert token["metadata"]["annotations"] == {
+        "kubernetes.io/service-account.name": names.ESO_SERVICE_ACCOUNT
     }
-
-
-def test_on_a_spoke_vault_is_reached_through_the_hub_route_and_its_own_mount() -> None:
-    vault = render(
+    binding = docs["ClusterRoleBinding/role-tokenreview-binding"]
+    assert binding["roleRef"]["name"] == "system:auth-delegator"
+    assert binding["subjects"] == [
         {
-            "hubClusterDomain": HUB,
-            "localClusterDomain": "apps.spoke.example.com",
-            "clusterDomain": "spoke.example.com",
+            "kind": "ServiceAccount",
+            "name": names.ESO_SERVICE_ACCOUNT,
+            "namespace": "external-secrets",
         }
-    )
-    assert vault["server"] == f"https://vault-vault.{HUB}"
-    assert vault["auth"]["kubernetes"]["mountPath"] == "spoke.example.com"
-    assert vault["auth"]["kubernetes"]["role"] == "group-one-role"
+    ]
+    egress = docs["ExternalSecretsConfig/cluster"]["spec"]["controllerConfig"]["networkPolicies"]
+    assert egress[0]["egress"] == [{"ports": [{"protocol": "TCP", "port": 443}]}]
 
 
-def test_deprecated_is_hub_cluster_wins_over_domains() -> None:
-    values = {"hubClusterDomain": HUB, "localClusterDomain": HUB, "clusterDomain": "x.example.com"}
-    vault = render(values, clusterGroup={"name": "group-one", "isHubCluster": False})
-    assert vault["auth"]["kubernetes"]["mountPath"] == "x.example.com"
-
-
-def test_explicit_settings_win() -> None:
-    vault = render(
-        {"hubClusterDomain": HUB, "localClusterDomain": "apps.spoke.example.com"},
-        secretStore={
-            "vault": {
-                "server": "https://vault.example.com",
-                "mountPath": "spoke",
-                "role": "reader",
-                "caConfigMap": {"name": "vault-ca"},
-            }
-        },
-    )
-    assert vault["server"] == "https://vault.example.com"
-    assert vault["auth"]["kubernetes"]["mountPath"] == "spoke"
-    assert vault["auth"]["kubernetes"]["role"] == "reader"
-    assert vault["caProvider"] == {
-        "type": "ConfigMap",
-        "name": "vault-ca",
-        "namespace": "external-secrets",
-        "key": "ca.crt",
+def test_the_store_logs_in_with_the_token_secret_not_a_service_account_ref() -> None:
+    auth = vault({})["auth"]["kubernetes"]
+    assert auth["secretRef"] == {
+        "name": names.ESO_SERVICE_ACCOUNT,
+        "namespace": names.ESO_NAMESPACE,
+        "key": "token",
     }
+    assert "serviceAccountRef" not in auth
 
 
-def test_a_spoke_without_its_cluster_domain_fails_clearly() -> None:
-    with pytest.raises(McgError, match="clusterDomain"):
-        render({"hubClusterDomain": HUB, "localClusterDomain": "apps.spoke.example.com"})
+@pytest.mark.parametrize(
+    ("is_hub", "global_values", "hub"),
+    [
+        (True, {"hubClusterDomain": HUB, "localClusterDomain": SPOKE}, True),
+        (False, {"hubClusterDomain": HUB, "localClusterDomain": HUB}, False),
+        ("true", {"hubClusterDomain": HUB, "localClusterDomain": SPOKE}, True),
+        (None, {"hubClusterDomain": HUB, "localClusterDomain": HUB}, True),
+        (None, {"hubClusterDomain": HUB, "localClusterDomain": SPOKE}, False),
+        (None, {"hubClusterDomain": HUB}, True),  # no local domain: the hub's
+        (None, {"hubClusterDomain": None, "localClusterDomain": SPOKE}, False),
+    ],
+)
+def test_hub_detection(is_hub: Any, global_values: dict[str, Any], hub: bool) -> None:
+    values = {"global": {**global_values, "clusterDomain": SPOKE}, "clusterGroup": {}}
+    if is_hub is not None:
+        values["clusterGroup"]["isHubCluster"] = is_hub
+    provider = vault(values)
+    expected = (
+        {"mountPath": names.HUB_AUTH_MOUNT, "role": names.HUB_VAULT_ROLE}
+        if hub
+        else {"mountPath": SPOKE, "role": names.spoke_vault_role(SPOKE)}
+    )
+    auth = provider["auth"]["kubernetes"]
+    assert {key: auth[key] for key in expected} == expected
+    assert provider["caProvider"]["name"] == ("kube-root-ca.crt" if hub else "hub-ca")
+
+
+def test_a_group_running_hashicorp_vault_logs_in_as_the_hub() -> None:
+    apps = {"vault": {"chart": "hashicorp-vault"}, "empty": None}
+    values = {
+        "global": {"hubClusterDomain": HUB, "localClusterDomain": SPOKE, "clusterDomain": SPOKE},
+        "clusterGroup": {"applications": apps},
+    }
+    provider = vault(values)
+    assert provider["auth"]["kubernetes"]["role"] == names.HUB_VAULT_ROLE
+    assert provider["caProvider"]["type"] == "ConfigMap"
+
+
+def test_server_is_the_hub_route_unless_an_external_address_is_given() -> None:
+    assert vault({"global": {"hubClusterDomain": "hub-01.test.local"}})["server"] == (
+        "https://vault-vault.hub-01.test.local"
+    )
+    external = {"ocpExternalSecrets": {"vault": {"externalAddress": " https://v.example:8200 "}}}
+    assert vault(external)["server"] == "https://v.example:8200"
+
+
+def test_overridden_keys_reach_the_store() -> None:
+    values = {
+        "ocpExternalSecrets": {
+            "rbac": {"rolename": "r", "serviceAccount": {"name": "sa", "namespace": "ns"}},
+            "vault": {"mountPath": "m"},
+            "caProvider": {"enabled": False},
+        },
+        "clusterGroup": {"isHubCluster": True},
+    }
+    provider = vault(values)
+    assert provider["auth"]["kubernetes"] == {
+        "mountPath": "m",
+        "role": "r",
+        "secretRef": {"name": "sa", "namespace": "ns", "key": "token"},
+    }
+    assert "caProvider" not in provider
+    assert "ServiceAccount/sa" in render(values)
+
+
+@pytest.mark.parametrize("is_hub", [True, False, None])
+def test_kubernetes_backend(is_hub: bool | None) -> None:
+    group = {} if is_hub is None else {"isHubCluster": is_hub}
+    values = {"global": {"secretStore": {"backend": "kubernetes"}}, "clusterGroup": group}
+    docs = render(values)
+    assert f"ClusterSecretStore/{names.SECRET_STORE}" not in docs
+    store = docs[f"ClusterSecretStore/{names.KUBERNETES_SECRET_STORE}"]
+    assert store["apiVersion"] == "external-secrets.io/v1beta1"
+    provider = store["spec"]["provider"]["kubernetes"]
+    assert provider["remoteNamespace"] == "validated-patterns-secrets"
+    assert provider["server"]["url"] == "https://kubernetes.default"
+    assert provider["auth"] == {
+        "serviceAccount": {"name": names.ESO_SERVICE_ACCOUNT, "namespace": names.ESO_NAMESPACE}
+    }
+    # upstream grants the hub Role only for an explicit isHubCluster: true
+    assert ("Role/external-secrets" in docs) is (is_hub is True)

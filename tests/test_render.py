@@ -162,7 +162,7 @@ def test_hub_gets_its_acm_policy_secret_store_and_imperative_job(hub: list[Resou
         "<mcg-gen>/charts/acm/templates/clustergroup-policies.yaml",
         "<mcg-gen>/charts/acm/templates/gitops-policies.yaml",
         "<mcg-gen>/charts/acm/templates/hub-ca-policies.yaml",
-        "<mcg-gen>/charts/secretstore/templates/cluster-secret-store.yaml",
+        "<mcg-gen>/charts/secretstore/templates/vault-store.yaml",
     }
 
 
@@ -194,7 +194,7 @@ def test_group_one_is_a_spoke(group_one: list[Resource]) -> None:
     store = named(group_one, "ClusterSecretStore")["vault-backend"]["spec"]["provider"]["vault"]
     assert store["server"] == "https://vault-vault.apps.hub.example.com"
     assert store["auth"]["kubernetes"]["mountPath"] == "group-one.example.com"
-    assert store["auth"]["kubernetes"]["role"] == "group-one-role"
+    assert store["auth"]["kubernetes"]["role"] == "group-one.example.com-role"
     kinds = {r.kind for r in group_one}
     assert not kinds & {"Policy", "Placement", "CronJob", "Subscription", "MultiClusterHub"}
     hello = next(r for r in group_one if r.kind == "ConfigMap" and r.name == "hello-world")
@@ -329,7 +329,7 @@ def test_kustomize_apps_are_not_rendered(repo: Path) -> None:
 def test_a_vendored_base_chart_is_preferred_over_the_bundled_one(repo: Path) -> None:
     vendored = repo / "common" / "secretstore"
     shutil.copytree(bundled.charts_dir() / "secretstore", vendored)
-    template = vendored / "templates" / "cluster-secret-store.yaml"
+    template = vendored / "templates" / "vault-store.yaml"
     template.write_text(template.read_text().replace("vault-backend", "vendored-backend"))
     (vendored / "values.yaml").write_text(
         (vendored / "values.yaml").read_text().replace("vault-backend", "vendored-backend")
@@ -337,7 +337,7 @@ def test_a_vendored_base_chart_is_preferred_over_the_bundled_one(repo: Path) -> 
     resources = render_group(repo, "group-one", Facts(), apps=False)
     [store] = [r for r in resources if r.kind == "ClusterSecretStore"]
     assert store.name == "vendored-backend"
-    assert store.source == "common/secretstore/templates/cluster-secret-store.yaml"
+    assert store.source == "common/secretstore/templates/vault-store.yaml"
 
 
 def test_argo_cd_build_variables_expand_in_parameters(tmp_path: Path) -> None:
