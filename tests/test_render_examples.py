@@ -11,6 +11,7 @@ import pytest
 
 from generator import bundled
 from generator.manifest import Resource
+from generator.model import names
 from generator.model.facts import Facts
 from generator.model.pattern import Pattern
 from generator.model.spec import load_spec
@@ -147,8 +148,12 @@ def test_external_secrets_read_through_the_store_of_their_group(
             }
         for body in stores.values():
             auth = body["spec"]["provider"]["vault"]["auth"]["kubernetes"]
-            assert auth["role"] == f"{group.name}-role"
-            assert auth["mountPath"] == ("hub" if group.is_hub else f"{group.name}.example.com")
+            domain = f"{group.name}.example.com"  # the cluster domain Facts() gives a spoke
+            if group.is_hub:
+                expected = (names.HUB_AUTH_MOUNT, names.HUB_VAULT_ROLE)
+            else:
+                expected = (domain, names.spoke_vault_role(domain))
+            assert (auth["mountPath"], auth["role"]) == expected
 
 
 def test_every_rendered_resource_passes_the_upstream_schemas(

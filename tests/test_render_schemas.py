@@ -53,7 +53,14 @@ def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(schema, registry=_builtin_registry())
 
 
+# Kinds ../shared has no upstream schema for yet: the External Secrets operator's own API, set by
+# openshift-external-secrets (mcg-gen's schemas/ checks what the chart sets).
+NO_UPSTREAM_SCHEMA = {("operator.openshift.io/v1alpha1", "ExternalSecretsConfig")}
+
+
 def problems(body: dict[str, Any]) -> list[str]:
+    if (body["apiVersion"], body["kind"]) in NO_UPSTREAM_SCHEMA:
+        return []
     found = [
         f"{body['kind']} {body['metadata'].get('name')}: {'/'.join(map(str, e.absolute_path))}: "
         f"{e.message}"
