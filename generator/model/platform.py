@@ -41,7 +41,8 @@ CLUSTERGROUP_CHART = UpstreamChart("clustergroup", "0.9.*", model="clustergroup"
 ACM_CHART = UpstreamChart("acm", "0.2.*", model="acm")
 VAULT_CHART = UpstreamChart("hashicorp-vault", "0.1.*")
 # Red Hat's External Secrets operator is configured by this chart, which also holds the
-# `vault-backend` ClusterSecretStore (mcg-gen's model of it: charts/secretstore).
+# `vault-backend` ClusterSecretStore, its service account and the operator configuration
+# (mcg-gen's model of it, rendered offline: charts/secretstore).
 ESO_CHART = UpstreamChart("openshift-external-secrets", "0.0.*", model="secretstore")
 UPSTREAM_CHARTS = (CLUSTERGROUP_CHART, ACM_CHART, VAULT_CHART, ESO_CHART)
 
