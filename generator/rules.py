@@ -418,10 +418,13 @@ LINKS_EXTERNAL_SECRET_PREFIX = _rule(
     "links/external-secret-prefix",
     _E,
     "an ExternalSecret reads a Vault prefix its cluster group cannot read",
-    "Each cluster group's ClusterSecretStore authenticates to Vault with a role that may read "
-    "only some prefixes (secret/data/global and secret/data/<group>, say). An ExternalSecret "
-    "outside them is denied by Vault (403). Move the secret under a prefix the group reads "
-    "(vaultPrefixes in the template) or read it from one.",
+    "Each cluster's ClusterSecretStore authenticates to Vault with the role the pattern's "
+    "Vault configuration (the loader's vault_utils, or mcg-gen secrets init) gives it: every "
+    "cluster reads secret/data/global and secret/data/pushsecrets, the hub also "
+    "secret/data/hub, a managed cluster also secret/data/<its cluster domain>; no role reads a "
+    "cluster group's name. An ExternalSecret outside them is denied by Vault (403). Move the "
+    "secret under a prefix the cluster reads (vaultPrefixes in the template) or read it from "
+    "one.",
     rendered=True,
 )
 

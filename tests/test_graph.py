@@ -81,11 +81,12 @@ def test_mermaid_shows_groups_selectors_apps_operators_and_secret_reads(generate
     assert '  g0 ==>|"ACM policy · clusterGroup=group-one"| g1' in lines
     assert '    g0o0[/"operator advanced-cluster-management"/]' in lines
     assert '    v0[("secret/data/global/config-demo")]' in lines
-    # config-demo reads its secret on both groups, each through its group's policy
+    # config-demo reads its secret under global/ on both groups: upstream's global-secret policy
+    # (in hub-role and every <cluster domain>-role) grants it
     reads = [line for line in lines if "-.->" in line]
     assert sorted(reads) == [
-        '  g0a2 -.->|"vault-backend · policy hub-secret"| v0',
-        '  g1a0 -.->|"vault-backend · policy group-one-secret"| v0',
+        '  g0a2 -.->|"vault-backend · policy global-secret"| v0',
+        '  g1a0 -.->|"vault-backend · policy global-secret"| v0',
     ]
     assert '    g0a2["config-demo<br/>ns config-demo"]' in lines
 

@@ -139,7 +139,8 @@ def test_repository_context_from_pattern_yaml(cli: Callable[..., Result], tmp_pa
         ("factory-east", False),
         ("factory-west", False),
     ]
-    assert repo.hub.readable_prefixes == ("global", "hub", "datacenter")
+    # upstream's hub-role reads global/, hub/ and pushsecrets/, not the hub group's name
+    assert repo.hub.readable_prefixes == ("global", "hub", "pushsecrets")
     assert [s.name for s in repo.template.secrets] == ["s3-credentials", "git-token"]
     assert set(repo.template.vault_policies) == {"longPolicy"}
 

@@ -156,6 +156,33 @@ def test_external_secret_under_a_prefix_the_group_cannot_read(mcg: Path, cli: An
     assert "group 'group-one'" in finding["message"]
 
 
+@pytest.mark.parametrize(
+    ("prefix", "denied"),
+    [
+        # no role vault_utils (or secrets init) writes reads a cluster group's name
+        ("group-one", True),
+        # a managed cluster reads its own cluster domain (unknown before it joins)
+        ("group-one.example.com", False),
+        ("global", False),
+    ],
+)
+def test_a_managed_group_reads_global_and_its_cluster_domain(
+    mcg: Path, cli: Any, prefix: str, denied: bool
+) -> None:
+    edit(mcg / "values-secret.yaml.template", "      - global\n", f"      - {prefix}\n")
+    values = mcg / "charts/all/config-demo/values.yaml"
+    edit(values, "secret/data/global/", f"secret/data/{prefix}/")
+    _, findings = findings_of(cli, mcg)
+    found = [
+        f
+        for f in findings
+        if f["rule"] == "links/external-secret-prefix" and "group 'group-one'" in f["message"]
+    ]
+    assert bool(found) == denied
+    if denied:
+        assert "and their own cluster domain" in found[0]["message"]
+
+
 def test_missing_values_file_of_a_managed_group(mcg: Path, cli: Any) -> None:
     (mcg / "values-group-one.yaml").unlink()
     code, findings = findings_of(cli, mcg)

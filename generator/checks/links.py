@@ -17,7 +17,7 @@ from generator.errors import McgError
 from generator.findings import Finding, Severity
 from generator.manifest import Resource
 from generator.model import layout, names
-from generator.model.pattern import GLOBAL_PREFIX, HUB_PREFIX, Secret
+from generator.model.pattern import Secret
 from generator.model.values import DocPath, ValuesRepo, local_app_path
 from generator.schema_check import dotted
 from generator.yamlio import Document
@@ -441,10 +441,9 @@ def check_resource_links(
     }
     groups_with_operator_group = {r.namespace for r in resources if r.kind == "OperatorGroup"}
     namespaces_made = {r.name for r in resources if r.kind == "Namespace"}
-    readable = {GLOBAL_PREFIX, group} | ({HUB_PREFIX} if is_hub else set())
     for resource in resources:
         if resource.kind == "ExternalSecret":
-            findings += _external_secret(resource, readable, catalogue, stores, unrendered_charts)
+            findings += _external_secret(resource, is_hub, catalogue, stores, unrendered_charts)
         elif resource.kind == "Subscription" and resource.api_version.startswith(
             "operators.coreos"
         ):
@@ -473,7 +472,7 @@ def check_resource_links(
 
 def _external_secret(
     resource: Resource,
-    readable: set[str],
+    is_hub: bool,
     catalogue: SecretCatalogue | None,
     stores: set[tuple[str, str]],
     unrendered_charts: bool,
@@ -498,7 +497,7 @@ def _external_secret(
     for key, property_ in _remote_refs(spec):
         if layout.is_template(key) or (property_ and layout.is_template(property_)):
             continue
-        yield from _remote_ref(resource, key, property_, readable, catalogue)
+        yield from _remote_ref(resource, key, property_, is_hub, catalogue)
 
 
 def _store_refs(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -527,7 +526,7 @@ def _remote_ref(
     resource: Resource,
     key: str,
     property_: str | None,
-    readable: set[str],
+    is_hub: bool,
     catalogue: SecretCatalogue | None,
 ) -> Iterator[Finding]:
     where = (resource.source, resource.line, 0)
@@ -577,14 +576,17 @@ def _remote_ref(
             f"fields of '{name}': {known}",
             anchor=f"{vault_key(key)}#{property_}",
         )
-    if prefix not in readable:
+    if not names.store_reads(is_hub, prefix):
+        readable = ", ".join(names.readable_prefixes(is_hub))
         yield Finding(
             rules.LINKS_EXTERNAL_SECRET_PREFIX.id,
             Severity.ERROR,
             *where,
-            f"ExternalSecret '{resource.name}' on group '{resource.group}' reads {key}, but that "
-            f"group can read only the prefixes {', '.join(sorted(readable))}",
-            f"put the secret under 'global' or '{resource.group}'",
+            f"ExternalSecret '{resource.name}' on group '{resource.group}' reads {key}, but "
+            f"that group's clusters can read only {readable}"
+            + ("" if is_hub else " and their own cluster domain"),
+            f"put the secret under '{names.GLOBAL_PREFIX}'"
+            + ("" if is_hub else " or under each cluster's domain (vaultPrefixes)"),
             anchor=vault_key(key),
         )
 

@@ -70,7 +70,7 @@ def topology(pattern: Pattern) -> Topology:
                     SecretRead(
                         secret.vault_path(prefix),
                         names.SECRET_STORE,
-                        names.vault_reader_policy(group.name),
+                        names.vault_reader_policy(prefix),
                     )
                 )
             apps.append(AppNode(app.name, app.namespace, tuple(reads)))

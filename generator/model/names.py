@@ -66,9 +66,10 @@ def spoke_vault_role(cluster_domain: str) -> str:
     return f"{cluster_domain}-role"
 
 
-def vault_reader_policy(group: str) -> str:
-    """The Vault ACL policy that lets a cluster group read its prefixes."""
-    return f"{group}-secret"
+def vault_reader_policy(prefix: str) -> str:
+    """The ACL policy vault_utils writes to read `prefix`/: global-secret, hub-secret,
+    <cluster domain>-secret."""
+    return f"{prefix}-secret"
 
 
 # The ACL policies vault_utils writes and its roles carry (rhvp.cluster_utils defaults/main.yml):
@@ -79,8 +80,24 @@ PUSH_PREFIX = "pushsecrets"  # where PushSecrets write
 GLOBAL_POLICY = f"{GLOBAL_PREFIX}-secret"
 PUSH_POLICY = f"{PUSH_PREFIX}-secret"
 HUB_POLICY = f"{HUB_AUTH_MOUNT}-secret"
+HUB_PREFIX = HUB_AUTH_MOUNT  # vault_utils names the hub's prefix, mount and policy alike
 # Vault's own policy every token carries; vault_utils lists it in each role.
 VAULT_DEFAULT_POLICY = "default"
+
+
+def readable_prefixes(is_hub: bool) -> tuple[str, ...]:
+    """The KV prefixes known before any cluster exists that a cluster's ClusterSecretStore may
+    read with the role vault_utils gives it: global/ and pushsecrets/ everywhere, hub/ on the
+    hub. A managed cluster also reads its own <cluster domain>/ (see `store_reads`); no role
+    reads a cluster group's name."""
+    return (GLOBAL_PREFIX, HUB_PREFIX, PUSH_PREFIX) if is_hub else (GLOBAL_PREFIX, PUSH_PREFIX)
+
+
+def store_reads(is_hub: bool, prefix: str) -> bool:
+    """Whether a cluster's store may read `prefix`. A managed cluster's own prefix is its
+    cluster domain, unknown until it joins: any domain-like (dotted) prefix is taken for it,
+    since group names are DNS labels and never dotted."""
+    return prefix in readable_prefixes(is_hub) or (not is_hub and "." in prefix)
 
 
 def spoke_vault_policy(cluster_domain: str) -> str:

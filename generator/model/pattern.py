@@ -21,8 +21,8 @@ CiSystem = Literal["github", "gitlab"]
 FieldSource = Literal["generate", "prompt", "file", "required"]
 
 DEFAULT_VAULT_POLICY = "validatedPatternDefaultPolicy"
-GLOBAL_PREFIX = "global"
-HUB_PREFIX = "hub"
+GLOBAL_PREFIX = names.GLOBAL_PREFIX
+HUB_PREFIX = names.HUB_PREFIX
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,9 @@ class ClusterGroup:
 
     @property
     def readable_prefixes(self) -> tuple[str, ...]:
-        """The Vault prefixes this group's clusters may read."""
-        if self.is_hub:
-            return tuple(dict.fromkeys((GLOBAL_PREFIX, HUB_PREFIX, self.name)))
-        return (GLOBAL_PREFIX, self.name)
+        """The Vault prefixes every cluster of this group may read (upstream's roles give no
+        prefix per cluster group)."""
+        return names.readable_prefixes(self.is_hub)
 
     @property
     def selector_labels(self) -> Mapping[str, str]:
