@@ -588,13 +588,7 @@ def same_policy(one: str, other: str) -> bool:
 def ensure_password_policy(
     client: Client, name: str, policy: str, *, dry_run: bool = False
 ) -> Change:
-    return _ensure_data(
-        client,
-        f"sys/policies/password/{name}",
-        {"policy": policy},
-        lambda current: same_policy(str(current.get("policy", "")), policy),
-        dry_run=dry_run,
-    )
+    return _ensure_policy(client, f"sys/policies/password/{name}", policy, dry_run=dry_run)
 
 
 def _rule(path: str, capabilities: Sequence[str]) -> str:
@@ -627,10 +621,14 @@ def spoke_policy(mount: str, cluster_domain: str) -> str:
 
 
 def ensure_acl_policy(client: Client, name: str, policy: str, *, dry_run: bool = False) -> Change:
+    return _ensure_policy(client, f"sys/policies/acl/{name}", policy, dry_run=dry_run)
+
+
+def _ensure_policy(client: Client, path: str, policy: str, *, dry_run: bool) -> Change:
     # compared by meaning: vault_utils writes the same rules on one line each
     return _ensure_data(
         client,
-        f"sys/policies/acl/{name}",
+        path,
         {"policy": policy},
         lambda current: same_policy(str(current.get("policy", "")), policy),
         dry_run=dry_run,

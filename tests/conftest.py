@@ -115,3 +115,21 @@ def example_repo(tmp_path: Path, cli: Callable[..., Result]) -> Callable[[str], 
         return target
 
     return make
+
+
+def rewrite_keeping_size_and_time(path: Path, old: str, new: str) -> None:
+    """Edit `path` in place (same inode), as long as before, its modification time put back:
+    what `touch -r`, `cp -p` or rsync leave behind. Only its change time tells."""
+    assert len(old) == len(new)
+    before = path.stat()
+    content = path.read_bytes()
+    assert old.encode() in content
+    with path.open("r+b") as stream:
+        stream.write(content.replace(old.encode(), new.encode(), 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )

@@ -13,7 +13,7 @@ import pytest
 
 from generator import cache
 from generator.validate import groups as group_checks
-from tests.conftest import Result
+from tests.conftest import Result, rewrite_keeping_size_and_time
 
 
 def findings_of(cli: Callable[..., Result], repo: Path, *args: str) -> list[dict[str, Any]]:
@@ -191,22 +191,9 @@ def test_secrets_scan_kept_per_file_sees_each_file_change(repo: Path, cli: Any) 
     ]
 
 
-def rewrite_keeping_size_and_time(path: Path, old: str, new: str) -> None:
-    """Edit `path` in place (same inode), as long as before, its modification time put back:
-    what `touch -r`, `cp -p` or rsync leave behind. Only its change time tells."""
-    assert len(old) == len(new)
-    before = path.stat()
-    content = path.read_bytes()
-    assert old.encode() in content
-    with path.open("r+b") as stream:
-        stream.write(content.replace(old.encode(), new.encode(), 1))
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    after = path.stat()
-    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
-        before.st_size,
-        before.st_mtime_ns,
-        before.st_ino,
-    )
+def rewrite_keeping_times(path: Path, old: str, new: str) -> None:
+    """`rewrite_keeping_size_and_time`, then old enough for the cache to go by the fingerprint."""
+    rewrite_keeping_size_and_time(path, old, new)
     settle()  # not so recent that the cache distrusts it anyway: the fingerprint must tell
 
 
@@ -219,7 +206,7 @@ def test_spec_drift_is_found_when_size_and_time_are_kept(
     age(repo)
     assert findings_of(cli, repo, "--select", "spec") == []
     assert findings_of(cli, repo, "--select", "spec") == []  # served from the cache
-    rewrite_keeping_size_and_time(repo / "pattern.yaml", "release-2.16", "release-2.15")
+    rewrite_keeping_times(repo / "pattern.yaml", "release-2.16", "release-2.15")
     if other_edit:
         readme = repo / "README.md"
         readme.write_text(readme.read_text() + "\nAn unrelated note.\n")
@@ -230,7 +217,7 @@ def test_spec_drift_is_found_when_size_and_time_are_kept(
 def test_values_edit_is_found_when_size_and_time_are_kept(repo: Path, cli: Any) -> None:
     age(repo)
     assert "values/unknown-key" not in errors(findings_of(cli, repo))
-    rewrite_keeping_size_and_time(repo / "values-group-one.yaml", "name: hello", "nmae: hello")
+    rewrite_keeping_times(repo / "values-group-one.yaml", "name: hello", "nmae: hello")
     assert "values/unknown-key" in errors(findings_of(cli, repo))
 
 
