@@ -644,29 +644,6 @@ def test_a_vault_error_is_shown_escaped_short_and_without_the_token(
         assert "Vault says:" in message and "<token>" in message, "shown as data"
 
 
-@pytest.mark.parametrize("hostile", ["link-out", "malformed"])
-def test_secrets_init_reads_the_vendored_secret_store_values_as_untrusted(
-    sandbox: Sandbox, hostile: str
-) -> None:
-    """`secrets init` reads the service account from common/secretstore/values.yaml, in a
-    repository that vendors the chart there, before it contacts Vault (here the listener:
-    reaching it would count as a connection)."""
-    relative = "common/secretstore/values.yaml"
-    (sandbox.repo / relative).parent.mkdir(parents=True)
-    if hostile == "link-out":
-        link_out(sandbox, relative)
-    else:
-        (sandbox.repo / relative).write_text("secretStore: 1\n")
-    sandbox.arm()
-
-    result = sandbox.run(
-        "secrets", "init", "--vault-addr", sandbox.listener.url, env={"VAULT_TOKEN": TOKEN}
-    )
-
-    sandbox.assert_safe(result, 1)
-    assert relative in one_error(result)
-
-
 @pytest.mark.parametrize("command", ["check", "init"])
 def test_secrets_commands_never_open_a_linked_pattern_yaml(sandbox: Sandbox, command: str) -> None:
     """The secrets commands read pattern.yaml for the pattern's name and groups."""
