@@ -669,7 +669,7 @@ def run_init(args: argparse.Namespace) -> int:
     acl = {
         names.GLOBAL_POLICY: vault.read_policy(args.mount, names.GLOBAL_PREFIX),
         names.PUSH_POLICY: vault.push_policy(args.mount),
-        names.HUB_POLICY: vault.read_policy(args.mount, names.HUB_AUTH_MOUNT),
+        names.HUB_POLICY: vault.read_policy(args.mount, names.HUB_PREFIX),
     }
     for name, text in acl.items():
         apply(f"ACL policy {name}", vault.ensure_acl_policy, name, text)
@@ -677,7 +677,7 @@ def run_init(args: argparse.Namespace) -> int:
     for _group, mount, access in auth:
         hub = mount == names.HUB_AUTH_MOUNT
         if not hub:
-            policy = names.spoke_vault_policy(mount)
+            policy = names.vault_reader_policy(mount)
             apply(
                 f"ACL policy {policy}",
                 vault.ensure_acl_policy,
@@ -697,7 +697,7 @@ def run_init(args: argparse.Namespace) -> int:
             name=names.HUB_VAULT_ROLE if hub else names.spoke_vault_role(mount),
             service_accounts=(names.ESO_SERVICE_ACCOUNT,),
             namespaces=(names.ESO_NAMESPACE,),
-            policies=(*common, names.HUB_POLICY if hub else names.spoke_vault_policy(mount)),
+            policies=(*common, names.HUB_POLICY if hub else names.vault_reader_policy(mount)),
             keep_policies=hub,
         )
         apply(f"role {role.path}", vault.ensure_kubernetes_role, role)

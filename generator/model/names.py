@@ -66,21 +66,21 @@ def spoke_vault_role(cluster_domain: str) -> str:
     return f"{cluster_domain}-role"
 
 
-def vault_reader_policy(prefix: str) -> str:
-    """The ACL policy vault_utils writes to read `prefix`/: global-secret, hub-secret,
-    <cluster domain>-secret."""
-    return f"{prefix}-secret"
-
-
 # The ACL policies vault_utils writes and its roles carry (rhvp.cluster_utils defaults/main.yml):
 # every role reads global/ and manages pushsecrets/; the hub's also reads hub/, a managed
 # cluster's its own <cluster domain>/.
+def vault_reader_policy(prefix: str) -> str:
+    """The ACL policy vault_utils writes for `prefix`/: global-secret, pushsecrets-secret,
+    hub-secret, and a managed cluster's <cluster domain>-secret."""
+    return f"{prefix}-secret"
+
+
 GLOBAL_PREFIX = "global"
 PUSH_PREFIX = "pushsecrets"  # where PushSecrets write
-GLOBAL_POLICY = f"{GLOBAL_PREFIX}-secret"
-PUSH_POLICY = f"{PUSH_PREFIX}-secret"
-HUB_POLICY = f"{HUB_AUTH_MOUNT}-secret"
 HUB_PREFIX = HUB_AUTH_MOUNT  # vault_utils names the hub's prefix, mount and policy alike
+GLOBAL_POLICY = vault_reader_policy(GLOBAL_PREFIX)
+PUSH_POLICY = vault_reader_policy(PUSH_PREFIX)
+HUB_POLICY = vault_reader_policy(HUB_PREFIX)
 # Vault's own policy every token carries; vault_utils lists it in each role.
 VAULT_DEFAULT_POLICY = "default"
 
@@ -98,11 +98,6 @@ def store_reads(is_hub: bool, prefix: str) -> bool:
     cluster domain, unknown until it joins: any domain-like (dotted) prefix is taken for it,
     since group names are DNS labels and never dotted."""
     return prefix in readable_prefixes(is_hub) or (not is_hub and "." in prefix)
-
-
-def spoke_vault_policy(cluster_domain: str) -> str:
-    """The ACL policy of a managed cluster: read <cluster domain>/, manage pushsecrets/."""
-    return f"{cluster_domain}-secret"
 
 
 def vault_path(mount: str, prefix: str, secret: str) -> str:
