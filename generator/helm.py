@@ -356,6 +356,11 @@ class HelmWorker:
             self._log.close()
             self._log = None
 
+    def start(self) -> None:
+        """Start the worker process now, without waiting for it: the first request then finds
+        it ready (its start-up, about 0.2 s, overlaps other work)."""
+        self._start()
+
     def _start(self) -> Connection:
         if self._receive is not None and self._process is not None and self._process.poll() is None:
             return self._receive

@@ -117,7 +117,7 @@ def is_confined(root: Path, path: Path, resolver: Resolver | None = None) -> boo
     try:
         if resolver is None:
             return _within(path.resolve(), root.resolve())
-        return _within(resolver.resolve(path), resolver.resolve_folder(root))
+        return resolver.confined(root, path)
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop
         return False
 
@@ -129,12 +129,41 @@ class Resolver:
 
     def __init__(self) -> None:
         self._folders: dict[str, Path] = {}
+        self._confined: dict[tuple[str, str], bool] = {}  # (root, folder): inside root
+
+    def confined(self, root: Path, path: Path) -> bool:
+        """`is_confined(root, path)`: a file that is not a link is inside `root` when its folder
+        is (and it is no `.git`), and a folder is judged once for all the files it holds."""
+        try:
+            is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except (OSError, ValueError):
+            is_link = False
+        if is_link or path.name in ("", ".", ".."):
+            return _within(path.resolve(), self.resolve_folder(root))
+        folder = os.path.dirname(path)
+        key = (str(root), folder)
+        verdict = self._confined.get(key)
+        if verdict is None:
+            resolved = self.resolve_folder(Path(folder))
+            verdict = self._confined[key] = _within(resolved, self.resolve_folder(root))
+        return verdict and path.name != GIT_DIR
 
     def resolve_folder(self, folder: Path) -> Path:
+        """`folder.resolve()`, from its parent's when the folder itself is not a link (one
+        lstat per folder of a tree, not one per part of each folder's path)."""
         name = str(folder)
         resolved = self._folders.get(name)
         if resolved is None:
-            resolved = self._folders[name] = folder.resolve()
+            parent, base = os.path.split(name)
+            try:
+                plain = not stat.S_ISLNK(os.lstat(name).st_mode)
+            except (OSError, ValueError):
+                plain = False  # missing or odd: Path.resolve decides
+            if plain and folder.is_absolute() and parent != name and base not in ("", ".", ".."):
+                resolved = self.resolve_folder(Path(parent)) / base
+            else:
+                resolved = folder.resolve()
+            self._folders[name] = resolved
         return resolved
 
     def resolve(self, path: Path) -> Path:

@@ -257,3 +257,49 @@ def test_validate_survives_any_mutation(pristine: Path, data: st.DataObject) -> 
         shutil.copytree(pristine, repo)
         write_mutation(repo, changed)
         findings(repo)
+
+
+SECRET_KEYS = ["password: ", "PassWord=", "  - api_key: '", "token: ", "secret: ", "note: ", ""]
+SECRET_KEYS += ["pa\u017f\u017fword: "]  # long s: IGNORECASE matches it as s
+SECRET_VALUES = [
+    "Xk9mQ2vL8pR4tW7zB3nY",
+    "a8f5f167f44f4964e6c998dee827110c",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ASIAIOSFODNN7EXAMPLE",
+    "ghp_" + "A1b2C3d4" * 5,
+    "glpat-abcdefghijklmnopqrstu",
+    "xoxb-1234567890-abc",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "{{ .Values.password }}",
+    "plain words",
+]
+# mostly plain lines: one odd break or letter sends the whole text down the slow path
+LINE_ENDINGS = ["\n"] * 12 + ["", "\r\n", "\u2028", " \u00e9\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(SECRET_KEYS),
+            st.sampled_from(SECRET_VALUES),
+            st.sampled_from(LINE_ENDINGS),
+        ),
+        max_size=8,
+    )
+)
+def test_secret_scan_finds_what_a_scan_of_every_line_finds(
+    lines: list[tuple[str, str, str]],
+) -> None:
+    """The scan looks only at lines holding a mark or key word; that must lose nothing against
+    scanning every line with the same per-line rules."""
+    from generator.checks import hygiene
+
+    text = "".join(key + value + end for key, value, end in lines)
+    every_line = [
+        finding
+        for number, line in enumerate(text.splitlines(), start=1)
+        for finding in hygiene.scan_line("f.yaml", number, line)
+    ]
+    assert list(hygiene.scan_text("f.yaml", text)) == every_line

@@ -64,77 +64,97 @@ def _looks_random(value: str) -> bool:
 # Line breaks `str.splitlines` knows besides "\n": a text holding one is scanned line by line.
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _NEWLINE = re.compile("\n")
-_WHOLE_TEXT_PATTERNS = (
-    _PRIVATE_KEY,
-    *(pattern for _, pattern in _TOKENS),
-    re.compile(_SECRET_ASSIGNMENT.pattern, re.IGNORECASE | re.MULTILINE),
-)
+# What every line a pattern of `scan_text` matches contains: the literal start of a key or
+# token (case as written), or a key word of `_SECRET_ASSIGNMENT` (any case).
+_MARKS = (
+    "-----BEGIN", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-", "xox", "eyJ",
+)  # fmt: skip
+_KEY_WORDS = (
+    "password", "passwd", "secret", "token", "apikey", "api_key", "access_key", "private_key",
+)  # fmt: skip
 
 
 def _candidate_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(number, line) of the lines a pattern of `scan_text` may match: every line that a match
-    of one of them over the whole text touches (a superset: a pattern matching within a line
-    matches there in the whole text too, or an earlier match overlaps the line). Most files
-    have none, and are scanned at the regular expressions' speed."""
-    if _OTHER_LINE_BREAKS.search(text):
+    """(number, line) of the lines a pattern of `scan_text` may match: every line holding one
+    of `_MARKS` or `_KEY_WORDS` (a superset: each pattern matches within one line, and needs
+    one of them there). Found with `str.find`, at memory speed: most files hold none. Text
+    that is not ASCII (where case-insensitive matching knows letters `str.lower` does not) or
+    that breaks lines other than with "\n" is scanned line by line."""
+    if not text.isascii() or _OTHER_LINE_BREAKS.search(text):
         yield from enumerate(text.splitlines(), start=1)
         return
-    spans = [match.span() for pattern in _WHOLE_TEXT_PATTERNS for match in pattern.finditer(text)]
-    if not spans:
+    lowered = text.lower()
+    offsets = [
+        found
+        for haystack, needles in ((text, _MARKS), (lowered, _KEY_WORDS))
+        for needle in needles
+        for found in _occurrences(haystack, needle)
+    ]
+    if not offsets:
         return
     breaks = [match.start() for match in _NEWLINE.finditer(text)]
-    touched: set[int] = set()
-    for start, end in spans:
-        first, last = bisect.bisect_left(breaks, start), bisect.bisect_left(breaks, end)
-        touched.update(range(first, last + 1))
+    touched = {bisect.bisect_left(breaks, offset) for offset in offsets}
     lines = text.split("\n")
     for index in sorted(touched):
         if index < len(lines):
             yield index + 1, lines[index]
 
 
+def _occurrences(text: str, needle: str) -> Iterator[int]:
+    start = text.find(needle)
+    while start != -1:
+        yield start
+        start = text.find(needle, start + 1)
+
+
 def scan_text(file: str, text: str) -> Iterator[Finding]:
     """Findings for secret material in one file's text; the value itself is never repeated."""
     for number, line in _candidate_lines(text):
-        match = _PRIVATE_KEY.search(line)
-        if match:
+        yield from scan_line(file, number, line)
+
+
+def scan_line(file: str, number: int, line: str) -> Iterator[Finding]:
+    """Findings for secret material in one line of a file: a private key, else a token, else a
+    key that holds a random-looking value."""
+    match = _PRIVATE_KEY.search(line)
+    if match:
+        yield Finding(
+            rules.SECRETS_PLAINTEXT_VALUE.id,
+            Severity.ERROR,
+            file,
+            number,
+            match.start() + 1,
+            "a private key is committed in plain text",
+            "move it to your values-secret file and read it through an ExternalSecret; "
+            "rotate the key, it is in the git history",
+        )
+        return
+    for what, pattern in _TOKENS:
+        token = pattern.search(line)
+        if token:
             yield Finding(
                 rules.SECRETS_PLAINTEXT_VALUE.id,
                 Severity.ERROR,
                 file,
                 number,
-                match.start() + 1,
-                "a private key is committed in plain text",
-                "move it to your values-secret file and read it through an ExternalSecret; "
-                "rotate the key, it is in the git history",
+                token.start() + 1,
+                f"{what} is committed in plain text",
+                "move it to Vault (values-secret file) and revoke it",
             )
-            continue
-        for what, pattern in _TOKENS:
-            token = pattern.search(line)
-            if token:
-                yield Finding(
-                    rules.SECRETS_PLAINTEXT_VALUE.id,
-                    Severity.ERROR,
-                    file,
-                    number,
-                    token.start() + 1,
-                    f"{what} is committed in plain text",
-                    "move it to Vault (values-secret file) and revoke it",
-                )
-                break
-        else:
-            assignment = _SECRET_ASSIGNMENT.match(line)
-            if assignment and _looks_random(assignment.group("value")):
-                yield Finding(
-                    rules.SECRETS_PLAINTEXT_VALUE.id,
-                    Severity.WARNING,
-                    file,
-                    number,
-                    assignment.start("value") + 1,
-                    f"'{assignment.group('key')}' holds what looks like a real secret value",
-                    "keep secret values in Vault; if this is not a secret, ignore this rule "
-                    "for the file",
-                )
+            break
+    else:
+        assignment = _SECRET_ASSIGNMENT.match(line)
+        if assignment and _looks_random(assignment.group("value")):
+            yield Finding(
+                rules.SECRETS_PLAINTEXT_VALUE.id,
+                Severity.WARNING,
+                file,
+                number,
+                assignment.start("value") + 1,
+                f"'{assignment.group('key')}' holds what looks like a real secret value",
+                "keep secret values in Vault; if this is not a secret, ignore this rule "
+                "for the file",
+            )
 
 
 def scan_file(root: Path, path: Path, resolver: repofs.Resolver | None = None) -> list[Finding]:

@@ -203,6 +203,10 @@ def _run_groups(
     workers = min(len(groups), os.cpu_count() or 1, MAX_WORKERS)
     results: dict[str, GroupResult] = {}
     if workers < 2 or len(groups) < PARALLEL_FROM:
+        if groups:
+            from generator.helm import shared_worker
+
+            shared_worker().start()  # Helm starts up while the layers without it run
         meanwhile()
         for index, group in enumerate(groups, start=1):
             progress(f"rendering group {group} ({index}/{len(groups)})")

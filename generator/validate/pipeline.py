@@ -94,7 +94,7 @@ def _validate(
     for error in values.errors:
         outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
     _values_files(repo, values, outcome, store)
-    catalogue = _secret_template(repo, outcome)
+    catalogue = _secret_template(repo, outcome, store)
     outcome.findings += links.check_values_links(values, _injected_globals(values, options))
     spec = Outcome()
     hygiene_findings = Outcome()
@@ -362,7 +362,9 @@ def _keys_read_by_templates(repo: Path, store: cache.Cache) -> set[str]:
     return read
 
 
-def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | None:
+def _secret_template(
+    repo: Path, outcome: Outcome, store: cache.Cache
+) -> links.SecretCatalogue | None:
     from generator.checks import links
 
     try:
@@ -383,8 +385,14 @@ def _secret_template(repo: Path, outcome: Outcome) -> links.SecretCatalogue | No
     except McgError as error:
         outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
         return broken
-    # The template is meant to be filled in: fields without a value are its point.
-    findings = [f for f in check_secrets_format(document) if f.rule != rules.SECRETS_NO_VALUE.id]
+    # The template is meant to be filled in: fields without a value are its point. Checked
+    # once per content: the format's schema is a large part of a run that changed one file.
+    key = cache.key_of("secret-template", store.digest(str(path)), cache.tool_digest())
+    findings = store.remember_findings(
+        "secret-template",
+        key,
+        lambda: [f for f in check_secrets_format(document) if f.rule != rules.SECRETS_NO_VALUE.id],
+    )
     outcome.findings += findings
     if any(f.severity is Severity.ERROR for f in findings):
         return broken
