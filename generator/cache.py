@@ -18,7 +18,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -46,17 +46,12 @@ def repository_cache(repo: Path) -> Path:
     return cache_root() / identity
 
 
-def file_digest(path: Path) -> str:
+def file_digest(path: Path | str) -> str:
     """A regular file's content hash (see `repofs.file_digest`); never follows a device."""
     return repofs.file_digest(path)
 
 
-def walk_files(folder: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
-    """(relative name, path, lstat) of every regular file and symbolic link below `folder`."""
-    return repofs.walk(folder)
-
-
-def entry_digest(path: Path, status: os.stat_result) -> str:
+def entry_digest(path: Path | str, status: os.stat_result) -> str:
     """A walked entry's identity: its content for a file, its target's name for a link (a link
     is never followed: where it leads is judged by whoever reads it)."""
     if stat.S_ISLNK(status.st_mode):
@@ -67,12 +62,10 @@ def entry_digest(path: Path, status: os.stat_result) -> str:
     return file_digest(path)
 
 
-def tree_digest(
-    folder: Path, hash_file: Callable[[Path, os.stat_result], str] | None = None
-) -> str:
+def tree_digest(folder: Path, hash_file: Callable[[str, os.stat_result], str] | None = None) -> str:
     """One hash of every entry below `folder` (names, file contents, link targets)."""
     digest = hashlib.sha256()
-    for name, path, status in walk_files(folder):
+    for name, path, status in repofs.walk_names(folder):
         digest.update(name.encode(errors="surrogateescape") + b"\0")
         if hash_file and not stat.S_ISLNK(status.st_mode):
             digest.update(hash_file(path, status).encode())
@@ -136,7 +129,7 @@ class Cache:
                     pass
         return self._known
 
-    def file_digest(self, path: Path, status: os.stat_result | None = None) -> str:
+    def file_digest(self, path: Path | str, status: os.stat_result | None = None) -> str:
         """A file's content hash, read again only when its size, inode or times changed.
 
         Like git's index: a file changed within the same clock tick as its recording could
@@ -145,16 +138,16 @@ class Cache:
         and modification time put back (`touch -r`, `cp -p`, rsync) is read again. A file
         outside the repository and the folders the user named is never opened: it hashes as
         "outside"."""
+        name = os.fspath(path)
         try:
             if status is None or stat.S_ISLNK(status.st_mode):
-                if not self._allowed(path):
-                    return "outside:" + (os.readlink(path) if path.is_symlink() else str(path))
-                status = path.stat()
-            elif not self._allowed_folder(path.parent):
-                return "outside:" + str(path)
+                if not self._allowed(Path(name)):
+                    return "outside:" + (os.readlink(name) if os.path.islink(name) else name)
+                status = os.stat(name)
+            elif not self._allowed_folder(os.path.dirname(name)):
+                return "outside:" + name
         except (OSError, RuntimeError):
             return "missing"
-        name = str(path)
         table = self._stat_table()
         fingerprint: list[int | str] = [*_times(status), status.st_size, status.st_ino]
         known = table.get(name)
@@ -208,13 +201,12 @@ class Cache:
             pending.extend(reversed(subfolders))
         return digest.hexdigest()
 
-    def _allowed_folder(self, folder: Path) -> bool:
+    def _allowed_folder(self, folder: str) -> bool:
         """`_allowed` of a folder, asked once per run (the Resolver also sees each folder's
         links once per run)."""
-        name = str(folder)
-        known = self._allowed_folders.get(name)
+        known = self._allowed_folders.get(folder)
         if known is None:
-            known = self._allowed_folders[name] = self._allowed(folder)
+            known = self._allowed_folders[folder] = self._allowed(Path(folder))
         return known
 
     def _allowed(self, path: Path) -> bool:

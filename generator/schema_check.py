@@ -15,16 +15,17 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError, validators
-from jsonschema.exceptions import best_match
-from jsonschema.protocols import Validator
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from generator import bundled
 from generator.findings import Finding, Severity
 from generator.yamlio import Document
+
+if TYPE_CHECKING:  # jsonschema is imported where a schema is checked: a run served from the
+    # cache checks none, and jsonschema's import is a tenth of a second
+    from jsonschema import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
 SCHEMA_FILES = (
     "pattern.schema.json",
@@ -51,11 +52,18 @@ _TYPE_NAMES = {
 def _deprecated(
     validator: Validator, value: Any, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
+    from jsonschema import ValidationError
+
     if value is True:
         yield ValidationError("deprecated")
 
 
-_Checker = validators.extend(Draft202012Validator, {"deprecated": _deprecated})
+@cache
+def _checker() -> Any:
+    """Draft 2020-12 with our `deprecated` keyword."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"deprecated": _deprecated})
 
 
 @cache
@@ -66,6 +74,8 @@ def _schemas() -> dict[str, dict[str, Any]]:
 
 @cache
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+
     return Registry().with_resources(
         (contents["$id"], Resource.from_contents(contents)) for contents in _schemas().values()
     )
@@ -74,7 +84,7 @@ def _registry() -> Registry[Any]:
 @cache
 def schema_validator(schema_file: str) -> Validator:
     """The compiled validator of one of our schemas (built once per process)."""
-    validator: Validator = _Checker(_schemas()[schema_file], registry=_registry())
+    validator: Validator = _checker()(_schemas()[schema_file], registry=_registry())
     return validator
 
 
@@ -134,6 +144,8 @@ def _findings_of(error: ValidationError, doc: Document, prefix: str) -> list[Fin
         and error.context
         and not _only_required(error.validator_value)
     ):
+        from jsonschema.exceptions import best_match
+
         deeper = best_match(error.context)
         if deeper is not None and (
             len(deeper.absolute_path) > len(path) or deeper.validator == "enum"

@@ -124,7 +124,7 @@ def test_parallel_and_serial_rendering_agree(
     template = repo / "charts/all/api/templates/service.yaml"
     template.write_text(template.read_text().replace("  ports:", "  ports: {{ .Values.nope.x }}"))
     parallel = findings_of(cli, repo, "--no-cache")
-    monkeypatch.setattr(group_checks, "PARALLEL_FROM", 1000)
+    monkeypatch.setattr(group_checks, "PARALLEL_FROM", {"fork": 1000, "spawn": 1000})
     serial = findings_of(cli, repo, "--no-cache")
     assert parallel == serial
     assert "chart/render-error" in errors(serial)

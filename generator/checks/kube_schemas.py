@@ -55,9 +55,14 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 
 
 def _kubernetes_schema_root() -> Path:
-    import kubernetes_validate
+    """The schemas kubernetes-validate bundles. Found, not imported: importing the package
+    imports jsonschema, a tenth of a second a run that checks no schema need not pay."""
+    import importlib.util
 
-    return Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or spec.origin is None:
+        raise McgError("the kubernetes-validate package is not installed", hint="reinstall mcg-gen")
+    return Path(spec.origin).resolve().parent / "kubernetes-json-schema"
 
 
 @cache

@@ -76,15 +76,16 @@ def keys_read_by_templates(
     Every Application gets values-global.yaml and values-<group>.yaml, so a key a chart of the
     repository reads is not unknown even when no schema names it. `keys_in` may answer for a
     file from a cache (it must give what `keys_read_in` does)."""
-    unread = set(layout.unread_vendored_folders(root))
+    unread = tuple(f"{folder}/" for folder in layout.unread_vendored_folders(root))
     read: set[str] = set()
     resolver = repofs.Resolver()
     for folder in _TEMPLATE_FOLDERS:
-        for _, path, status in repofs.walk(root / folder):
-            if "templates" not in path.parts or not path.name.endswith(_TEMPLATE_SUFFIXES):
+        for relative, full, status in repofs.walk_names(root / folder):
+            if not full.endswith(_TEMPLATE_SUFFIXES) or "templates" not in relative.split("/"):
                 continue
-            if any(path.is_relative_to(skipped) for skipped in unread):
+            if unread and f"{full}/".startswith(unread):
                 continue
+            path = Path(full)
             if not repofs.is_confined(root, path, resolver):
                 continue
             read.update((keys_in or keys_read_in)(path, status))

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from generator.checks.kube_schemas import SchemaRegistry
 
 MAX_WORKERS = 8
-PARALLEL_FROM = 4  # fewer groups render faster in this process than worker start-up costs
+# From how many groups to render in pool processes, by how they start: a forked process costs
+# a few milliseconds, so even one group renders there while this process checks the layers
+# without Helm; a spawned one re-imports mcg-gen, worth it only for several groups.
+PARALLEL_FROM = {"fork": 1, "spawn": 4}
 
 
 @dataclass
@@ -200,9 +203,12 @@ def _run_groups(
 ) -> dict[str, GroupResult]:
     """Check the groups, in parallel worker processes when there are several and cores to spare;
     `meanwhile` runs in this process while they render."""
+    # fork is cheap and safe while this process has not loaded the Helm library (only Helm
+    # worker processes do); the library is not fork-safe, so fall back to spawn if it is loaded
+    method = "spawn" if "helm_python" in sys.modules else "fork"
     workers = min(len(groups), os.cpu_count() or 1, MAX_WORKERS)
     results: dict[str, GroupResult] = {}
-    if workers < 2 or len(groups) < PARALLEL_FROM:
+    if (os.cpu_count() or 1) < 2 or not groups or len(groups) < PARALLEL_FROM[method]:
         if groups:
             from generator.helm import shared_worker
 
@@ -212,9 +218,6 @@ def _run_groups(
             progress(f"rendering group {group} ({index}/{len(groups)})")
             results[group] = check_group(repo, values, group, catalogue, options, lint[group])
         return results
-    # fork is cheap and safe while this process has not loaded the Helm library (only Helm
-    # worker processes do); the library is not fork-safe, so fall back to spawn if it is loaded
-    method = "spawn" if "helm_python" in sys.modules else "fork"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {

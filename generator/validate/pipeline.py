@@ -93,14 +93,14 @@ def _validate(
     values = load_values_repo(repo)
     for error in values.errors:
         outcome.findings += error_findings(error, rules.YAML_INVALID.id, repo)
-    _values_files(repo, values, outcome, store)
     catalogue = _secret_template(repo, outcome, store)
-    outcome.findings += links.check_values_links(values, _injected_globals(values, options))
     spec = Outcome()
     hygiene_findings = Outcome()
 
     def meanwhile() -> None:
         """The layers that need no Helm, while the groups render in worker processes."""
+        outcome.findings += links.check_values_links(values, _injected_globals(values, options))
+        _values_files(repo, values, outcome, store)
         progress("spec")
         _spec(repo, spec, store)
         progress("secrets hygiene")
@@ -401,6 +401,7 @@ def _secret_template(
 
 
 def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
+    from generator import repofs
     from generator.checks import hygiene
 
     outcome.findings += hygiene.committed_secret_files(repo)
@@ -410,9 +411,9 @@ def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
         for name in sorted(outcome.files)
         if (repo / name).is_file()
     }
-    for _, path, status in cache.walk_files(repo / "charts"):
-        if path.suffix in (".yaml", ".yml", ".tpl", ".json"):
-            scanned[path] = store.file_digest(path, status)
+    for _, name, status in repofs.walk_names(repo / "charts"):
+        if name.endswith((".yaml", ".yml", ".tpl", ".json")):
+            scanned[Path(name)] = store.file_digest(name, status)
     outcome.findings += _scan_hygiene(repo, scanned, store)
 
 
