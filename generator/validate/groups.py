@@ -219,10 +219,13 @@ def _run_groups(
             results[group] = check_group(repo, values, group, catalogue, options, lint[group])
         return results
     context = multiprocessing.get_context(method)
+    # the largest groups first, so that the last to finish is a small one (a hub with many
+    # applications started last would keep one process working alone at the end)
+    largest_first = sorted(groups, key=lambda group: -len(values.entries(group, "applications")))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {
             pool.submit(check_group, repo, values, group, catalogue, options, lint[group]): group
-            for group in groups
+            for group in largest_first
         }
         meanwhile()
         for done, future in enumerate(as_completed(futures), start=1):
