@@ -116,14 +116,17 @@ def scan_text(file: str, text: str) -> Iterator[Finding]:
 def scan_line(file: str, number: int, line: str) -> Iterator[Finding]:
     """Findings for secret material in one line of a file: a private key, else a token, else a
     key that holds a random-looking value."""
+
+    def found(severity: Severity, column: int, message: str, hint: str) -> Finding:
+        return Finding(
+            rules.SECRETS_PLAINTEXT_VALUE.id, severity, file, number, column + 1, message, hint
+        )
+
     match = _PRIVATE_KEY.search(line)
     if match:
-        yield Finding(
-            rules.SECRETS_PLAINTEXT_VALUE.id,
+        yield found(
             Severity.ERROR,
-            file,
-            number,
-            match.start() + 1,
+            match.start(),
             "a private key is committed in plain text",
             "move it to your values-secret file and read it through an ExternalSecret; "
             "rotate the key, it is in the git history",
@@ -132,29 +135,21 @@ def scan_line(file: str, number: int, line: str) -> Iterator[Finding]:
     for what, pattern in _TOKENS:
         token = pattern.search(line)
         if token:
-            yield Finding(
-                rules.SECRETS_PLAINTEXT_VALUE.id,
+            yield found(
                 Severity.ERROR,
-                file,
-                number,
-                token.start() + 1,
+                token.start(),
                 f"{what} is committed in plain text",
                 "move it to Vault (values-secret file) and revoke it",
             )
-            break
-    else:
-        assignment = _SECRET_ASSIGNMENT.match(line)
-        if assignment and _looks_random(assignment.group("value")):
-            yield Finding(
-                rules.SECRETS_PLAINTEXT_VALUE.id,
-                Severity.WARNING,
-                file,
-                number,
-                assignment.start("value") + 1,
-                f"'{assignment.group('key')}' holds what looks like a real secret value",
-                "keep secret values in Vault; if this is not a secret, ignore this rule "
-                "for the file",
-            )
+            return
+    assignment = _SECRET_ASSIGNMENT.match(line)
+    if assignment and _looks_random(assignment.group("value")):
+        yield found(
+            Severity.WARNING,
+            assignment.start("value"),
+            f"'{assignment.group('key')}' holds what looks like a real secret value",
+            "keep secret values in Vault; if this is not a secret, ignore this rule for the file",
+        )
 
 
 def scan_file(root: Path, path: Path, resolver: repofs.Resolver | None = None) -> list[Finding]:
