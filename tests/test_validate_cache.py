@@ -238,6 +238,28 @@ def test_keys_read_by_templates_kept_per_file_follow_each_template(repo: Path, c
     assert unknown(findings_of(cli, repo)) == ["values-hub.yaml"]
 
 
+def test_keys_read_by_templates_answered_whole_see_a_template_kept_in_size_and_time(
+    repo: Path, cli: Any
+) -> None:
+    """While no file of the template folders changed, the keys they read are one cached answer;
+    a template rewritten with its size and modification time kept must change it (its change
+    time tells). The hub file changes too, so that the run is not answered whole."""
+
+    def unknown(findings: list[dict[str, Any]]) -> list[str]:
+        return [f["file"] for f in findings if f["rule"] == "values/unknown-key"]
+
+    hub = repo / "values-hub.yaml"
+    hub.write_text(hub.read_text().replace("  name: hub\n", "  name: hub\n  nmae: x\n", 1))
+    service = repo / "charts/all/hello-world/templates/service.yaml"
+    service.write_text("{{- /* .Values.clusterGroup.nmaX */ -}}\n" + service.read_text())
+    age(repo)
+    assert unknown(findings_of(cli, repo)) == ["values-hub.yaml"]
+    rewrite_keeping_size_and_time(service, "nmaX", "nmae")
+    settle()  # old enough for its times to be trusted
+    hub.write_text(hub.read_text() + "\n")
+    assert unknown(findings_of(cli, repo)) == []
+
+
 def test_generated_folder_moved_out_and_linked_back_is_drift(
     repo: Path, cli: Any, tmp_path: Path
 ) -> None:

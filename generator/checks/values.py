@@ -64,7 +64,7 @@ def no_op_overrides(doc: Document, replaced: Iterable[str]) -> list[Finding]:
 _DOTTED_READ = re.compile(r"\.Values\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
 _INDEX_READ = re.compile(r'index\s+\$?\.Values\s+"([^"]+)"(?:\s+"([^"]+)")?')
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt")
-_TEMPLATE_FOLDERS = ("charts", layout.VENDORED_COMMON)
+TEMPLATE_FOLDERS = ("charts", layout.VENDORED_COMMON)  # where the templates it reads live
 MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
@@ -79,7 +79,7 @@ def keys_read_by_templates(
     unread = tuple(f"{folder}/" for folder in layout.unread_vendored_folders(root))
     read: set[str] = set()
     resolver = repofs.Resolver()
-    for folder in _TEMPLATE_FOLDERS:
+    for folder in TEMPLATE_FOLDERS:
         for relative, full, status in repofs.walk_names(root / folder):
             if not full.endswith(_TEMPLATE_SUFFIXES) or "templates" not in relative.split("/"):
                 continue

@@ -339,9 +339,21 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
 
 def _keys_read_by_templates(repo: Path, store: cache.Cache) -> set[str]:
     """`keys_read_by_templates`, each template's keys kept apart by its content digest: an edit
-    reads the templates that changed, not all of them."""
-    from generator.checks.values import keys_read_by_templates, keys_read_in
+    reads the templates that changed, not all of them. While no file of the template folders
+    changed (names, sizes, times, inodes: one lstat each), the whole answer is the last one."""
+    from generator.checks.values import TEMPLATE_FOLDERS, keys_read_by_templates, keys_read_in
 
+    listing = [
+        store.repository_fingerprint(repo / folder) if (repo / folder).is_dir() else "absent"
+        for folder in TEMPLATE_FOLDERS
+    ]
+    unchanged_key = (
+        None if None in listing else cache.key_of("all-template-keys", listing, cache.tool_digest())
+    )
+    if unchanged_key is not None:
+        answered = store.get("all-template-keys", unchanged_key)
+        if answered is not None:
+            return {str(name) for name in answered["keys"]}
     key = cache.key_of("template-keys", cache.tool_digest())
     known: dict[str, Any] = (store.get("template-keys", key) or {}).get("files", {})
     kept: dict[str, list[Any]] = {}
@@ -359,6 +371,8 @@ def _keys_read_by_templates(repo: Path, store: cache.Cache) -> set[str]:
     read = keys_read_by_templates(repo, keys_in)
     if kept != known:
         store.put("template-keys", key, {"files": kept}, ())
+    if unchanged_key is not None:
+        store.put("all-template-keys", unchanged_key, {"keys": sorted(read)}, ())
     return read
 
 
