@@ -200,9 +200,11 @@ def _run_groups(
     progress: Progress,
     lint: Mapping[str, LintWork],
     meanwhile: Callable[[], None],
+    finished: Callable[[str, GroupResult], None],
 ) -> dict[str, GroupResult]:
     """Check the groups, in parallel worker processes when there are several and cores to spare;
-    `meanwhile` runs in this process while they render."""
+    `meanwhile` runs in this process while they render, and `finished` as each result comes in
+    (while the others still render)."""
     # fork is cheap and safe while this process has not loaded the Helm library (only Helm
     # worker processes do); the library is not fork-safe, so fall back to spawn if it is loaded
     method = "spawn" if "helm_python" in sys.modules else "fork"
@@ -217,6 +219,7 @@ def _run_groups(
         for index, group in enumerate(groups, start=1):
             progress(f"rendering group {group} ({index}/{len(groups)})")
             results[group] = check_group(repo, values, group, catalogue, options, lint[group])
+            finished(group, results[group])
         return results
     context = multiprocessing.get_context(method)
     # the largest groups first, so that the last to finish is a small one (a hub with many
@@ -232,6 +235,7 @@ def _run_groups(
             group = futures[future]
             progress(f"rendered group {group} ({done}/{len(groups)})")
             results[group] = future.result()
+            finished(group, results[group])
     return results
 
 
@@ -299,9 +303,9 @@ def check_groups(
     missing = [group for group in groups if group not in results]
     lint_keys = {chart: _lint_key(store, repo, chart) for group in missing for chart in lint[group]}
     work = {group: _lint_work(store, lint[group], lint_keys) for group in missing}
-    rendered = _run_groups(repo, values, missing, catalogue, options, progress, work, meanwhile)
-    for group, result in rendered.items():
-        results[group] = result
+
+    def keep(group: str, result: GroupResult) -> None:
+        """Store a group's result (hashing the charts it read) while the others render."""
         for chart, found in result.linted.items():
             store.put(
                 f"lint:{chart}",
@@ -310,7 +314,7 @@ def check_groups(
                 (),
             )
         if any(finding.rule == rules.CHART_TIMEOUT.id for finding in result.findings):
-            continue  # cut short by the deadline: not an answer to keep
+            return  # cut short by the deadline: not an answer to keep
         store.put(
             f"group:{group}",
             keys[group],
@@ -323,6 +327,10 @@ def check_groups(
             },
             result.inputs,
         )
+
+    results.update(
+        _run_groups(repo, values, missing, catalogue, options, progress, work, meanwhile, keep)
+    )
     # a PushSecret of one group may write what an ExternalSecret of another reads (for a group
     # not checked this run, as far as its last cached result says)
     pushed = {key for result in results.values() for key in result.pushed}
