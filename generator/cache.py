@@ -201,6 +201,20 @@ class Cache:
             pending.extend(reversed(subfolders))
         return digest.hexdigest()
 
+    def folder_fingerprint(self, folder: Path) -> str | None:
+        """Names, sizes, times and inodes of the files below `folder`, as `repofs.walk` finds
+        them; None when the cache is off or a file changed too recently to trust its times."""
+        if not self.enabled:
+            return None
+        newest = self._started - RACY_NS
+        records = []
+        for _, name, status in repofs.walk_names(folder):
+            modified, changed = status.st_mtime_ns, status.st_ctime_ns
+            if modified >= newest or changed >= newest:
+                return None
+            records.append(f"{name}\0{modified}\0{changed}\0{status.st_size}\0{status.st_ino}")
+        return hashlib.sha256("\0".join(records).encode(errors="surrogateescape")).hexdigest()
+
     def _allowed_folder(self, folder: str) -> bool:
         """`_allowed` of a folder, asked once per run (the Resolver also sees each folder's
         links once per run)."""

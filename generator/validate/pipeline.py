@@ -344,7 +344,7 @@ def _keys_read_by_templates(repo: Path, store: cache.Cache) -> set[str]:
     from generator.checks.values import TEMPLATE_FOLDERS, keys_read_by_templates, keys_read_in
 
     listing = [
-        store.repository_fingerprint(repo / folder) if (repo / folder).is_dir() else "absent"
+        store.folder_fingerprint(repo / folder) if (repo / folder).is_dir() else "absent"
         for folder in TEMPLATE_FOLDERS
     ]
     unchanged_key = (
