@@ -10,9 +10,9 @@ the chart's files and one render with lint's inputs, whether a chart is certainl
 A screen, never a second linter: every question has three answers, clean, dirty and "not sure",
 and only "clean" is trusted; anything else sends the chart to the real `helm lint`, whose
 messages are then reported as they are. So the screen may be narrow (charts with dependencies,
-CRDs, a values schema, maintainers or an icon are always linted for real), but it must never
-call a chart clean that lint would report. Each rule below names the lint rule it stands in for;
-tests/test_lint_screen.py compares the screen with the real lint on every case.
+CRDs, maintainers or an icon that is not a plain https URL are always linted for real), but it
+must never call a chart clean that lint would report. Each rule below names the lint rule it
+stands in for; tests/test_lint_screen.py compares the screen with the real lint on every case.
 
 Lint renders with the release "test-release", an empty namespace, IsInstall false and
 revision 0; a render without a cluster can only give the namespace "default", IsInstall true
@@ -39,6 +39,10 @@ LINT_RELEASE = "test-release"  # the release name helm lint renders with
 # Chart.yaml fields whose values the screen understands; any other field is linted for real.
 _PLAIN_FIELDS = {"apiVersion", "name", "version", "description", "type", "appVersion", "home"}
 _LIST_FIELDS = {"keywords"}
+# an icon URL lint's validateChartIconURL (govalidator.IsRequestURL) certainly accepts
+_ICON = re.compile(
+    r"https://[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+(/[A-Za-z0-9._~-]+)*/?"
+)
 _MAP_FIELDS = {"annotations"}
 _CHART_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # SemVer 2 without pre-release or build: lint's two version rules both accept it
@@ -100,7 +104,8 @@ def chart_notices(chart_dir: Path) -> list[tuple[str, str]] | None:
     metadata = _plain_yaml(chart_dir / "Chart.yaml")
     if not isinstance(metadata, dict) or not _plain_metadata(metadata):
         return None
-    notices = [("Chart.yaml", "icon is recommended")]
+    icon = metadata.get("icon")
+    notices = [] if icon else [("Chart.yaml", "icon is recommended")]
     values = entries.get("values.yaml")
     if values is None:
         notices.append(("values.yaml", "file does not exist"))
@@ -122,6 +127,9 @@ def _plain_metadata(metadata: Mapping[Any, Any]) -> bool:
     for key, value in metadata.items():
         if key in _PLAIN_FIELDS:
             if not isinstance(value, str):
+                return False
+        elif key == "icon":
+            if not isinstance(value, str) or _ICON.fullmatch(value) is None:
                 return False
         elif key in _LIST_FIELDS:
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):

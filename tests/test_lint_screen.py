@@ -82,6 +82,9 @@ SCREENED = {
     "a template that renders nothing": variant(
         **{"templates__off.yaml": "{{- if .Values.missing }}\n" + CONFIGMAP + "{{- end }}\n"}
     ),
+    "an icon": variant(
+        **{"Chart.yaml": CHART_YAML + "icon: https://example.com/assets/logo.png\n"}
+    ),
     "keywords, home and annotations": variant(
         **{
             "Chart.yaml": CHART_YAML
