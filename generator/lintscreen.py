@@ -70,7 +70,7 @@ _PROBE_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]{0,99}")
 GroupVersionKind = tuple[str, str]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-MAX_NODES = 1_000_000
+_MAX_NODES = 1_000_000  # as yamlio's: an alias bomb is not walked
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -94,7 +94,8 @@ def chart_notices(chart_dir: Path) -> list[tuple[str, str]] | None:
     and Crds rules then have something to check that the screen leaves to Helm. A values
     schema is the caller's to check, with Helm's validator (`validate_schema`)."""
     try:
-        entries = {entry.name: entry for entry in os.scandir(chart_dir)}
+        with os.scandir(chart_dir) as listing:
+            entries = {entry.name: entry for entry in listing}
     except OSError:
         return None
     if any(name in entries for name in _UNMODELLED) or "templates" not in entries:
@@ -281,7 +282,7 @@ def _plain_node(root: yaml.Node) -> bool:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if len(seen) > MAX_NODES or node.tag not in _CORE_TAGS:
+        if len(seen) > _MAX_NODES or node.tag not in _CORE_TAGS:
             return False
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
