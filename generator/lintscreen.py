@@ -70,7 +70,7 @@ _PROBE_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]{0,99}")
 GroupVersionKind = tuple[str, str]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_MAX_NODES = 1_000_000  # as yamlio's: an alias bomb is not walked
+_MAX_NODES = 1_000_000  # as yamlio's bound: a larger document is linted for real
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
