@@ -274,3 +274,27 @@ def test_generated_folder_moved_out_and_linked_back_is_drift(
     [drift] = findings_of(cli, repo, "--select", "spec")
     assert drift["rule"] == "spec/out-of-date"
     assert "charts/all/hello-world/" in drift["message"]
+
+
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  colour: red\n"
+
+
+def test_objects_found_clean_are_judged_again_when_their_schema_changes(
+    repo: Path, cli: Any, tmp_path: Path
+) -> None:
+    """Objects the schemas found clean are not checked again while nothing that chooses the
+    schemas changed; a schema file edited in place (same folder given) must judge them anew,
+    and so must an edit elsewhere in the group, which renders the group again."""
+    (repo / "charts/all/hello-world/templates/widget.yaml").write_text(WIDGET)
+    schema = tmp_path / "schemas/example.com/widget_v1.json"
+    schema.parent.mkdir(parents=True)
+    schema.write_text('{"type": "object"}')
+    location = ("--schema-location", str(tmp_path / "schemas"))
+    assert "schema/invalid" not in errors(findings_of(cli, repo, *location))
+    schema.write_text(
+        '{"type": "object", "properties": {"spec": {"type": "object", "properties": '
+        '{"colour": {"enum": ["blue"]}}}}}'
+    )
+    hub = repo / "values-hub.yaml"
+    hub.write_text(hub.read_text() + "\n# an edit that renders the hub again\n")
+    assert "schema/invalid" in errors(findings_of(cli, repo, *location))

@@ -44,15 +44,18 @@ class GroupResult:
     inputs: list[str]  # files and folders the result depends on besides the values files
     pushed: list[str]  # Vault paths the group's PushSecrets write
     linted: dict[str, list[Finding]] = field(default_factory=dict)  # charts Helm linted now
+    clean_objects: list[str] = field(default_factory=list)  # digests of its objects found clean
 
 
 @dataclass(frozen=True)
-class LintWork:
-    """The charts (repository paths) a group lints when it renders them, and the lint findings
-    already known for some of them (cached by chart content)."""
+class GroupWork:
+    """What is already known of a group's work: the charts (repository paths) it lints when it
+    renders them, the lint findings of some of them (cached by chart content), and the
+    digests of objects the schema layer found clean (see `validate_changed_resources`)."""
 
     charts: frozenset[str] = frozenset()
     known: Mapping[str, list[Finding]] = field(default_factory=dict)
+    clean_objects: frozenset[str] = frozenset()
 
 
 def check_group(
@@ -61,11 +64,11 @@ def check_group(
     group: str,
     catalogue: links.SecretCatalogue | None,
     options: Options,
-    lint: LintWork = LintWork(),
+    work: GroupWork = GroupWork(),
 ) -> GroupResult:
     """Render one group with real Helm and check what it gets: schemas and resource links; lint
     the charts of `lint` that it renders."""
-    from generator.checks.resources import validate_resources
+    from generator.checks.resources import validate_changed_resources
     from generator.helm import shared_worker
     from generator.render import render_charts
 
@@ -74,7 +77,7 @@ def check_group(
     rendered_charts: dict[str, str] = {}
     inputs: set[str] = set()
     linted: dict[str, list[Finding]] = {}
-    to_lint = lint.charts
+    to_lint = work.charts
     helm = shared_worker()
     helm.limit(options.deadline, run_timeout=options.timeout, hung_registry=options.hung_registry)
     try:
@@ -107,7 +110,7 @@ def check_group(
         if rendered.chart_dir is not None:
             rendered_charts.setdefault(str(rendered.chart_dir), rendered.chart)
             if rendered.chart in to_lint:
-                known = lint.known.get(rendered.chart)
+                known = work.known.get(rendered.chart)
                 if known is None:
                     known = charts.lint(helm, rendered.chart, rendered.chart_dir)
                     if options.deadline is None or time.time() < options.deadline:
@@ -130,7 +133,8 @@ def check_group(
         deploy.managed_groups(values, group),
         unrendered_charts=bool(unrendered),
     )
-    findings += validate_resources(resources, _registry(options))
+    invalid, clean = validate_changed_resources(resources, _registry(options), work.clean_objects)
+    findings += invalid
     return GroupResult(
         findings,
         len(resources),
@@ -138,6 +142,7 @@ def check_group(
         sorted(inputs),
         sorted(links.pushed_keys(resources)),
         linted,
+        sorted(clean),
     )
 
 
@@ -198,7 +203,7 @@ def _run_groups(
     catalogue: links.SecretCatalogue | None,
     options: Options,
     progress: Progress,
-    lint: Mapping[str, LintWork],
+    work: Mapping[str, GroupWork],
     meanwhile: Callable[[], None],
     finished: Callable[[str, GroupResult], None],
 ) -> dict[str, GroupResult]:
@@ -218,7 +223,7 @@ def _run_groups(
         meanwhile()
         for index, group in enumerate(groups, start=1):
             progress(f"rendering group {group} ({index}/{len(groups)})")
-            results[group] = check_group(repo, values, group, catalogue, options, lint[group])
+            results[group] = check_group(repo, values, group, catalogue, options, work[group])
             finished(group, results[group])
         return results
     context = multiprocessing.get_context(method)
@@ -227,7 +232,7 @@ def _run_groups(
     largest_first = sorted(groups, key=lambda group: -len(values.entries(group, "applications")))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {
-            pool.submit(check_group, repo, values, group, catalogue, options, lint[group]): group
+            pool.submit(check_group, repo, values, group, catalogue, options, work[group]): group
             for group in largest_first
         }
         meanwhile()
@@ -248,13 +253,16 @@ def _lint_key(store: cache.Cache, repo: Path, chart: str) -> str:
     )
 
 
-def _lint_work(store: cache.Cache, charts: frozenset[str], keys: Mapping[str, str]) -> LintWork:
+def _group_work(
+    store: cache.Cache, group: str, charts: frozenset[str], keys: Mapping[str, str], clean_key: str
+) -> GroupWork:
     known = {}
     for chart in charts:
         cached = store.get(f"lint:{chart}", keys[chart])
         if cached is not None:
             known[chart] = cache.findings_from_json(cached["findings"])
-    return LintWork(charts, known)
+    clean = (store.get(f"clean:{group}", clean_key) or {}).get("objects") or []
+    return GroupWork(charts, known, frozenset(str(digest) for digest in clean))
 
 
 def _lint_assignment(values: ValuesRepo, options: Options) -> dict[str, frozenset[str]]:
@@ -302,7 +310,11 @@ def check_groups(
             )
     missing = [group for group in groups if group not in results]
     lint_keys = {chart: _lint_key(store, repo, chart) for group in missing for chart in lint[group]}
-    work = {group: _lint_work(store, lint[group], lint_keys) for group in missing}
+    # objects are judged by the schemas alone: the options that choose them, and mcg-gen's own
+    clean_key = cache.key_of("clean-objects", options_key, cache.tool_digest())
+    work = {
+        group: _group_work(store, group, lint[group], lint_keys, clean_key) for group in missing
+    }
 
     def keep(group: str, result: GroupResult) -> None:
         """Store a group's result (hashing the charts it read) while the others render."""
@@ -313,6 +325,7 @@ def check_groups(
                 {"findings": cache.findings_to_json(found)},
                 (),
             )
+        store.put(f"clean:{group}", clean_key, {"objects": result.clean_objects}, ())
         if any(finding.rule == rules.CHART_TIMEOUT.id for finding in result.findings):
             return  # cut short by the deadline: not an answer to keep
         store.put(
