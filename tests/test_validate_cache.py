@@ -241,7 +241,7 @@ def test_keys_read_by_templates_kept_per_file_follow_each_template(repo: Path, c
 def test_keys_read_by_templates_answered_whole_see_a_template_kept_in_size_and_time(
     repo: Path, cli: Any
 ) -> None:
-    """While no file of the template folders changed, the keys they read are one cached answer;
+    """While no file of a template folder changed, the keys its templates read are one answer;
     a template rewritten with its size and modification time kept must change it (its change
     time tells). The hub file changes too, so that the run is not answered whole."""
 
@@ -298,3 +298,29 @@ def test_objects_found_clean_are_judged_again_when_their_schema_changes(
     hub = repo / "values-hub.yaml"
     hub.write_text(hub.read_text() + "\n# an edit that renders the hub again\n")
     assert "schema/invalid" in errors(findings_of(cli, repo, *location))
+
+
+def test_keys_read_folder_by_folder_are_the_keys_all_templates_read(tmp_path: Path) -> None:
+    """The cache reads the templates' keys folder by folder (template_units); together those
+    are exactly what one walk of charts/ and common/ finds."""
+    from generator.checks.values import keys_read_by_templates, template_units
+
+    files = {
+        "charts/all/app/templates/a.yaml": "{{ .Values.one }}",
+        "charts/templates/b.yaml": "{{ .Values.two }}",  # a chart at the top of charts/
+        "charts/hub/x/y/templates/c.tpl": "{{ .Values.clusterGroup.three }}",
+        "charts/all/app/values.yaml": "{{ .Values.not_a_template }}",
+        "common/Makefile": "",
+        "common/scripts/pattern-util.sh": "",
+        "common/clustergroup/templates/d.yaml": "{{ .Values.four }}",
+        "common/examples/templates/e.yaml": "{{ .Values.five }}",  # vendored, never read
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "charts/linked").symlink_to(tmp_path / "charts/all")  # not entered
+    whole = keys_read_by_templates(tmp_path)
+    assert whole == {"one", "two", "clusterGroup", "clusterGroup.three", "four"}
+    units = template_units(tmp_path)
+    assert tmp_path / "charts/linked" not in units
+    assert set().union(*(keys_read_by_templates(tmp_path, units=[unit]) for unit in units)) == whole

@@ -68,20 +68,44 @@ TEMPLATE_FOLDERS = ("charts", layout.VENDORED_COMMON)  # where the templates it 
 MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
+def template_units(root: Path) -> list[Path]:
+    """The folders whose templates `keys_read_by_templates` can read apart: each folder
+    directly below charts/ and common/ (not a link: the walk does not enter those)."""
+    units = []
+    for folder in TEMPLATE_FOLDERS:
+        try:
+            with os.scandir(root / folder) as listing:
+                units += [
+                    root / folder / entry.name
+                    for entry in listing
+                    if entry.is_dir(follow_symlinks=False)
+                    and entry.name not in (repofs.GIT_DIR, "__pycache__")
+                ]
+        except OSError:
+            continue
+    return sorted(units)
+
+
 def keys_read_by_templates(
-    root: Path, keys_in: Callable[[Path, os.stat_result], Iterable[str]] | None = None
+    root: Path,
+    keys_in: Callable[[Path, os.stat_result], Iterable[str]] | None = None,
+    units: Iterable[Path] | None = None,
 ) -> set[str]:
     """Top-level keys and `clusterGroup.<key>`s that some template of the repository reads.
 
     Every Application gets values-global.yaml and values-<group>.yaml, so a key a chart of the
     repository reads is not unknown even when no schema names it. `keys_in` may answer for a
-    file from a cache (it must give what `keys_read_in` does)."""
+    file from a cache (it must give what `keys_read_in` does); `units`, some of
+    `template_units`, limits the answer to the templates below them."""
     unread = tuple(f"{folder}/" for folder in layout.unread_vendored_folders(root))
     read: set[str] = set()
     resolver = repofs.Resolver()
-    for folder in TEMPLATE_FOLDERS:
-        for relative, full, status in repofs.walk_names(root / folder):
-            if not full.endswith(_TEMPLATE_SUFFIXES) or "templates" not in relative.split("/"):
+    tops = [root / folder for folder in TEMPLATE_FOLDERS]
+    walks = [(top, top) for top in tops] if units is None else [(u.parent, u) for u in units]
+    for top, below in walks:
+        skip = len(os.fspath(top)) + 1  # "templates" is looked for below charts/ or common/
+        for _, full, status in repofs.walk_names(below):
+            if not full.endswith(_TEMPLATE_SUFFIXES) or "templates" not in full[skip:].split("/"):
                 continue
             if unread and f"{full}/".startswith(unread):
                 continue

@@ -338,41 +338,49 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
 
 
 def _keys_read_by_templates(repo: Path, store: cache.Cache) -> set[str]:
-    """`keys_read_by_templates`, each template's keys kept apart by its content digest: an edit
-    reads the templates that changed, not all of them. While no file of the template folders
-    changed (names, sizes, times, inodes: one lstat each), the whole answer is the last one."""
-    from generator.checks.values import TEMPLATE_FOLDERS, keys_read_by_templates, keys_read_in
+    """`keys_read_by_templates`, kept apart per folder below charts/ and common/ (a chart, or
+    a group's charts): while no file of a folder changed (names, sizes, times, inodes: one
+    lstat each), its keys are the last run's; in a folder that changed, each template's keys
+    are kept apart by its content digest, so an edit reads the templates that changed."""
+    from generator.checks.values import keys_read_by_templates, keys_read_in, template_units
+    from generator.model import layout
 
-    listing = [
-        store.folder_fingerprint(repo / folder) if (repo / folder).is_dir() else "absent"
-        for folder in TEMPLATE_FOLDERS
-    ]
-    unchanged_key = (
-        None if None in listing else cache.key_of("all-template-keys", listing, cache.tool_digest())
-    )
-    if unchanged_key is not None:
-        answered = store.get("all-template-keys", unchanged_key)
-        if answered is not None:
-            return {str(name) for name in answered["keys"]}
-    key = cache.key_of("template-keys", cache.tool_digest())
-    known: dict[str, Any] = (store.get("template-keys", key) or {}).get("files", {})
+    unread = sorted(str(folder) for folder in layout.unread_vendored_folders(repo))
+    key = cache.key_of("template-keys", unread, cache.tool_digest())
+    known: dict[str, Any] = (store.get("template-keys", key) or {}).get("units", {})
     kept: dict[str, list[Any]] = {}
+    read: set[str] = set()
+    for unit in template_units(repo):
+        name = str(unit)
+        fingerprint = store.folder_fingerprint(unit)
+        entry = known.get(name)
+        if fingerprint is not None and entry is not None and entry[0] == fingerprint:
+            kept[name] = entry
+            read.update(str(read_key) for read_key in entry[1])
+            continue
+        files: dict[str, Any] = entry[2] if entry is not None else {}
+        kept_files: dict[str, list[Any]] = {}
 
-    def keys_in(path: Path, status: os.stat_result) -> list[str]:
-        digest = store.file_digest(path, status)
-        entry = known.get(str(path))
-        if entry is not None and entry[0] == digest:
-            keys = [str(name) for name in entry[1]]
-        else:
-            keys = sorted(keys_read_in(path))
-        kept[str(path)] = [digest, keys]
-        return keys
+        def keys_in(
+            path: Path,
+            status: os.stat_result,
+            files: dict[str, Any] = files,
+            kept_files: dict[str, list[Any]] = kept_files,
+        ) -> list[str]:
+            digest = store.file_digest(path, status)
+            known_file = files.get(str(path))
+            if known_file is not None and known_file[0] == digest:
+                keys = [str(read_key) for read_key in known_file[1]]
+            else:
+                keys = sorted(keys_read_in(path))
+            kept_files[str(path)] = [digest, keys]
+            return keys
 
-    read = keys_read_by_templates(repo, keys_in)
+        found = keys_read_by_templates(repo, keys_in, [unit])
+        read |= found
+        kept[name] = [fingerprint, sorted(found), kept_files]
     if kept != known:
-        store.put("template-keys", key, {"files": kept}, ())
-    if unchanged_key is not None:
-        store.put("all-template-keys", unchanged_key, {"keys": sorted(read)}, ())
+        store.put("template-keys", key, {"units": kept}, ())
     return read
 
 
