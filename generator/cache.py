@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
@@ -28,6 +28,13 @@ from generator.findings import Finding, Severity
 
 FORMAT = 2
 STAT_TABLE = "file-hashes.json"
+# folder path -> ["mtime ctime inode device", names, links, subfolders]: see
+# Cache.repository_fingerprint
+LISTINGS = "folder-listings.json"
+TOOL_DIGESTS = "tool-digests.json"  # see tool_digest
+TOOL_DIGESTS_KEPT = 8
+# From this many files, a second process looks at half of them (see _files_digest)
+PARALLEL_FILES = 2_000
 # Files change within one tick of the file system clock (a few ms) without a new time; a
 # change younger than this margin is rehashed rather than trusted.
 RACY_NS = 50_000_000
@@ -113,20 +120,16 @@ class Cache:
         # path -> [mtime, ctime, size, ino, sha]
         self._known: dict[str, list[int | str]] | None = None
         self._known_changed = False
+        self._listings: dict[str, Any] | None = None  # folder listings (LISTINGS), once read
+        self._listed: set[str] = set()  # the folders walked in this run
+        self._relisted = False
         self._started = time.time_ns()
         self._resolver = repofs.Resolver()  # one run's view of the repository's links
         self._allowed_folders: dict[str, bool] = {}  # most files share a folder with others
 
     def _stat_table(self) -> dict[str, list[int | str]]:
         if self._known is None:
-            self._known = {}
-            if self.enabled:
-                try:
-                    loaded = json.loads((self.folder / STAT_TABLE).read_text(encoding="utf-8"))
-                    if isinstance(loaded, dict):
-                        self._known = loaded
-                except (OSError, ValueError):
-                    pass
+            self._known = _read_json(self.folder / STAT_TABLE) if self.enabled else {}
         return self._known
 
     def file_digest(self, path: Path | str, status: os.stat_result | None = None) -> str:
@@ -163,43 +166,63 @@ class Cache:
     def repository_fingerprint(self, repo: Path) -> str | None:
         """Names, sizes, times (modification and change) and inodes of every file of the
         repository (outside .git); None when the cache is off or a file changed too recently to
-        trust its times."""
+        trust its times.
+
+        os.walk's order and choice of entries (links to folders are neither entered nor
+        listed). This walk is most of an unchanged repository's run: a folder whose own times,
+        inode and device are those of the last run has the entries it had then (creating,
+        removing or renaming an entry changes its folder's times), so its listing is taken from
+        the last run's (LISTINGS) and only its files are looked at, one lstat each (on a large
+        repository, half of them by a second process: see _files_digest); a folder that
+        changed, or changed too recently to trust its times, is listed again."""
         if not self.enabled:
             return None
-        digest = hashlib.sha256()
         newest = self._started - RACY_NS
-        # os.walk's order and choice of entries (links to folders are neither entered nor
-        # listed), one scandir per folder: this walk is most of an unchanged repository's run
-        pending = [os.fspath(repo)]
+        if self._listings is None:
+            self._listings = _read_json(self.folder / LISTINGS)
+        listings, listed = self._listings, self._listed
+        files: list[tuple[str, str, str]] = []  # (folder/, its names, its links), in walk order
+        count = 0  # of names
+        pending = [os.path.abspath(repo)]  # one spelling of each folder, whatever the caller's
         while pending:
             folder = pending.pop()
             try:
-                with os.scandir(folder) as listing:
-                    entries = sorted(listing, key=lambda entry: entry.name)
+                status = os.stat(folder)  # before listing it: a change in between is seen next time
             except OSError:
                 continue  # os.walk skips a folder it cannot list
-            subfolders = []
-            records = []
-            for entry in entries:
+            identity = f"{status.st_mtime_ns} {status.st_ctime_ns} {status.st_ino} {status.st_dev}"
+            listed.add(folder)
+            kept = listings.get(folder)
+            if (
+                type(kept) is list
+                and len(kept) == 4
+                and kept[0] == identity
+                and type(kept[1]) is type(kept[2]) is type(kept[3]) is str
+            ):
+                listing = kept
+            else:
                 try:
-                    is_folder = entry.is_dir()
-                    if is_folder:
-                        if entry.name != ".git" and not entry.is_symlink():
-                            subfolders.append(entry.path)
-                        continue
-                    status = entry.stat(follow_symlinks=False)
+                    with os.scandir(folder) as found:
+                        entries = sorted(found, key=_name)
                 except OSError:
+                    continue
+                sorted_out = _sort_out(entries)
+                if sorted_out is None:
                     return None
-                modified, changed = status.st_mtime_ns, status.st_ctime_ns  # inline: 13,000 files
-                if modified >= newest or changed >= newest:
-                    return None
-                records.append(
-                    f"{folder}/{entry.name}\0{modified}\0{changed}\0{status.st_size}"
-                    f"\0{status.st_ino}\0"
-                )
-            digest.update("".join(records).encode(errors="surrogateescape"))
-            pending.extend(reversed(subfolders))
-        return digest.hexdigest()
+                listing = [identity, *sorted_out]
+                self._relisted = True
+                if status.st_mtime_ns < newest and status.st_ctime_ns < newest:
+                    listings[folder] = listing
+                else:
+                    listings.pop(folder, None)  # listed again next time
+            _, names, links, subfolders = listing
+            base = folder if folder.endswith("/") else folder + "/"
+            if names:
+                files.append((base, names, links))
+                count += names.count("/") + 1
+            if subfolders:
+                pending.extend(base + name for name in reversed(subfolders.split("/")))
+        return _files_digest(files, count, newest)
 
     def folder_fingerprint(self, folder: Path) -> str | None:
         """Names, sizes, times and inodes of the files below `folder`, as `repofs.walk` finds
@@ -249,6 +272,14 @@ class Cache:
         """Keep the file hashes learnt in this run for the next one."""
         if self.enabled and self._known_changed and self._known is not None:
             self._write(STAT_TABLE, self._known)
+        kept = self._listings
+        if kept is not None and (self._relisted or len(kept) != len(self._listed)):
+            # the folders this run walked: one that is gone is not kept
+            self._write(LISTINGS, {name: kept[name] for name in self._listed if name in kept})
+
+    def tool_digest(self) -> str:
+        """`tool_digest`, from the digests kept by file times when the cache is on."""
+        return kept_tool_digest() if self.enabled else tool_digest()
 
     def still_valid(self, recorded: Mapping[str, str]) -> bool:
         return all(self.digest(name) == digest for name, digest in recorded.items())
@@ -304,29 +335,210 @@ class Cache:
         self._write(self._path(name).name, {"key": key, "deps": deps, "data": data})
 
     def _write(self, file: str, content: Any) -> None:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(json.dumps(content))  # dumps is json's C encoder, dump is not
-            os.replace(temporary, self.folder / file)
-        except OSError:
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(temporary)
+        _write_json(self.folder, file, content)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A table the cache keeps, empty when it is missing or not a JSON object."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _write_json(folder: Path, file: str, content: Any) -> None:
+    """Replace `folder`/`file` with `content` at once (readers see the old or the new)."""
+    import tempfile  # only a run that stores something needs it
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(json.dumps(content))  # dumps is json's C encoder, dump is not
+        os.replace(temporary, folder / file)
+    except OSError:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(temporary)
 
 
 def _times(status: os.stat_result) -> tuple[int, int]:
     return status.st_mtime_ns, status.st_ctime_ns
 
 
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _sort_out(entries: list[os.DirEntry[str]]) -> tuple[str, str, str] | None:
+    """A folder's listing as LISTINGS keeps it: the names that are not folders (links to
+    folders included: whether a link leads to a folder is asked on every walk), those of them
+    that are links, and the folders to enter (not .git); each joined by "/", which no name
+    holds. None when an entry cannot be looked at."""
+    names, links, folders = [], [], []
+    for entry in entries:
+        try:
+            if entry.is_symlink():
+                links.append(entry.name)
+            elif entry.is_dir():
+                if entry.name != ".git":
+                    folders.append(entry.name)
+                continue
+        except OSError:
+            return None
+        names.append(entry.name)
+    return "/".join(names), "/".join(links), "/".join(folders)
+
+
+def _files_digest(files: list[tuple[str, str, str]], count: int, newest: int) -> str | None:
+    """The digest of every name's lstat (see Cache.repository_fingerprint), in two halves: on
+    a large repository and a machine with a second core, a forked child looks at the second
+    meanwhile (the same answer: when it gives none, this process looks). None if a file
+    changed after `newest`."""
+    middle, seen = len(files), 0
+    for index, (_, names, _) in enumerate(files):
+        seen += names.count("/") + 1
+        if 2 * seen >= count:
+            middle = index + 1
+            break
+    first, second = files[:middle], files[middle:]
+    child = _in_child(second, newest) if count >= PARALLEL_FILES and _cores() > 1 else None
+    try:
+        ours = _half_digest(first, newest)
+    finally:
+        theirs = child() if child else None  # and the child reaped, whatever happened here
+    if theirs is None:
+        theirs = _half_digest(second, newest)
+    elif theirs == _TOO_RECENT:
+        theirs = None
+    if ours is None or theirs is None:
+        return None
+    return hashlib.sha256(f"{ours} {theirs}".encode()).hexdigest()
+
+
+def _half_digest(files: list[tuple[str, str, str]], newest: int) -> str | None:
+    digest = hashlib.sha256()
+    lstat = os.lstat
+    for base, names, links in files:
+        linked = links.split("/") if links else ()
+        records = []
+        for name in names.split("/"):
+            path = base + name
+            try:
+                if linked and name in linked and _is_folder(path):
+                    continue  # a link to a folder, as os.walk: neither entered nor listed
+                entry = lstat(path)
+            except OSError:
+                return None
+            modified, changed = entry.st_mtime_ns, entry.st_ctime_ns  # inline: 13,000 files
+            if modified >= newest or changed >= newest:
+                return None
+            records.append(f"{path}\0{modified}\0{changed}\0{entry.st_size}\0{entry.st_ino}\0")
+        digest.update("".join(records).encode(errors="surrogateescape"))
+    return digest.hexdigest()
+
+
+_TOO_RECENT = "too recent"  # a forked child's answer when _half_digest's is None
+
+
+def _in_child(files: list[tuple[str, str, str]], newest: int) -> Callable[[], str | None] | None:
+    """`_half_digest(files, newest)` started in a forked child; None where it cannot be (no
+    fork, or other threads running, which a fork copies in the middle of what they do). Call
+    the answer for the child's: a digest, _TOO_RECENT, or None when it gave none."""
+    threads = sys.modules.get("threading")
+    if not hasattr(os, "fork") or (threads is not None and threads.active_count() > 1):
+        return None
+    try:
+        reader, writer = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return None
+    if pid == 0:  # the child: its answer through the pipe, and gone without exit handlers
+        code = 1
+        try:
+            os.close(reader)
+            os.write(writer, (_half_digest(files, newest) or _TOO_RECENT).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+
+    def answer() -> str | None:
+        received = b""
+        try:
+            while chunk := os.read(reader, 128):
+                received += chunk
+        except OSError:
+            received = b""
+        finally:
+            os.close(reader)
+            with contextlib.suppress(ChildProcessError):  # reaped already (SIGCHLD ignored)
+                os.waitpid(pid, 0)
+        text = received.decode("ascii", "replace")
+        return text if text == _TOO_RECENT or len(text) == 64 else None
+
+    return answer
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every system
+        return os.cpu_count() or 1
+
+
+def _is_folder(path: str) -> bool:
+    """DirEntry.is_dir() of a link: its target is a folder; a missing target is not one."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 @functools.cache
 def tool_digest() -> str:
     """mcg-gen itself: its code, charts and schemas (in a development checkout they change
     without a version bump, and cached results must not outlive them)."""
+    return key_of(*(tree_digest(folder) for folder in _tool_folders()))
+
+
+@functools.cache
+def kept_tool_digest() -> str:
+    """tool_digest, read again only when a file's name, size, times or inode changed: the
+    digests of those are kept in TOOL_DIGESTS, shared by every repository (as
+    Cache.file_digest, one file at a time)."""
+    stamp = hashlib.sha256()
+    newest = time.time_ns() - RACY_NS
+    trusted = True
+    for folder in _tool_folders():
+        stamp.update(os.fsencode(folder) + b"\0")
+        for name, _, status in repofs.walk_names(folder):
+            modified, changed = _times(status)
+            trusted = trusted and modified < newest and changed < newest
+            stamp.update(
+                f"{name}\0{modified}\0{changed}\0{status.st_size}\0{status.st_ino}\0".encode(
+                    errors="surrogateescape"
+                )
+            )
+    table = _read_json(cache_root() / TOOL_DIGESTS)
+    known = table.get(stamp.hexdigest())
+    if trusted and isinstance(known, str):
+        return known
+    digest = tool_digest()
+    if trusted:
+        # a few installations (virtual environments, checkouts) share the cache: keep theirs
+        kept = dict(list(table.items())[-(TOOL_DIGESTS_KEPT - 1) :])
+        _write_json(cache_root(), TOOL_DIGESTS, {**kept, stamp.hexdigest(): digest})
+    return digest
+
+
+def _tool_folders() -> tuple[Path, ...]:
     from generator import bundled
 
-    return key_of(
-        tree_digest(Path(__file__).parent),
-        tree_digest(bundled.charts_dir()),
-        tree_digest(bundled.schemas_dir()),
-    )
+    return Path(__file__).parent, bundled.charts_dir(), bundled.schemas_dir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from generator import cache
 from generator.validate import groups as group_checks
-from tests.conftest import Result, rewrite_keeping_size_and_time
+from tests.conftest import Result, rewrite_keeping_size_and_time, run_subprocess
 
 
 def findings_of(cli: Callable[..., Result], repo: Path, *args: str) -> list[dict[str, Any]]:
@@ -324,3 +325,196 @@ def test_keys_read_folder_by_folder_are_the_keys_all_templates_read(tmp_path: Pa
     units = template_units(tmp_path)
     assert tmp_path / "charts/linked" not in units
     assert set().union(*(keys_read_by_templates(tmp_path, units=[unit]) for unit in units)) == whole
+
+
+def fingerprints(repo: Path, kept: Path, fresh: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The repository's fingerprint as a run with the last run's folder listings (kept in
+    `kept`) sees it, checked against a run that lists every folder again (an empty `fresh`)."""
+    monkeypatch.setenv("MCG_GEN_CACHE_DIR", str(kept))
+    store = cache.Cache(repo)
+    seen = store.repository_fingerprint(repo)
+    store.save()
+    monkeypatch.setenv("MCG_GEN_CACHE_DIR", str(fresh))
+    assert seen is not None
+    assert seen == cache.Cache(repo).repository_fingerprint(repo)
+    assert not fresh.exists()  # nothing was kept for the check
+    return seen
+
+
+def test_kept_folder_listings_never_hide_an_entry(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged folder is not listed again (its listing is kept); whatever changes, the
+    fingerprint is the one a walk listing every folder computes, and it changes with the files."""
+    kept, fresh = tmp_path / "kept", tmp_path / "fresh"
+    outside = tmp_path / "outside"
+    outside.write_text("a file for now\n")
+    templates = repo / "charts/all/hello-world/templates"
+    (templates / "link").symlink_to(outside)
+    age(repo)
+    before = fingerprints(repo, kept, fresh, monkeypatch)
+    assert list(kept.rglob(cache.LISTINGS)), "the listings are kept"
+    assert fingerprints(repo, kept, fresh, monkeypatch) == before  # from the kept listings
+
+    def changed(edit: Callable[[], object]) -> bool:
+        nonlocal before
+        edit()
+        settle()
+        seen = fingerprints(repo, kept, fresh, monkeypatch)
+        moved, before = seen != before, seen
+        return moved
+
+    assert changed(lambda: (templates / "new.yaml").write_text("kind: ConfigMap\n"))
+    assert changed(lambda: (templates / "new.yaml").rename(templates / "renamed.yaml"))
+    assert changed(lambda: (templates / "renamed.yaml").unlink())
+    service = templates / "service.yaml"
+    text = service.read_text()
+
+    def file_to_folder() -> None:
+        service.unlink()
+        service.mkdir()
+        (service / "inside.yaml").write_text(text)
+
+    assert changed(file_to_folder)
+    # the link's folder is unchanged, only what it leads to: a folder now, which is not listed
+
+    def file_to_folder_outside() -> None:
+        outside.unlink()
+        outside.mkdir()
+
+    assert changed(file_to_folder_outside)
+    chart = repo / "charts/all/config-demo"
+    assert changed(lambda: chart.rename(tmp_path / "config-demo"))
+    # neither is a link to a folder nor a new empty folder listed: compared with a full walk
+    changed(lambda: chart.symlink_to(tmp_path / "config-demo", target_is_directory=True))
+    changed(lambda: (repo / "empty").mkdir())
+
+
+def test_a_file_added_to_an_unchanged_folder_is_seen(repo: Path, cli: Any) -> None:
+    age(repo)
+    assert not [f for f in findings_of(cli, repo) if f["rule"] == "secrets/plaintext-value"]
+    findings_of(cli, repo)  # served from the cache, its folder listings kept
+    token = '{{/* token: "ghp_' + "a1B2" * 9 + '" */}}\n'
+    (repo / "charts/all/hello-world/templates/token.yaml").write_text(token)
+    settle()
+    assert [
+        f["file"] for f in findings_of(cli, repo) if f["rule"] == "secrets/plaintext-value"
+    ] == ["charts/all/hello-world/templates/token.yaml"]
+
+
+# What only the layers that check a repository, and storing what they found, import: an unchanged
+# repository is answered from the cache without them (the pre-commit case costs a Python start-up
+# and a walk).
+LAYER_MODULES = (
+    "yaml",
+    "ruamel",
+    "jinja2",
+    "jsonschema",
+    "referencing",
+    "hvac",
+    "kubernetes_validate",
+    "helm_python",
+    "tempfile",
+    "generator.helm",
+    "generator.yamlio",
+    "generator.model.values",
+    "generator.validate.groups",
+    "generator.checks.kube_schemas",
+)
+
+
+def imported(stderr: str) -> set[str]:
+    """The modules `python -X importtime` reported (PYTHONPROFILEIMPORTTIME)."""
+    return {
+        line.rpartition("|")[2].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:")
+    }
+
+
+def test_an_unchanged_repository_is_answered_without_the_layers(repo: Path, tmp_path: Path) -> None:
+    age(repo)
+    env = {"MCG_GEN_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPROFILEIMPORTTIME": "1"}
+    args = ("validate", str(repo), "--format", "json", "--quiet")
+    first = run_subprocess(*args, cwd=tmp_path, env=env)
+    assert first.code in (0, 1), first.err
+    # they ran (Helm in worker processes, hvac and ruamel not at all), as the report says
+    assert {"yaml", "jsonschema", "generator.validate.groups"} <= imported(first.err)
+    second = run_subprocess(*args, cwd=tmp_path, env=env)
+    assert second.out == first.out
+    loaded = imported(second.err)
+    assert loaded, second.err
+    assert not {m for m in loaded if m in LAYER_MODULES or m.split(".")[0] in LAYER_MODULES}
+
+
+def test_half_the_files_looked_at_by_a_second_process_give_the_same_fingerprint(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a large repository a forked child looks at half the files: the fingerprint is the
+    one this process computes alone, also when the child gives no answer, and a file too recent
+    to trust in the child's half leaves no fingerprint either."""
+    monkeypatch.setenv("MCG_GEN_CACHE_DIR", str(tmp_path / "cache"))
+    age(repo)
+
+    def fingerprint(parallel_from: int) -> str | None:
+        monkeypatch.setattr(cache, "PARALLEL_FILES", parallel_from)
+        return cache.Cache(repo).repository_fingerprint(repo)
+
+    monkeypatch.setattr(cache, "_cores", lambda: 2)
+    alone = fingerprint(10**9)
+    assert alone is not None
+    assert fingerprint(1) == alone
+    parent = os.getpid()
+    half_digest = cache._half_digest
+    answered = tmp_path / "the child ran"
+
+    def failing_in_the_child(files: list[tuple[str, str, str]], newest: int) -> str | None:
+        if os.getpid() != parent:
+            answered.touch()
+            raise RuntimeError("the child gives no answer")
+        return half_digest(files, newest)
+
+    monkeypatch.setattr(cache, "_half_digest", failing_in_the_child)
+    assert fingerprint(1) == alone
+    # a fork copies other threads in the middle of what they do: then there is no child
+    assert answered.exists() == (hasattr(os, "fork") and threading.active_count() == 1)
+    monkeypatch.setattr(cache, "_half_digest", half_digest)
+    last = repo  # the walk's last folder: the last subfolder of the last subfolder...
+    while folders := sorted(p for p in last.iterdir() if p.is_dir() and p.name != ".git"):
+        last = folders[-1]
+    (last / "zz-last.yaml").write_text("kind: ConfigMap\n")  # too recent, in the child's half
+    assert fingerprint(1) is None
+    settle()
+    assert fingerprint(1) == fingerprint(10**9) != alone
+
+
+def test_tool_digest_is_its_content_hash_kept_by_file_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mcg-gen's own files are read again only when their names, sizes, times or inodes
+    change: the digest kept for those is the content hash, and it is the one used."""
+    monkeypatch.setenv("MCG_GEN_CACHE_DIR", str(tmp_path))
+    table = tmp_path / cache.TOOL_DIGESTS
+    store = cache.Cache(tmp_path)
+
+    def fresh() -> str:
+        cache.tool_digest.cache_clear()
+        cache.kept_tool_digest.cache_clear()
+        return store.tool_digest()
+
+    try:
+        content = cache.tool_digest()
+        assert fresh() == content
+        [(stamp, kept)] = json.loads(table.read_text()).items()
+        assert kept == content
+        table.write_text(json.dumps({stamp: "kept"}))
+        assert fresh() == "kept"  # not read again
+        table.write_text(json.dumps({"another installation": "theirs"}))
+        assert fresh() == content
+        assert json.loads(table.read_text()) == {"another installation": "theirs", stamp: content}
+        table.unlink()
+        assert cache.Cache(tmp_path, enabled=False).tool_digest() == content
+        assert not table.exists()  # with the cache off, nothing kept
+    finally:
+        cache.tool_digest.cache_clear()
+        cache.kept_tool_digest.cache_clear()

@@ -414,7 +414,7 @@ class _Renderer:
             digests,
             charts,
             self.facts,
-            cache.tool_digest(),
+            self.store.tool_digest(),
             chartcache.fingerprint(),
         )
 

@@ -187,14 +187,16 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generator import report
-    from generator.checks.kube_schemas import check_schema_location
     from generator.report import baseline, select_findings
     from generator.validate.options import Options
     from generator.validate.pipeline import validate_repository
 
     given = [location for location in args.schema_location if location != "default"]
-    for location in given:
-        check_schema_location(location)
+    if given:  # the schema layer's module, not needed when nothing changed
+        from generator.checks.kube_schemas import check_schema_location
+
+        for location in given:
+            check_schema_location(location)
     schema_locations = tuple(Path(location) for location in given)
     if args.manifests:
         return _run_manifests(args, schema_locations)

@@ -191,7 +191,7 @@ def _group_key(
         store.digest(str(repo / layout.group_file(group))),
         store.digest(str(repo / SECRET_TEMPLATE_FILE)),
         options_key,
-        cache.tool_digest(),
+        store.tool_digest(),
         chartcache.fingerprint(),
     )
 
@@ -249,7 +249,7 @@ def _lint_key(store: cache.Cache, repo: Path, chart: str) -> str:
     from generator.helm import helm_version
 
     return cache.key_of(
-        "lint", chart, store.digest(str(repo / chart)), helm_version(), cache.tool_digest()
+        "lint", chart, store.digest(str(repo / chart)), helm_version(), store.tool_digest()
     )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -52,9 +51,11 @@ def validate_repository(
     # Nothing changed since the last run (every file's size, time and inode): its answer stands.
     fingerprint = store.repository_fingerprint(repo)
     options_key = _options_key(options)
-    whole_key = cache.key_of("whole", fingerprint, options_key, cache.tool_digest())
+    whole_key = cache.key_of("whole", fingerprint, options_key, store.tool_digest())
 
     def run() -> dict[str, Any]:
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="mcg-gen-run-") as run_folder:
             limited = options
             if options.timeout:
@@ -229,7 +230,7 @@ def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
     if not spec.is_file():
         return
     outcome.files.add(SPEC_FILE)
-    key = cache.key_of("spec", store.digest(str(spec)), cache.tool_digest())
+    key = cache.key_of("spec", store.digest(str(spec)), store.tool_digest())
     cached = store.remember("spec", key, lambda: _check_spec(repo))
     outcome.findings += cache.findings_from_json(cached["findings"])
     if cached["desired"] is None:
@@ -308,7 +309,7 @@ def _values_files(repo: Path, values: ValuesRepo, outcome: Outcome, store: cache
     ) -> None:
         outcome.files.add(name)
         key = cache.key_of(
-            "values", kind, store.digest(str(repo / name)), listed, cache.tool_digest()
+            "values", kind, store.digest(str(repo / name)), listed, store.tool_digest()
         )
 
         def compute() -> list[Finding]:
@@ -346,7 +347,7 @@ def _keys_read_by_templates(repo: Path, store: cache.Cache) -> set[str]:
     from generator.model import layout
 
     unread = sorted(str(folder) for folder in layout.unread_vendored_folders(repo))
-    key = cache.key_of("template-keys", unread, cache.tool_digest())
+    key = cache.key_of("template-keys", unread, store.tool_digest())
     known: dict[str, Any] = (store.get("template-keys", key) or {}).get("units", {})
     kept: dict[str, list[Any]] = {}
     read: set[str] = set()
@@ -409,7 +410,7 @@ def _secret_template(
         return broken
     # The template is meant to be filled in: fields without a value are its point. Checked
     # once per content: the format's schema is a large part of a run that changed one file.
-    key = cache.key_of("secret-template", store.digest(str(path)), cache.tool_digest())
+    key = cache.key_of("secret-template", store.digest(str(path)), store.tool_digest())
     findings = store.remember_findings(
         "secret-template",
         key,
@@ -445,7 +446,7 @@ def _scan_hygiene(repo: Path, scanned: dict[Path, str], store: cache.Cache) -> l
     from generator import repofs
     from generator.checks import hygiene
 
-    key = cache.key_of("hygiene-files", cache.tool_digest())
+    key = cache.key_of("hygiene-files", store.tool_digest())
     known: dict[str, Any] = (store.get("hygiene-files", key) or {}).get("files", {})
     findings: list[Finding] = []
     kept: dict[str, Any] = {}
