@@ -125,7 +125,8 @@ def test_parallel_and_serial_rendering_agree(
     template = repo / "charts/all/api/templates/service.yaml"
     template.write_text(template.read_text().replace("  ports:", "  ports: {{ .Values.nope.x }}"))
     parallel = findings_of(cli, repo, "--no-cache")
-    monkeypatch.setattr(group_checks, "PARALLEL_FROM", {"fork": 1000, "spawn": 1000})
+    monkeypatch.setattr(group_checks, "PARALLEL_FROM", 1000)
+    monkeypatch.setattr(group_checks, "FORK_FROM_APPLICATIONS", 10**6)
     serial = findings_of(cli, repo, "--no-cache")
     assert parallel == serial
     assert "chart/render-error" in errors(serial)

@@ -28,10 +28,11 @@ if TYPE_CHECKING:
     from generator.checks.kube_schemas import SchemaRegistry
 
 MAX_WORKERS = 8
-# From how many groups to render in pool processes, by how they start: a forked process costs
-# a few milliseconds, so even one group renders there while this process checks the layers
-# without Helm; a spawned one re-imports mcg-gen, worth it only for several groups.
-PARALLEL_FROM = {"fork": 1, "spawn": 4}
+PARALLEL_FROM = 4  # fewer groups render faster in this process than worker start-up costs
+# ... unless they are large: a forked process costs a few milliseconds, so even one large group
+# renders there while this process checks the layers without Helm (for small groups, the
+# worker's own Helm start-up, a fraction of a second, is more than that overlap wins)
+FORK_FROM_APPLICATIONS = 20
 
 
 @dataclass
@@ -170,6 +171,12 @@ def _registry(options: Options) -> SchemaRegistry:
     return _registry_for(options.kubernetes_version, options.schema_locations)
 
 
+def forget_registries() -> None:
+    """Start a run with schemas read anew: a schema location is named by its path, and its
+    files may have changed since an earlier run in this process."""
+    _registry_for.cache_clear()
+
+
 def _group_key(
     store: cache.Cache,
     values: ValuesRepo,
@@ -215,7 +222,9 @@ def _run_groups(
     method = "spawn" if "helm_python" in sys.modules else "fork"
     workers = min(len(groups), os.cpu_count() or 1, MAX_WORKERS)
     results: dict[str, GroupResult] = {}
-    if (os.cpu_count() or 1) < 2 or not groups or len(groups) < PARALLEL_FROM[method]:
+    applications = sum(len(values.entries(group, "applications")) for group in groups)
+    large = method == "fork" and applications >= FORK_FROM_APPLICATIONS
+    if (os.cpu_count() or 1) < 2 or not groups or (len(groups) < PARALLEL_FROM and not large):
         if groups:
             from generator.helm import shared_worker
 

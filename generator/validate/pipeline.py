@@ -87,8 +87,9 @@ def _validate(
 ) -> Outcome:
     from generator.checks import links
     from generator.model.values import load_values_repo
-    from generator.validate.groups import check_groups
+    from generator.validate.groups import check_groups, forget_registries
 
+    forget_registries()
     outcome = Outcome()
     progress("values files")
     values = load_values_repo(repo)
