@@ -320,7 +320,7 @@ def check_groups(
     missing = [group for group in groups if group not in results]
     lint_keys = {chart: _lint_key(store, repo, chart) for group in missing for chart in lint[group]}
     # objects are judged by the schemas alone: the options that choose them, and mcg-gen's own
-    clean_key = cache.key_of("clean-objects", options_key, cache.tool_digest())
+    clean_key = cache.key_of("clean-objects", options_key, store.tool_digest())
     work = {
         group: _group_work(store, group, lint[group], lint_keys, clean_key) for group in missing
     }
