@@ -3,7 +3,8 @@
 Entries live in `$MCG_GEN_CACHE_DIR`, else `$XDG_CACHE_HOME/mcg-gen`, else `~/.cache/mcg-gen`, in
 one folder per repository. Each entry is a JSON file holding the key it was computed for and the
 content hashes of the files it depends on; an entry whose key or dependencies differ is ignored.
-Deleting the folder is always safe. Entries hold findings and counts, and for `mcg-gen diff` the
+Deleting the folder is always safe. Entries hold findings and counts, what each chart rendered
+for a group (`RenderMemo`: never a chart that renders a Secret), and for `mcg-gen diff` the
 rendered manifests of a group, Secret values masked (entry files are private to the user:
 mkstemp's 0600).
 """
@@ -15,16 +16,20 @@ import functools
 import hashlib
 import json
 import os
+import posixpath
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import __version__, repofs
 from generator.findings import Finding, Severity
+
+if TYPE_CHECKING:  # only a run that renders needs Helm
+    from generator.helm import HelmWorker, RenderedDoc
 
 FORMAT = 2
 STAT_TABLE = "file-hashes.json"
@@ -69,10 +74,15 @@ def entry_digest(path: Path | str, status: os.stat_result) -> str:
     return file_digest(path)
 
 
-def tree_digest(folder: Path, hash_file: Callable[[str, os.stat_result], str] | None = None) -> str:
-    """One hash of every entry below `folder` (names, file contents, link targets)."""
+def tree_digest(
+    folder: Path,
+    hash_file: Callable[[str, os.stat_result], str] | None = None,
+    tree: repofs.Tree | None = None,
+) -> str:
+    """One hash of every entry below `folder` (names, file contents, link targets), walked in
+    `tree` when given."""
     digest = hashlib.sha256()
-    for name, path, status in repofs.walk_names(folder):
+    for name, path, status in (tree or repofs.Tree()).walk(folder):
         digest.update(name.encode(errors="surrogateescape") + b"\0")
         if hash_file and not stat.S_ISLNK(status.st_mode):
             digest.update(hash_file(path, status).encode())
@@ -125,6 +135,7 @@ class Cache:
         self._relisted = False
         self._started = time.time_ns()
         self._resolver = repofs.Resolver()  # one run's view of the repository's links
+        self.tree = repofs.Tree()  # and of its folders (each listed once per run)
         self._allowed_folders: dict[str, bool] = {}  # most files share a folder with others
 
     def _stat_table(self) -> dict[str, list[int | str]]:
@@ -231,19 +242,52 @@ class Cache:
             return None
         newest = self._started - RACY_NS
         records = []
-        for _, name, status in repofs.walk_names(folder):
+        for _, name, status in self.tree.walk(folder):
             modified, changed = status.st_mtime_ns, status.st_ctime_ns
             if modified >= newest or changed >= newest:
                 return None
             records.append(f"{name}\0{modified}\0{changed}\0{status.st_size}\0{status.st_ino}")
         return hashlib.sha256("\0".join(records).encode(errors="surrogateescape")).hexdigest()
 
+    def paths_fingerprint(self, root: Path, relatives: Sequence[str]) -> str | None:
+        """Type, size, times and inode (lstat) of each of `relatives` (repository paths below
+        `root`) and of every folder on their way: editing, replacing or removing one of them,
+        or swapping a folder for a link, changes it. None when the cache is off or one of them
+        changed too recently to trust its times."""
+        if not self.enabled:
+            return None
+        newest = self._started - RACY_NS
+        folders: dict[str, None] = {}
+        for relative in relatives:
+            folder = posixpath.dirname(relative)
+            while folder and folder not in folders:
+                folders[folder] = None
+                folder = posixpath.dirname(folder)
+        base = os.path.join(os.path.abspath(root), "")
+        lstat = os.lstat
+        records = []
+        for name in (*folders, *relatives):
+            try:
+                entry = lstat(base + name)
+            except OSError:
+                records.append(f"{name}\0-\0")
+                continue
+            modified, changed = entry.st_mtime_ns, entry.st_ctime_ns
+            if modified >= newest or changed >= newest:
+                return None
+            records.append(
+                f"{name}\0{entry.st_mode}\0{modified}\0{changed}\0{entry.st_size}\0{entry.st_ino}\0"
+            )
+        return hashlib.sha256("".join(records).encode(errors="surrogateescape")).hexdigest()
+
     def _allowed_folder(self, folder: str) -> bool:
         """`_allowed` of a folder, asked once per run (the Resolver also sees each folder's
-        links once per run)."""
+        links once per run); a plain subfolder a walk entered is where its parent is."""
         known = self._allowed_folders.get(folder)
         if known is None:
-            known = self._allowed_folders[folder] = self._allowed(Path(folder))
+            parent = self.tree.entered_from(folder)
+            allowed = self._allowed_folder(parent) if parent is not None else None
+            known = self._allowed_folders[folder] = allowed or self._allowed(Path(folder))
         return known
 
     def _allowed(self, path: Path) -> bool:
@@ -263,7 +307,7 @@ class Cache:
             if not self._allowed(path):
                 self._digests[name] = "outside"
             elif path.is_dir():
-                self._digests[name] = tree_digest(path, self.file_digest)
+                self._digests[name] = tree_digest(path, self.file_digest, self.tree)
             else:
                 self._digests[name] = self.file_digest(path)
         return self._digests[name]
@@ -336,6 +380,90 @@ class Cache:
 
     def _write(self, file: str, content: Any) -> None:
         _write_json(self.folder, file, content)
+
+
+class RenderMemo:
+    """Charts rendered by earlier runs, for `render.render_charts`: what a chart rendered for a
+    group is kept (per group, chart, release and namespace) with what it depends on: the
+    chart's files, the values, release and namespace, Helm and mcg-gen. While those are the
+    same, the chart is not rendered again. A chart that renders a Secret, or objects JSON would
+    not give back as they were, is rendered every time (the cache holds no Secret's values).
+    Made in the main process; picklable for the worker processes, which read the cache
+    themselves."""
+
+    def __init__(self, store: Cache, tool: str) -> None:
+        self._repo, self._enabled, self._roots = store._repo, store.enabled, store._roots[1:]
+        self._tool = tool  # Helm's version and mcg-gen's digest
+        self._store: Cache | None = store
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_store": None}  # a worker process opens the cache anew
+
+    def render(
+        self,
+        helm: HelmWorker,
+        group: str,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        *,
+        release: str,
+        namespace: str,
+    ) -> list[RenderedDoc]:
+        """`helm.render`, answered from the cache when it can be."""
+        from generator.helm import RenderedDoc
+
+        if self._store is None:
+            self._store = Cache(self._repo, enabled=self._enabled, roots=self._roots)
+        store = self._store
+        name = f"render:{group}:{chart_dir}:{release}:{namespace}"
+        key = self._key(store, chart_dir, values, release, namespace)
+        found = store.get(name, key) if key is not None else None
+        if found is not None:
+            return [
+                RenderedDoc(
+                    str(template), body, int(line), tuple((str(p), int(n)) for p, n in keys)
+                )
+                for template, body, line, keys in found["documents"]
+            ]
+        documents = helm.render(chart_dir, values, release=release, namespace=namespace)
+        kept = _as_json(documents) if key is not None else None
+        if kept is not None:
+            store.put(name, str(key), {"documents": kept}, ())
+        return documents
+
+    def _key(
+        self, store: Cache, chart_dir: Path, values: Mapping[str, Any], release: str, namespace: str
+    ) -> str | None:
+        if not store.enabled:
+            return None
+        chart = store.digest(str(chart_dir))
+        if chart.startswith(("outside", "missing")):
+            return None  # not a folder mcg-gen may hash: rendered every time
+        # repr, not JSON: it tells 1 from "1" and True from 1 (values are plain YAML data; an
+        # object repr cannot spell the same twice only misses)
+        given = hashlib.sha256(repr(values).encode(errors="surrogateescape")).hexdigest()
+        return key_of("render", chart, given, release, namespace, self._tool)
+
+
+def _as_json(documents: Sequence[RenderedDoc]) -> list[list[Any]] | None:
+    """Rendered objects as a render-cache entry keeps them; None for objects not to keep: a
+    Secret (or a List holding one), or data JSON would change (dates, keys that are no
+    strings)."""
+    kept: list[list[Any]] = []
+    for document in documents:
+        body = document.body
+        items = body.get("items") if body.get("kind") == "List" else None
+        bodies = [body, *(items if isinstance(items, list) else ())]
+        if any(isinstance(item, dict) and item.get("kind") == "Secret" for item in bodies):
+            return None
+        kept.append(
+            [document.template, body, document.line, [list(k) for k in document.duplicate_keys]]
+        )
+    try:
+        same = json.loads(json.dumps(kept)) == kept
+    except (TypeError, ValueError):
+        return None
+    return kept if same else None
 
 
 def _read_json(path: Path) -> dict[str, Any]:

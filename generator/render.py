@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from generator import bundled, chartcache, yamlio
+from generator import bundled, chartcache, repofs, yamlio
 from generator.chartcache import ChartPin
 from generator.errors import Location, McgError
 from generator.helm import HelmWorker, RenderedDoc
@@ -31,6 +31,9 @@ from generator.model import layout, platform
 from generator.model.facts import Facts, operator_parameters
 from generator.model.names import is_dns_label
 from generator.model.values import ValuesRepo, load_values_repo, merge_values
+
+if TYPE_CHECKING:
+    from generator.cache import RenderMemo
 
 BASE_CHARTS = platform.VENDORED_CHARTS
 
@@ -88,30 +91,37 @@ def render_charts(
     apps: bool,
     helm: HelmWorker,
     chart_dirs: Sequence[Path] = (),
+    memo: RenderMemo | None = None,
 ) -> Iterator[ChartRender]:
     """Render the group's charts one by one, reporting each chart's failure instead of stopping.
 
     Always the clustergroup chart and the base charts its Applications use; with `apps`, also
     every other chart in the pattern repository that an Application points at, and remote charts
     (`chart` + `chartVersion`) found as `<dir>/<chart>/Chart.yaml` in `chart_dirs`. Problems with
-    the group's values files themselves raise.
+    the group's values files themselves raise. With `memo`, a chart whose files and values are
+    those of an earlier run is answered from its cache.
     """
+
+    def render(
+        chart_dir: Path, values: Mapping[str, Any], release: str, namespace: str
+    ) -> list[RenderedDoc]:
+        if memo is None:
+            return helm.render(chart_dir, values, release=release, namespace=namespace)
+        return memo.render(helm, group, chart_dir, values, release=release, namespace=namespace)
+
     repo = values_repo.root.resolve()
     chain = group_values(values_repo, group, facts)
     values = chain.values
     clustergroup = _clustergroup_chart(repo, values, chart_dirs)
     argo_namespace = _argo_namespace(values)
     try:
-        documents = helm.render(
-            clustergroup.path,
-            values,
-            release=f"{values['global']['pattern']}-{group}"[:53],
-            namespace=argo_namespace,
-        )
+        release = f"{values['global']['pattern']}-{group}"[:53]
+        documents = render(clustergroup.path, values, release, argo_namespace)
     except McgError as error:
         yield ChartRender(clustergroup.label, None, [], error, origin=clustergroup.origin)
         return
     base = _resources(documents, clustergroup, group)
+    resolver = repofs.Resolver()  # the applications' charts and value files share folders
     looked_up = tuple(repo / relative for relative in chain.chain)
     yield ChartRender(
         clustergroup.label,
@@ -131,7 +141,7 @@ def render_charts(
                 label = str(source.get("path", "")).strip("/")
                 if not (apps or label.startswith("common/")):
                     continue
-                located = _app_chart_dir(repo, label, source, app)
+                located = _app_chart_dir(repo, label, source, app, resolver)
             else:
                 source, located = _remote_chart(app, chart_dirs, apps=apps)
                 label = located.label if located else ""
@@ -141,9 +151,9 @@ def render_charts(
             namespace = str((spec.get("destination") or {}).get("namespace") or app.namespace)
             in_repo = located.label if located.origin.source == "repository" else None
             read: list[Path] = []
-            app_values = _app_values(repo, in_repo, source, app, namespace, read)
+            app_values = _app_values(repo, in_repo, source, app, namespace, read, resolver)
             release = str((source.get("helm") or {}).get("releaseName") or app.name)
-            rendered = helm.render(located.path, app_values, release=release, namespace=namespace)
+            rendered = render(located.path, app_values, release, namespace)
         except McgError as error:
             yield ChartRender(label, app.name, [], error)
             continue
@@ -556,10 +566,14 @@ def _chart_dir(repo: Path, path: str, *, stands_in_for: str = "") -> LocatedChar
 
 
 def _app_chart_dir(
-    repo: Path, path: str, source: dict[str, Any], app: Resource
+    repo: Path,
+    path: str,
+    source: dict[str, Any],
+    app: Resource,
+    resolver: repofs.Resolver | None = None,
 ) -> LocatedChart | None:
     where = Location(app.source, app.line)
-    chart = layout.inside(repo, path, where)
+    chart = layout.inside(repo, path, where, resolver)
     if chart is not None and (chart / "Chart.yaml").is_file():
         origin = ChartOrigin(chart.name, _chart_version(chart), "repository")
         return LocatedChart(chart, path, origin)
@@ -584,6 +598,7 @@ def _app_values(
     app: Resource,
     namespace: str,
     read: list[Path] | None = None,
+    resolver: repofs.Resolver | None = None,
 ) -> dict[str, Any]:
     """The values Argo CD gives the chart: value files in order, inline values, parameters.
 
@@ -592,7 +607,7 @@ def _app_values(
     where = Location(app.source, app.line)
     values: dict[str, Any] = {}
     for entry in helm_options.get("valueFiles") or []:
-        path = layout.value_file(repo, str(entry), chart_path, where)
+        path = layout.value_file(repo, str(entry), chart_path, where, resolver)
         if path is None:
             continue  # ignoreMissingValueFiles, as every application of the chart sets
         if read is not None:

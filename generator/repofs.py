@@ -82,10 +82,13 @@ def _within(resolved: Path, root: Path) -> bool:
     return GIT_DIR not in name[len(prefix) :].split("/")
 
 
-def confine(root: Path, relative: str, *, where: Location | None = None) -> Path:
+def confine(
+    root: Path, relative: str, *, where: Location | None = None, resolver: Resolver | None = None
+) -> Path:
     """`root/relative`, resolved, refusing anything that leaves `root` or enters `.git`.
 
-    The path need not exist; the parts of it that do are resolved (links followed)."""
+    The path need not exist; the parts of it that do are resolved (links followed), by
+    `resolver` when given (for many paths of one run)."""
     problem = lexical_problem(relative)
     place = where or Location(relative)
     if problem:
@@ -95,8 +98,12 @@ def confine(root: Path, relative: str, *, where: Location | None = None) -> Path
             hint="paths are relative to the repository root and may not climb out of it or "
             "into .git",
         )
-    base = root.resolve()
-    resolved = (base / normalise(relative)).resolve()
+    if resolver is None:
+        base = root.resolve()
+        resolved = (base / normalise(relative)).resolve()
+    else:
+        base = resolver.resolve_folder(root.absolute())
+        resolved = resolver.resolve(base / normalise(relative))
     if not _within(resolved, base):
         raise UnsafePath(
             f"path {relative!r} is a symlink that "
@@ -286,18 +293,76 @@ def walk(folder: Path) -> Iterator[tuple[str, Path, os.stat_result]]:
 def walk_names(folder: Path) -> Iterator[tuple[str, str, os.stat_result]]:
     """`walk` with the full path as text: for walks over thousands of files, where building a
     Path for each costs more than the walk itself."""
-    top = os.fspath(folder)
-    for current, folders, names in os.walk(top):
-        folders[:] = sorted(name for name in folders if name not in (GIT_DIR, "__pycache__"))
-        linked = [name for name in folders if os.path.islink(os.path.join(current, name))]
-        folders[:] = [name for name in folders if name not in linked]
-        # os.walk's folders are `top` joined with names: the relative name is the rest of it
-        below = current[len(top) :].lstrip(os.sep).replace(os.sep, "/")
-        for name in sorted(names + linked):
-            full = os.path.join(current, name)
+    return Tree().walk(folder)
+
+
+_NOT_ENTERED = (GIT_DIR, "__pycache__")
+
+Listing = tuple[list[tuple[str, os.stat_result]], list[str]]
+
+
+class Tree:
+    """`walk_names` for the many walks of one run over a tree (every chart's digest, the
+    secrets scan, the template keys): each folder is listed once and each of its entries looked
+    at once (lstat), however many walks pass through it. A file changed during the run is seen
+    as it was when first walked, as within one walk."""
+
+    def __init__(self) -> None:
+        self._listings: dict[str, Listing | None] = {}  # None: a folder that cannot be listed
+        self._entered_from: dict[str, str] = {}  # a folder walked into: the folder it is in
+
+    def walk(self, folder: Path | str) -> Iterator[tuple[str, str, os.stat_result]]:
+        """(relative name, full path, lstat) of every regular file and symbolic link below
+        `folder`, names sorted, each folder's files before its subfolders (os.walk's order).
+        `.git` and `__pycache__` folders and links to folders are not entered; a link to a
+        folder is itself an entry."""
+        top = os.fspath(folder)
+        pending = [(top, "")]
+        while pending:
+            current, below = pending.pop()
+            listing = self._listing(current)
+            if listing is None:
+                continue
+            files, subfolders = listing
+            base = current if current.endswith("/") else current + "/"  # os.path.join's
+            above = below + "/" if below else ""
+            for name, status in files:
+                yield above + name, base + name, status
+            for name in reversed(subfolders):
+                pending.append((base + name, above + name))
+
+    def entered_from(self, folder: str) -> str | None:
+        """The folder a walk found `folder` in as a plain subfolder (not a link), if it did."""
+        return self._entered_from.get(folder)
+
+    def _listing(self, folder: str) -> Listing | None:
+        if folder in self._listings:
+            return self._listings[folder]
+        files: list[tuple[str, os.stat_result]] = []
+        subfolders: list[str] = []
+        try:
+            with os.scandir(folder) as entries:
+                found = sorted(entries, key=_entry_name)
+        except OSError:
+            self._listings[folder] = None
+            return None
+        for entry in found:
             try:
-                status = os.lstat(full)
+                is_folder = entry.is_dir()  # a link to a folder too, as os.walk sees it
+                if is_folder and entry.name in _NOT_ENTERED:
+                    continue
+                if is_folder and not entry.is_symlink():
+                    subfolders.append(entry.name)
+                    self._entered_from[entry.path] = folder
+                    continue
+                status = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
             if stat.S_ISREG(status.st_mode) or stat.S_ISLNK(status.st_mode):
-                yield f"{below}/{name}" if below else name, full, status
+                files.append((entry.name, status))
+        self._listings[folder] = listing = (files, subfolders)
+        return listing
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name

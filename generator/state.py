@@ -470,12 +470,14 @@ def out_of_date(
     repo: Path,
     desired: Mapping[str, str],
     digest_of: Callable[[Path, os.stat_result], str] | None = None,
+    record: Record | None = None,
 ) -> list[str]:
     """Paths that differ from what the spec gives, given the wanted hashes of its files: what
     `generate` would create, update, remove or merge, and merges whose conflicts are unresolved
     (edits to a file whose generated version did not change are the user's and do not count).
-    `digest_of` may answer from a cache."""
-    record = read_record(repo)
+    `digest_of` may answer from a cache; `record` is the state file, when the caller read it."""
+    if record is None:
+        record = read_record(repo)
     previous = record.files
     inside = _inside_checker(repo)
 

@@ -303,3 +303,74 @@ def test_secret_scan_finds_what_a_scan_of_every_line_finds(
         for finding in hygiene.scan_line("f.yaml", number, line)
     ]
     assert list(hygiene.scan_text("f.yaml", text)) == every_line
+
+
+def os_walk_entries(top: str) -> list[tuple[str, str, int]]:
+    """What a walk must find, by os.walk: every regular file and link below `top`, names
+    sorted, links to folders listed and not entered, .git and __pycache__ left out."""
+    import os
+    import stat
+
+    found = []
+    for current, folders, names in os.walk(top):
+        folders[:] = sorted(name for name in folders if name not in (".git", "__pycache__"))
+        linked = [name for name in folders if os.path.islink(os.path.join(current, name))]
+        folders[:] = [name for name in folders if name not in linked]
+        below = os.path.relpath(current, top)
+        for name in sorted(names + linked):
+            full = os.path.join(current, name)
+            status = os.lstat(full)
+            if stat.S_ISREG(status.st_mode) or stat.S_ISLNK(status.st_mode):
+                found.append((name if below == "." else f"{below}/{name}", full, status.st_ino))
+    return found
+
+
+TREE_NAMES = st.sampled_from(["a", "b", "B", "a-b", "a.b", ".git", "__pycache__", "é"])
+TREE_ENTRIES = st.lists(
+    st.tuples(
+        st.lists(TREE_NAMES, min_size=1, max_size=4),
+        st.sampled_from(["file", "folder", "link-file", "link-folder", "link-missing", "fifo"]),
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(TREE_ENTRIES, st.data())
+def test_tree_walks_what_os_walk_finds(
+    entries: list[tuple[list[str], str]], data: st.DataObject
+) -> None:
+    """repofs.Tree lists each folder once for all the walks of a run: a walk of any folder,
+    before or after walks of the folders around it, finds what os.walk does."""
+    import os
+
+    from generator import repofs
+
+    with tempfile.TemporaryDirectory() as scratch:
+        top = Path(scratch, "top")
+        top.mkdir()
+        outside = Path(scratch, "outside")
+        outside.mkdir()
+        (outside / "f").write_text("x")
+        for parts, kind in entries:
+            path = top.joinpath(*parts)
+            if os.path.lexists(path):
+                continue  # (writing to a named pipe would wait for a reader)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if kind == "file":
+                    path.write_text("x")
+                elif kind == "folder":
+                    path.mkdir()
+                elif kind == "fifo":
+                    os.mkfifo(path)
+                else:
+                    target = {"link-file": outside / "f", "link-folder": outside}.get(kind)
+                    path.symlink_to(target or Path(scratch, "missing"))
+            except OSError:
+                continue  # a name already taken by another kind, or below a file
+        folders = [str(top)] + [str(folder) for folder in sorted(top.rglob("*")) if folder.is_dir()]
+        tree = repofs.Tree()
+        for folder in data.draw(st.lists(st.sampled_from(folders), min_size=1, max_size=5)):
+            walked = [(name, full, status.st_ino) for name, full, status in tree.walk(folder)]
+            assert walked == os_walk_entries(folder)

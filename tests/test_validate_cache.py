@@ -519,3 +519,98 @@ def test_tool_digest_is_its_content_hash_kept_by_file_times(
     finally:
         cache.tool_digest.cache_clear()
         cache.kept_tool_digest.cache_clear()
+
+
+def render_entries(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The render cache's entries (cache.RenderMemo): what each chart rendered for a group."""
+    found = []
+    for path in folder.rglob("*.json"):
+        entry = json.loads(path.read_text())
+        if isinstance(entry.get("data"), dict) and "documents" in entry["data"]:
+            found.append((path, entry))
+    return found
+
+
+def test_charts_rendered_before_are_answered_from_the_cache_by_their_values(
+    repo: Path, cli: Any, tmp_path: Path
+) -> None:
+    """A group renders again when a file it reads changed; a chart whose files and values did
+    not change is then answered from the cache (an object slipped into its entry is what the
+    run checks), and one whose values changed is rendered again."""
+    assert errors(findings_of(cli, repo)) == set()
+    service = None
+    for path, entry in render_entries(tmp_path / "cache"):
+        for document in entry["data"]["documents"]:
+            body = document[1]
+            if body.get("kind") == "Service" and body["metadata"]["name"] == "hello-world":
+                body["spec"]["ports"] = "not a list"
+                service = path
+                path.write_text(json.dumps(entry))
+    assert service is not None, "hello-world's Service is kept"
+    hub = repo / "values-hub.yaml"
+    hub.write_text(hub.read_text() + "# a comment: the same values\n")
+    assert "schema/invalid" in errors(findings_of(cli, repo))
+    hub.write_text(
+        hub.read_text().replace(
+            "      path: charts/all/hello-world\n",
+            "      path: charts/all/hello-world\n      overrides:\n        - name: x\n"
+            "          value: y\n",
+        )
+    )
+    assert "schema/invalid" not in errors(findings_of(cli, repo))
+
+
+SECRET_TEMPLATE = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: kept-nowhere
+stringData:
+  note: {{ .Values.note | default "not-in-the-cache-9f3c" | quote }}
+"""
+
+
+def test_a_chart_that_renders_a_secret_is_not_kept(repo: Path, cli: Any, tmp_path: Path) -> None:
+    (repo / "charts/all/hello-world/templates/secret.yaml").write_text(SECRET_TEMPLATE)
+    findings_of(cli, repo)
+    kept = render_entries(tmp_path / "cache")
+    assert kept, "the other charts are kept"
+    assert not [path for path, entry in kept if "not-in-the-cache-9f3c" in json.dumps(entry)]
+    stored = [path for path in (tmp_path / "cache").rglob("*") if path.is_file()]
+    assert not [path for path in stored if b"not-in-the-cache" in path.read_bytes()]
+
+
+def test_only_objects_json_gives_back_unchanged_are_kept() -> None:
+    from datetime import date
+
+    from generator.helm import RenderedDoc
+
+    def kept(body: dict[str, Any]) -> Any:
+        return cache._as_json([RenderedDoc("templates/x.yaml", body, 1, (("a.b", 3),))])
+
+    config = {"kind": "ConfigMap", "data": {"a": "1"}}
+    assert kept(config) == [["templates/x.yaml", config, 1, [["a.b", 3]]]]
+    assert kept({"kind": "ConfigMap", "data": {"when": date(2020, 1, 1)}}) is None
+    assert kept({"kind": "ConfigMap", "data": {1: "one"}}) is None
+    assert kept({"kind": "Secret", "data": {}}) is None
+    assert kept({"kind": "List", "items": [config, {"kind": "Secret"}]}) is None
+
+
+def test_generated_file_removed_after_a_clean_run_is_drift_until_put_back(
+    repo: Path, cli: Any
+) -> None:
+    """The spec's drift check is kept with the lstat of every file it looked at: a generated
+    file removed after a clean run is drift (generate would write it again), and putting it
+    back clears it."""
+    age(repo)
+    assert findings_of(cli, repo, "--select", "spec") == []
+    service = repo / "charts/all/hello-world/templates/service.yaml"
+    text = service.read_text()
+    service.unlink()
+    settle()
+    [drift] = findings_of(cli, repo, "--select", "spec")
+    assert drift["rule"] == "spec/out-of-date"
+    assert "charts/all/hello-world/templates/service.yaml" in drift["message"]
+    service.write_text(text)
+    settle()
+    assert findings_of(cli, repo, "--select", "spec") == []

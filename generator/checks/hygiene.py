@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from generator.findings import Finding, Severity
 from generator.model import layout
 
 MAX_SCAN_BYTES = 1024 * 1024
+# What the scan reads below charts/ (besides the values files, read wherever they are)
+SCANNED_SUFFIXES = (".yaml", ".yml", ".tpl", ".json")
 
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 _TOKENS = (
@@ -164,17 +165,18 @@ def scan_file(root: Path, path: Path, resolver: repofs.Resolver | None = None) -
     return list(scan_text(path.relative_to(root).as_posix(), text))
 
 
-def committed_secret_files(root: Path) -> list[Finding]:
+def committed_secret_files(root: Path, tree: repofs.Tree | None = None) -> list[Finding]:
     """A filled-in values-secret file anywhere in the repository (outside .git and the parts of
-    a vendored common that hold upstream's test data)."""
+    a vendored common that hold upstream's test data), walked in `tree` when given."""
     findings = []
-    found = []
-    unread = set(layout.unread_vendored_folders(root))
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [
-            name for name in subfolders if name != ".git" and Path(folder, name) not in unread
-        ]
-        found += [Path(folder, name) for name in names if layout.is_values_secret(name)]
+    unread = tuple(
+        f"{folder.relative_to(root).as_posix()}/" for folder in layout.unread_vendored_folders(root)
+    )
+    found = [
+        root / relative
+        for relative, _, _ in (tree or repofs.Tree()).walk(root)
+        if layout.is_values_secret(relative.rpartition("/")[2]) and not relative.startswith(unread)
+    ]
     for path in sorted(found):
         relative = path.relative_to(root)
         if not path.is_file():

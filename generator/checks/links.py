@@ -84,10 +84,11 @@ def check_values_links(
     """
     findings: list[Finding] = []
     findings += _main_group(repo)
+    resolver = repofs.Resolver()  # the applications' folders share their parents
     for group, document in repo.groups.items():
         facts = (injected or {}).get(group, {})
         findings += _group_name(repo, group, document)
-        findings += _applications(repo, group, document, facts)
+        findings += _applications(repo, group, document, facts, resolver)
         findings += _shared_value_files(repo, group, document, facts)
         findings += _subscription_namespaces(repo, group, document)
         findings += _olm_v1_subscriptions(repo, group, document)
@@ -149,7 +150,11 @@ def _group_name(repo: ValuesRepo, group: str, document: Document) -> Iterator[Fi
 
 
 def _applications(
-    repo: ValuesRepo, group: str, document: Document, facts: Mapping[str, str]
+    repo: ValuesRepo,
+    group: str,
+    document: Document,
+    facts: Mapping[str, str],
+    resolver: repofs.Resolver,
 ) -> Iterator[Finding]:
     projects = repo.projects(group) | {ARGO_DEFAULT_PROJECT}
     namespaces = repo.namespaces(group)
@@ -199,7 +204,7 @@ def _applications(
             )
         path = local_app_path(body)
         if path is not None and not layout.is_template(path):
-            yield from _app_path(repo.root, document, entry.path, name, path, body)
+            yield from _app_path(repo.root, document, entry.path, name, path, body, resolver)
         for index, value_file in enumerate(body.get("extraValueFiles") or []):
             if isinstance(value_file, str):
                 yield from _value_file(
@@ -210,12 +215,14 @@ def _applications(
                 )
 
 
-def app_folder(root: Path, chart_path: str) -> tuple[Path | None, str]:
+def app_folder(
+    root: Path, chart_path: str, resolver: repofs.Resolver | None = None
+) -> tuple[Path | None, str]:
     """The repository folder an application's `path` names, or None and why not (missing, or
     refused: a link or `..` out of the repository). links/app-path-missing reports the latter,
     so rendering's error for the same path is not reported again."""
     try:
-        folder = layout.inside(root, chart_path.strip("/") or ".")
+        folder = layout.inside(root, chart_path.strip("/") or ".", resolver=resolver)
     except repofs.UnsafePath as unsafe:
         return None, f"which mcg-gen refuses: {unsafe.message}"
     if folder is None or not folder.is_dir():
@@ -224,9 +231,15 @@ def app_folder(root: Path, chart_path: str) -> tuple[Path | None, str]:
 
 
 def _app_path(
-    root: Path, document: Document, path: DocPath, name: str, chart_path: str, body: dict[str, Any]
+    root: Path,
+    document: Document,
+    path: DocPath,
+    name: str,
+    chart_path: str,
+    body: dict[str, Any],
+    resolver: repofs.Resolver,
 ) -> Iterator[Finding]:
-    folder, problem = app_folder(root, chart_path)
+    folder, problem = app_folder(root, chart_path, resolver)
     if folder is None:
         yield _finding(
             rules.LINKS_APP_PATH_MISSING.id,

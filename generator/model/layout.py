@@ -128,10 +128,15 @@ def unread_vendored_folders(root: Path) -> tuple[Path, ...]:
     return tuple(root / VENDORED_COMMON / part for part in VENDORED_COMMON_UNREAD)
 
 
-def inside(root: Path, relative: str, where: Location | None = None) -> Path | None:
+def inside(
+    root: Path,
+    relative: str,
+    where: Location | None = None,
+    resolver: repofs.Resolver | None = None,
+) -> Path | None:
     """`root/relative` confined to the repository (see `repofs.confine`); None when it does not
     exist. Raises `repofs.UnsafePath` for a path that leaves the repository or enters `.git`."""
-    found = repofs.confine(root, relative, where=where)
+    found = repofs.confine(root, relative, where=where, resolver=resolver)
     return found if found.exists() else None
 
 
@@ -161,12 +166,16 @@ def value_file_path(entry: str, chart_path: str | None) -> str | None:
 
 
 def value_file(
-    root: Path, entry: str, chart_path: str | None, where: Location | None = None
+    root: Path,
+    entry: str,
+    chart_path: str | None,
+    where: Location | None = None,
+    resolver: repofs.Resolver | None = None,
 ) -> Path | None:
     """The regular file an Application's value file names, confined; None when there is none
     (Argo CD, with `ignoreMissingValueFiles`, skips it)."""
     relative = value_file_path(entry, chart_path)
     if relative is None:
         return None
-    found = inside(root, relative, where)
+    found = inside(root, relative, where, resolver)
     return found if found is not None and found.is_file() else None

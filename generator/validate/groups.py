@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator import cache, chartcache, rules
+from generator import cache, chartcache, repofs, rules
 from generator.checks import charts, deploy, links
 from generator.errors import McgError
 from generator.findings import Finding, error_findings
@@ -51,12 +51,14 @@ class GroupResult:
 @dataclass(frozen=True)
 class GroupWork:
     """What is already known of a group's work: the charts (repository paths) it lints when it
-    renders them, the lint findings of some of them (cached by chart content), and the
-    digests of objects the schema layer found clean (see `validate_changed_resources`)."""
+    renders them, the lint findings of some of them (cached by chart content), the digests of
+    objects the schema layer found clean (see `validate_changed_resources`), and the charts
+    rendered by earlier runs (`renders`)."""
 
     charts: frozenset[str] = frozenset()
     known: Mapping[str, list[Finding]] = field(default_factory=dict)
     clean_objects: frozenset[str] = frozenset()
+    renders: cache.RenderMemo | None = None
 
 
 def check_group(
@@ -81,10 +83,19 @@ def check_group(
     to_lint = work.charts
     helm = shared_worker()
     helm.limit(options.deadline, run_timeout=options.timeout, hung_registry=options.hung_registry)
+    # a group renders again because something it reads changed, so some chart is rendered:
+    # Helm starts up while the charts that did not change are read from the cache
+    helm.start()
     try:
         renders = list(
             render_charts(
-                values, group, options.facts, apps=True, helm=helm, chart_dirs=options.chart_dirs
+                values,
+                group,
+                options.facts,
+                apps=True,
+                helm=helm,
+                chart_dirs=options.chart_dirs,
+                memo=work.renders,
             )
         )
     except McgError as error:
@@ -151,10 +162,11 @@ def _reported_missing_paths(values: ValuesRepo, group: str) -> set[str]:
     """Application paths of the group's values file that are not folders of the repository
     (missing or refused): links/app-path-missing reports them, at the line to edit."""
     missing = set()
+    resolver = repofs.Resolver()
     for entry in values.entries(group, "applications"):
         path = local_app_path(entry.body)
         if path is not None and "{{" not in path:
-            folder, _ = links.app_folder(values.root, path)
+            folder, _ = links.app_folder(values.root, path, resolver)
             if folder is None:
                 missing.add(path.strip("/"))
     return missing
@@ -263,7 +275,12 @@ def _lint_key(store: cache.Cache, repo: Path, chart: str) -> str:
 
 
 def _group_work(
-    store: cache.Cache, group: str, charts: frozenset[str], keys: Mapping[str, str], clean_key: str
+    store: cache.Cache,
+    group: str,
+    charts: frozenset[str],
+    keys: Mapping[str, str],
+    clean_key: str,
+    renders: cache.RenderMemo,
 ) -> GroupWork:
     known = {}
     for chart in charts:
@@ -271,7 +288,7 @@ def _group_work(
         if cached is not None:
             known[chart] = cache.findings_from_json(cached["findings"])
     clean = (store.get(f"clean:{group}", clean_key) or {}).get("objects") or []
-    return GroupWork(charts, known, frozenset(str(digest) for digest in clean))
+    return GroupWork(charts, known, frozenset(str(digest) for digest in clean), renders)
 
 
 def _lint_assignment(values: ValuesRepo, options: Options) -> dict[str, frozenset[str]]:
@@ -321,8 +338,12 @@ def check_groups(
     lint_keys = {chart: _lint_key(store, repo, chart) for group in missing for chart in lint[group]}
     # objects are judged by the schemas alone: the options that choose them, and mcg-gen's own
     clean_key = cache.key_of("clean-objects", options_key, store.tool_digest())
+    from generator.helm import helm_version
+
+    renders = cache.RenderMemo(store, cache.key_of(helm_version(), store.tool_digest()))
     work = {
-        group: _group_work(store, group, lint[group], lint_keys, clean_key) for group in missing
+        group: _group_work(store, group, lint[group], lint_keys, clean_key, renders)
+        for group in missing
     }
 
     def keep(group: str, result: GroupResult) -> None:

@@ -236,9 +236,7 @@ def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
     outcome.findings += cache.findings_from_json(cached["findings"])
     if cached["desired"] is None:
         return
-    from generator import state
-
-    stale = state.out_of_date(repo, cached["desired"], store.file_digest)
+    stale = _spec_drift(repo, key, cached["desired"], store)
     if stale:
         shown = ", ".join(stale[:3])
         more = f" and {len(stale) - 3} more" if len(stale) > 3 else ""
@@ -253,6 +251,34 @@ def _spec(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
                 "run 'mcg-gen generate'",
             )
         )
+
+
+def _spec_drift(
+    repo: Path, spec_key: str, desired: dict[str, str], store: cache.Cache
+) -> list[str]:
+    """`state.out_of_date`: the generated files that no longer follow from the spec. Kept with
+    the lstat of every file it looked at (the generated files, those the state file records, the
+    state file and their folders): while none of them changed, the last run's answer stands
+    (the check reads every generated file's digest, most of a run that changed one template)."""
+    from generator import state
+
+    key = cache.key_of("spec-drift", spec_key, store.digest(str(repo / state.STATE_FILE)))
+    known = store.get("spec-drift", key)
+    # (a fingerprint is kept only when there is one: None, too recent, never matches)
+    if (
+        known is not None
+        and store.paths_fingerprint(repo, known["watched"]) == known["fingerprint"]
+    ):
+        return [str(path) for path in known["stale"]]
+    record = state.read_record(repo)
+    watched = sorted({*desired, *record.files, state.STATE_FILE})
+    fingerprint = store.paths_fingerprint(repo, watched)  # before reading: a change meanwhile
+    stale = state.out_of_date(repo, desired, store.file_digest, record)  # is seen next time
+    if fingerprint is not None:
+        store.put(
+            "spec-drift", key, {"watched": watched, "fingerprint": fingerprint, "stale": stale}, ()
+        )
+    return stale
 
 
 def _check_spec(repo: Path) -> dict[str, Any]:
@@ -425,25 +451,31 @@ def _secret_template(
 
 
 def _hygiene(repo: Path, outcome: Outcome, store: cache.Cache) -> None:
-    from generator import repofs
+    import stat
+
     from generator.checks import hygiene
 
-    outcome.findings += hygiene.committed_secret_files(repo)
+    outcome.findings += hygiene.committed_secret_files(repo, store.tree)
     outcome.findings += hygiene.ignore_coverage(repo)
-    scanned = {
-        repo / name: store.file_digest(repo / name)
-        for name in sorted(outcome.files)
-        if (repo / name).is_file()
-    }
-    for _, name, status in repofs.walk_names(repo / "charts"):
-        if name.endswith((".yaml", ".yml", ".tpl", ".json")):
-            scanned[Path(name)] = store.file_digest(name, status)
+    scanned: dict[str, tuple[bool, str]] = {}  # path: (a link?, content digest)
+    for name in sorted(outcome.files):
+        path = repo / name
+        if path.is_file():
+            scanned[str(path)] = (path.is_symlink(), store.file_digest(path))
+    for _, path_name, status in store.tree.walk(repo / "charts"):
+        if path_name.endswith(hygiene.SCANNED_SUFFIXES):
+            scanned[path_name] = (
+                stat.S_ISLNK(status.st_mode),
+                store.file_digest(path_name, status),
+            )
     outcome.findings += _scan_hygiene(repo, scanned, store)
 
 
-def _scan_hygiene(repo: Path, scanned: dict[Path, str], store: cache.Cache) -> list[Finding]:
-    """hygiene.scan_file of each of `scanned` (path: content digest); each file's findings are
-    cached apart, so that a change reads only the files that changed."""
+def _scan_hygiene(
+    repo: Path, scanned: dict[str, tuple[bool, str]], store: cache.Cache
+) -> list[Finding]:
+    """hygiene.scan_file of each of `scanned` (path: whether it is a link, its content digest);
+    each file's findings are cached apart, so that a change reads only the files that changed."""
     from generator import repofs
     from generator.checks import hygiene
 
@@ -452,14 +484,14 @@ def _scan_hygiene(repo: Path, scanned: dict[Path, str], store: cache.Cache) -> l
     findings: list[Finding] = []
     kept: dict[str, Any] = {}
     resolver = repofs.Resolver()
-    for path, digest in scanned.items():
-        identity = [path.is_symlink(), digest]
-        entry = known.get(str(path))
+    for path, (is_link, digest) in scanned.items():
+        identity = [is_link, digest]
+        entry = known.get(path)
         if entry is not None and entry[:2] == identity:
             found = cache.findings_from_json(entry[2])
         else:
-            found = hygiene.scan_file(repo, path, resolver)
-        kept[str(path)] = [*identity, cache.findings_to_json(found)]
+            found = hygiene.scan_file(repo, Path(path), resolver)
+        kept[path] = [*identity, cache.findings_to_json(found)]
         findings += found
     if kept != known:
         store.put("hygiene-files", key, {"files": kept}, ())
