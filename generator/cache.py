@@ -240,14 +240,8 @@ class Cache:
         them; None when the cache is off or a file changed too recently to trust its times."""
         if not self.enabled:
             return None
-        newest = self._started - RACY_NS
-        records = []
-        for _, name, status in self.tree.walk(folder):
-            modified, changed = status.st_mtime_ns, status.st_ctime_ns
-            if modified >= newest or changed >= newest:
-                return None
-            records.append(f"{name}\0{modified}\0{changed}\0{status.st_size}\0{status.st_ino}")
-        return hashlib.sha256("\0".join(records).encode(errors="surrogateescape")).hexdigest()
+        walked = ((name, status) for _, name, status in self.tree.walk(folder))
+        return _stamps(walked, self._started - RACY_NS)
 
     def paths_fingerprint(self, root: Path, relatives: Sequence[str]) -> str | None:
         """Type, size, times and inode (lstat) of each of `relatives` (repository paths below
@@ -256,7 +250,6 @@ class Cache:
         changed too recently to trust its times."""
         if not self.enabled:
             return None
-        newest = self._started - RACY_NS
         folders: dict[str, None] = {}
         for relative in relatives:
             folder = posixpath.dirname(relative)
@@ -264,21 +257,8 @@ class Cache:
                 folders[folder] = None
                 folder = posixpath.dirname(folder)
         base = os.path.join(os.path.abspath(root), "")
-        lstat = os.lstat
-        records = []
-        for name in (*folders, *relatives):
-            try:
-                entry = lstat(base + name)
-            except OSError:
-                records.append(f"{name}\0-\0")
-                continue
-            modified, changed = entry.st_mtime_ns, entry.st_ctime_ns
-            if modified >= newest or changed >= newest:
-                return None
-            records.append(
-                f"{name}\0{entry.st_mode}\0{modified}\0{changed}\0{entry.st_size}\0{entry.st_ino}\0"
-            )
-        return hashlib.sha256("".join(records).encode(errors="surrogateescape")).hexdigest()
+        looked_at = ((name, _lstat(base + name)) for name in (*folders, *relatives))
+        return _stamps(looked_at, self._started - RACY_NS)
 
     def _allowed_folder(self, folder: str) -> bool:
         """`_allowed` of a folder, asked once per run (the Resolver also sees each folder's
@@ -490,6 +470,33 @@ def _write_json(folder: Path, file: str, content: Any) -> None:
             os.unlink(temporary)
 
 
+def _stamps(entries: Iterable[tuple[str, os.stat_result | None]], newest: int) -> str | None:
+    """One hash of each entry's name, type, size, times and inode (a missing entry, None, by
+    its name): what changes when a file is edited, replaced, moved or removed, like git's
+    index. None when an entry changed after `newest`, too recently for its times to tell."""
+    digest = hashlib.sha256()
+    for name, status in entries:
+        if status is None:
+            record = f"{name}\0-\0"
+        else:
+            modified, changed = status.st_mtime_ns, status.st_ctime_ns
+            if modified >= newest or changed >= newest:
+                return None
+            record = (
+                f"{name}\0{status.st_mode}\0{modified}\0{changed}\0{status.st_size}\0"
+                f"{status.st_ino}\0"
+            )
+        digest.update(record.encode(errors="surrogateescape"))
+    return digest.hexdigest()
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
 def _times(status: os.stat_result) -> tuple[int, int]:
     return status.st_mtime_ns, status.st_ctime_ns
 
@@ -641,28 +648,19 @@ def kept_tool_digest() -> str:
     """tool_digest, read again only when a file's name, size, times or inode changed: the
     digests of those are kept in TOOL_DIGESTS, shared by every repository (as
     Cache.file_digest, one file at a time)."""
-    stamp = hashlib.sha256()
-    newest = time.time_ns() - RACY_NS
-    trusted = True
-    for folder in _tool_folders():
-        stamp.update(os.fsencode(folder) + b"\0")
-        for name, _, status in repofs.walk_names(folder):
-            modified, changed = _times(status)
-            trusted = trusted and modified < newest and changed < newest
-            stamp.update(
-                f"{name}\0{modified}\0{changed}\0{status.st_size}\0{status.st_ino}\0".encode(
-                    errors="surrogateescape"
-                )
-            )
+    tree = repofs.Tree()
+    walked = ((path, status) for folder in _tool_folders() for _, path, status in tree.walk(folder))
+    stamp = _stamps(walked, time.time_ns() - RACY_NS)
+    if stamp is None:
+        return tool_digest()  # a file changed a moment ago: its times do not tell yet
     table = _read_json(cache_root() / TOOL_DIGESTS)
-    known = table.get(stamp.hexdigest())
-    if trusted and isinstance(known, str):
+    known = table.get(stamp)
+    if isinstance(known, str):
         return known
     digest = tool_digest()
-    if trusted:
-        # a few installations (virtual environments, checkouts) share the cache: keep theirs
-        kept = dict(list(table.items())[-(TOOL_DIGESTS_KEPT - 1) :])
-        _write_json(cache_root(), TOOL_DIGESTS, {**kept, stamp.hexdigest(): digest})
+    # a few installations (virtual environments, checkouts) share the cache: keep theirs
+    kept = dict(list(table.items())[-(TOOL_DIGESTS_KEPT - 1) :])
+    _write_json(cache_root(), TOOL_DIGESTS, {**kept, stamp: digest})
     return digest
 
 
