@@ -174,10 +174,10 @@ class Cache:
             self._known_changed = True
         return digest
 
-    def repository_fingerprint(self, repo: Path) -> str | None:
+    def repository_fingerprint(self, repo: Path, leaving_out: Iterable[str] = ()) -> str | None:
         """Names, sizes, times (modification and change) and inodes of every file of the
-        repository (outside .git); None when the cache is off or a file changed too recently to
-        trust its times.
+        repository (outside .git and the folders `leaving_out`, repository paths); None when the
+        cache is off or a file changed too recently to trust its times.
 
         os.walk's order and choice of entries (links to folders are neither entered nor
         listed). This walk is most of an unchanged repository's run: a folder whose own times,
@@ -195,6 +195,7 @@ class Cache:
         files: list[tuple[str, str, str]] = []  # (folder/, its names, its links), in walk order
         count = 0  # of names
         pending = [os.path.abspath(repo)]  # one spelling of each folder, whatever the caller's
+        skipped = {os.path.join(pending[0], folder) for folder in leaving_out}
         while pending:
             folder = pending.pop()
             try:
@@ -232,7 +233,8 @@ class Cache:
                 files.append((base, names, links))
                 count += names.count("/") + 1
             if subfolders:
-                pending.extend(base + name for name in reversed(subfolders.split("/")))
+                entered = (base + name for name in reversed(subfolders.split("/")))
+                pending.extend(folder for folder in entered if folder not in skipped)
         return _files_digest(files, count, newest)
 
     def folder_fingerprint(self, folder: Path) -> str | None:

@@ -21,7 +21,7 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from generator.errors import Location, McgError
@@ -311,11 +311,13 @@ class Tree:
         self._listings: dict[str, Listing | None] = {}  # None: a folder that cannot be listed
         self._entered_from: dict[str, str] = {}  # a folder walked into: the folder it is in
 
-    def walk(self, folder: Path | str) -> Iterator[tuple[str, str, os.stat_result]]:
+    def walk(
+        self, folder: Path | str, leaving_out: Collection[str] = ()
+    ) -> Iterator[tuple[str, str, os.stat_result]]:
         """(relative name, full path, lstat) of every regular file and symbolic link below
         `folder`, names sorted, each folder's files before its subfolders (os.walk's order).
-        `.git` and `__pycache__` folders and links to folders are not entered; a link to a
-        folder is itself an entry."""
+        `.git` and `__pycache__` folders, the folders `leaving_out` (relative names) and links
+        to folders are not entered; a link to a folder is itself an entry."""
         top = os.fspath(folder)
         pending = [(top, "")]
         while pending:
@@ -329,7 +331,8 @@ class Tree:
             for name, status in files:
                 yield above + name, base + name, status
             for name in reversed(subfolders):
-                pending.append((base + name, above + name))
+                if above + name not in leaving_out:
+                    pending.append((base + name, above + name))
 
     def entered_from(self, folder: str) -> str | None:
         """The folder a walk found `folder` in as a plain subfolder (not a link), if it did."""

@@ -50,8 +50,8 @@ STATE_FILE = f"{STATE_DIR}/state.json"
 STATE_VERSION = 1
 _LOCK = "lock"
 _JOURNAL = "journal.json"
-_STAGING = "staging"
-_BACKUPS = "backups"
+_STAGING = layout.STAGING_NAME
+_BACKUPS = layout.BACKUPS_NAME
 _JOURNAL_PATH = f"{STATE_DIR}/{_JOURNAL}"
 # mcg-gen's working files: never a generated file, never a target of a journal or state entry
 _MOVING_STATE = f"{STATE_FILE}.moving"  # the state file of a folder move, before it replaces it
@@ -62,12 +62,7 @@ _WORKING = {
     f"{STATE_DIR}/{_LOCK}",
     _MOVING_STATE,
 }
-_WORKING_DIRS = (
-    f"{STATE_DIR}/{_STAGING}/",
-    f"{STATE_DIR}/{_BACKUPS}/",
-    f"{STATE_DIR}/cache/",
-    f"{layout.BASE_DIR}/",
-)
+_WORKING_DIRS = tuple(f"{folder}/" for folder in layout.WORKING_FOLDERS)
 _STAGED_SOURCE = re.compile(rf"^{re.escape(STATE_DIR)}/{_STAGING}/(?:[0-9]+|state)$")
 _BACKUP_STAMP = re.compile(r"^[0-9]{8}T[0-9]{6}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")

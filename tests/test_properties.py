@@ -305,9 +305,10 @@ def test_secret_scan_finds_what_a_scan_of_every_line_finds(
     assert list(hygiene.scan_text("f.yaml", text)) == every_line
 
 
-def os_walk_entries(top: str) -> list[tuple[str, str, int]]:
+def os_walk_entries(top: str, leaving_out: set[str]) -> list[tuple[str, str, int]]:
     """What a walk must find, by os.walk: every regular file and link below `top`, names
-    sorted, links to folders listed and not entered, .git and __pycache__ left out."""
+    sorted, links to folders listed and not entered, .git and __pycache__ and the folders
+    `leaving_out` (relative names) left out."""
     import os
     import stat
 
@@ -317,6 +318,11 @@ def os_walk_entries(top: str) -> list[tuple[str, str, int]]:
         linked = [name for name in folders if os.path.islink(os.path.join(current, name))]
         folders[:] = [name for name in folders if name not in linked]
         below = os.path.relpath(current, top)
+        folders[:] = [
+            name
+            for name in folders
+            if (name if below == "." else f"{below}/{name}") not in leaving_out
+        ]
         for name in sorted(names + linked):
             full = os.path.join(current, name)
             status = os.lstat(full)
@@ -341,7 +347,8 @@ def test_tree_walks_what_os_walk_finds(
     entries: list[tuple[list[str], str]], data: st.DataObject
 ) -> None:
     """repofs.Tree lists each folder once for all the walks of a run: a walk of any folder,
-    before or after walks of the folders around it, finds what os.walk does."""
+    before or after walks of the folders around it, and leaving out any of its folders, finds
+    what os.walk does."""
     import os
 
     from generator import repofs
@@ -372,5 +379,12 @@ def test_tree_walks_what_os_walk_finds(
         folders = [str(top)] + [str(folder) for folder in sorted(top.rglob("*")) if folder.is_dir()]
         tree = repofs.Tree()
         for folder in data.draw(st.lists(st.sampled_from(folders), min_size=1, max_size=5)):
-            walked = [(name, full, status.st_ino) for name, full, status in tree.walk(folder)]
-            assert walked == os_walk_entries(folder)
+            below = [os.path.relpath(other, folder) for other in folders if other != folder]
+            inside = [name for name in below if not name.startswith("..")]
+            leaving_out = (
+                set(data.draw(st.lists(st.sampled_from(inside), max_size=2))) if inside else set()
+            )
+            walked = [
+                (name, full, status.st_ino) for name, full, status in tree.walk(folder, leaving_out)
+            ]
+            assert walked == os_walk_entries(folder, leaving_out)

@@ -60,6 +60,26 @@ def test_second_run_is_served_from_the_cache(repo: Path, cli: Any, tmp_path: Pat
     assert {path: path.stat().st_mtime_ns for path in entries} == mtimes  # nothing recomputed
 
 
+def test_mcg_gens_working_folders_are_not_part_of_the_answer(repo: Path, cli: Any) -> None:
+    """validate reads nothing in .mcg-gen/base (generate's merge bases, half the files of a
+    generated repository): a change there leaves the last answer standing, while a change to
+    the state file beside it does not."""
+    age(repo)
+    first = findings_of(cli, repo)
+    whole = cache.Cache(repo)._path("whole")  # the entry of a whole run's answer
+    stored = whole.stat().st_mtime_ns
+    base = repo / ".mcg-gen/base/values-hub.yaml"
+    base.write_text(base.read_text() + "# an edit of a merge base\n")
+    settle()
+    assert findings_of(cli, repo) == first
+    assert whole.stat().st_mtime_ns == stored  # answered whole, nothing computed again
+    state = repo / ".mcg-gen/state.json"
+    state.write_text(state.read_text() + "\n")
+    settle()
+    assert findings_of(cli, repo) == first
+    assert whole.stat().st_mtime_ns != stored
+
+
 def test_no_cache_neither_reads_nor_writes(repo: Path, cli: Any, tmp_path: Path) -> None:
     findings_of(cli, repo, "--no-cache")
     assert not (tmp_path / "cache").exists()

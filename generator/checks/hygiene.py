@@ -166,16 +166,18 @@ def scan_file(root: Path, path: Path, resolver: repofs.Resolver | None = None) -
 
 
 def committed_secret_files(root: Path, tree: repofs.Tree | None = None) -> list[Finding]:
-    """A filled-in values-secret file anywhere in the repository (outside .git and the parts of
-    a vendored common that hold upstream's test data), walked in `tree` when given."""
+    """A filled-in values-secret file anywhere in the repository (outside .git, mcg-gen's
+    working folders and the parts of a vendored common that hold upstream's test data), walked
+    in `tree` when given."""
     findings = []
-    unread = tuple(
-        f"{folder.relative_to(root).as_posix()}/" for folder in layout.unread_vendored_folders(root)
-    )
+    vendored = [
+        folder.relative_to(root).as_posix() for folder in layout.unread_vendored_folders(root)
+    ]
+    unread = {*layout.WORKING_FOLDERS, *vendored}
     found = [
         root / relative
-        for relative, _, _ in (tree or repofs.Tree()).walk(root)
-        if layout.is_values_secret(relative.rpartition("/")[2]) and not relative.startswith(unread)
+        for relative, _, _ in (tree or repofs.Tree()).walk(root, unread)
+        if layout.is_values_secret(relative.rpartition("/")[2])
     ]
     for path in sorted(found):
         relative = path.relative_to(root)

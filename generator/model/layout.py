@@ -24,6 +24,14 @@ VALUES_SUFFIX = ".yaml"
 STATE_DIR = ".mcg-gen"
 # What mcg-gen last wrote of each generated file (committed): the base of three-way merges.
 BASE_DIR = f"{STATE_DIR}/base"
+# generate's staged writes and backups of replaced files, in STATE_DIR
+STAGING_NAME, BACKUPS_NAME = "staging", "backups"
+# mcg-gen's working folders: merge bases, staged writes, backups. Nothing in them is deployed,
+# and validate reads none of them (its answer does not depend on them).
+WORKING_FOLDERS = (
+    BASE_DIR,
+    *(f"{STATE_DIR}/{name}" for name in (STAGING_NAME, BACKUPS_NAME, "cache")),
+)
 # What the generated repository runs mcg-gen with: pre-commit, and a pipeline per CI system.
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 GITHUB_WORKFLOW = ".github/workflows/validate.yaml"

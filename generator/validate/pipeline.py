@@ -49,7 +49,7 @@ def validate_repository(
     roots = (*options.chart_dirs, *options.schema_locations, bundled.charts_dir())
     store = cache.Cache(repo, enabled=use_cache, roots=roots)
     # Nothing changed since the last run (every file's size, time and inode): its answer stands.
-    fingerprint = store.repository_fingerprint(repo)
+    fingerprint = store.repository_fingerprint(repo, layout.WORKING_FOLDERS)
     options_key = _options_key(options)
     whole_key = cache.key_of("whole", fingerprint, options_key, store.tool_digest())
 
