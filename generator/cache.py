@@ -391,14 +391,17 @@ class RenderMemo:
         release: str,
         namespace: str,
     ) -> list[RenderedDoc]:
-        """`helm.render`, answered from the cache when it can be."""
-        from generator.helm import RenderedDoc
+        """`helm.render`, answered from the cache when it can be. The chart is checked as for
+        every render (`helm.check_chart`: a link out of it, a pipe, a .git folder, a schema
+        that refers outside itself raise as they would), and the key holds the name, size and
+        times of every file Helm loads besides the digest of their content."""
+        from generator.helm import RenderedDoc, check_chart
 
         if self._store is None:
             self._store = Cache(self._repo, enabled=self._enabled, roots=self._roots)
         store = self._store
         name = f"render:{group}:{chart_dir}:{release}:{namespace}"
-        key = self._key(store, chart_dir, values, release, namespace)
+        key = self._key(store, check_chart(chart_dir), chart_dir, values, release, namespace)
         found = store.get(name, key) if key is not None else None
         if found is not None:
             return [
@@ -414,7 +417,13 @@ class RenderMemo:
         return documents
 
     def _key(
-        self, store: Cache, chart_dir: Path, values: Mapping[str, Any], release: str, namespace: str
+        self,
+        store: Cache,
+        files: str,
+        chart_dir: Path,
+        values: Mapping[str, Any],
+        release: str,
+        namespace: str,
     ) -> str | None:
         if not store.enabled:
             return None
@@ -424,7 +433,7 @@ class RenderMemo:
         # repr, not JSON: it tells 1 from "1" and True from 1 (values are plain YAML data; an
         # object repr cannot spell the same twice only misses)
         given = hashlib.sha256(repr(values).encode(errors="surrogateescape")).hexdigest()
-        return key_of("render", chart, given, release, namespace, self._tool)
+        return key_of("render", files, chart, given, release, namespace, self._tool)
 
 
 def _as_json(documents: Sequence[RenderedDoc]) -> list[list[Any]] | None:

@@ -442,7 +442,7 @@ class HelmWorker:
     ) -> Any:
         """One request to the worker. A Helm error is explained as a chart's (file, line), or,
         with `helm_text`, raised with Helm's own words only."""
-        fingerprint = _check_confined(chart_dir)
+        fingerprint = check_chart(chart_dir)
         if self._hung_before(fingerprint):
             raise self._hang_error(chart_dir)  # the same finding, not another minute lost
         wait = self._wait_limit(chart_dir)
@@ -598,12 +598,13 @@ class HelmWorker:
         return messages
 
 
-def _check_confined(chart_dir: Path) -> str:
-    """Refuse a chart with symlinks leading out of it: Helm follows them when it loads the chart,
-    and `.Files.Get` would then read whatever they point at. Refuse a `.git` folder (a chart at
-    the repository's root would hand git's configuration, credentials included, to templates),
-    named pipes and devices (Helm reads every file, and those block or never end), and values
-    schemas that refer outside themselves (see `schema_references`).
+def check_chart(chart_dir: Path) -> str:
+    """What every request checks before Helm loads a chart, raising HelmError. Refuse a chart
+    with symlinks leading out of it: Helm follows them when it loads the chart, and `.Files.Get`
+    would then read whatever they point at. Refuse a `.git` folder (a chart at the repository's
+    root would hand git's configuration, credentials included, to templates), named pipes and
+    devices (Helm reads every file, and those block or never end), and values schemas that
+    refer outside themselves (see `schema_references`).
 
     Returns a fingerprint of the chart's files (names, sizes, times), one lstat each."""
     root = chart_dir.resolve()

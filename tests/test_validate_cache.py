@@ -580,6 +580,19 @@ def test_charts_rendered_before_are_answered_from_the_cache_by_their_values(
     assert "schema/invalid" not in errors(findings_of(cli, repo))
 
 
+def test_a_chart_answered_from_the_cache_is_checked_as_for_a_render(repo: Path, cli: Any) -> None:
+    """What Helm would load and the render walks do not hash (a .git folder, a named pipe) is
+    still refused when the chart's objects come from the cache."""
+    findings_of(cli, repo)
+    chart = repo / "charts/all/hello-world"
+    (chart / ".git").mkdir()
+    (chart / ".git/config").write_text("[core]\n")
+    hub = repo / "values-hub.yaml"
+    hub.write_text(hub.read_text() + "# a comment: the same values\n")
+    refused = [f for f in findings_of(cli, repo) if "contains a .git folder" in f["message"]]
+    assert refused, "the chart is refused as a render would refuse it"
+
+
 SECRET_TEMPLATE = """\
 apiVersion: v1
 kind: Secret

@@ -260,10 +260,15 @@ def _run_groups(
     # This process is one of the workers: once `meanwhile` is done it renders the groups no
     # worker process has started, smallest first, while they take theirs from the largest (a
     # worker process fewer, with its Helm worker: about 150 MB less on two cores).
-    with ProcessPoolExecutor(max_workers=max(1, workers - 1), mp_context=context) as pool:
+    shared = (repo, values, catalogue, options)
+    with ProcessPoolExecutor(
+        max_workers=max(1, workers - 1),
+        mp_context=context,
+        initializer=_share_run,
+        initargs=shared,
+    ) as pool:
         futures = {
-            pool.submit(check_group, repo, values, group, catalogue, options, work[group]): group
-            for group in largest_first
+            pool.submit(_check_shared_group, group, work[group]): group for group in largest_first
         }
         meanwhile()
         for future in reversed(list(futures)):
@@ -274,6 +279,25 @@ def _run_groups(
         for future in as_completed(futures):
             record(futures[future], future.result())
     return results
+
+
+# In a worker process: what every group of the run shares, handed over once when the process
+# starts (inherited by a forked one) rather than pickled with each group (the values of every
+# group: a cost that grew with the square of the groups)
+_SHARED: tuple[Path, ValuesRepo, links.SecretCatalogue | None, Options] | None = None
+
+
+def _share_run(
+    repo: Path, values: ValuesRepo, catalogue: links.SecretCatalogue | None, options: Options
+) -> None:
+    global _SHARED
+    _SHARED = (repo, values, catalogue, options)
+
+
+def _check_shared_group(group: str, work: GroupWork) -> GroupResult:
+    assert _SHARED is not None, "a worker process of _run_groups"
+    repo, values, catalogue, options = _SHARED
+    return check_group(repo, values, group, catalogue, options, work)
 
 
 def _lint_key(store: cache.Cache, repo: Path, chart: str) -> str:
