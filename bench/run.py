@@ -367,14 +367,16 @@ def _peer_seconds(
     tool: str, args: list[str], runs: int
 ) -> tuple[float | None, float | None, bool | None]:
     """The tool's median time on `args` less its median start-up (`--version`), the median time
-    with start-up, and whether it found no problem; all None when it is not installed."""
+    with start-up, and whether it found no problem; all None when it is not installed, and the
+    first None when the run is not measurably longer than the start-up (a tiny input)."""
     executable = shutil.which(tool) or str(Path(sys.executable).with_name(tool))
     if not Path(executable).is_file():
         return None, None, None
     startup = median_seconds([executable, "--version"], max(runs, 3))
     measured = [run_child([executable, *args]) for _ in range(runs)]
     wall = statistics.median(run.seconds for run in measured)
-    return max(wall - startup, 1e-9), wall, all(run.returncode == 0 for run in measured)
+    less = wall - startup
+    return (less if less > 0 else None), wall, all(run.returncode == 0 for run in measured)
 
 
 def measure_values_peer(repo: Path, work: Path, result: SizeResult) -> None:
@@ -722,7 +724,8 @@ def markdown(
         lines.append(
             "- check-jsonschema checks values-global.yaml merged with each group's file against "
             "the published clustergroup schema (upstream CI), its start-up subtracted; ours is "
-            "the values layer in process (load, check every values file with our schemas)."
+            "the values layer in process (load, check every values file with our schemas); n/a "
+            "where its run is not measurably longer than its start-up."
         )
     for result in results:
         if result.values.get("profile"):
