@@ -594,7 +594,7 @@ ROWS = [
         "validate_cold_s",
         _s,
         "≤ 2 s reference, ≤ 10 s large",
-        lambda size, v: v <= (2 if size == "reference" else 10),
+        lambda size, v: {"reference": v <= 2, "large": v <= 10}.get(size),
     ),
     Row("`mcg-gen validate`, cold: process-tree CPU", "cold_cpu_s", _s),
     Row("`mcg-gen validate`, warm", "validate_warm_s", _s, "≤ 0.5 s", lambda _, v: v <= 0.5),
@@ -767,11 +767,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="validate cold, warm and changed N times each and keep the medians (default 1)",
     )
     parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="measure nothing: print the table of an earlier run from its raw numbers "
+        "(bench/results/*.json)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also profile one cold validate per size (cProfile) and list its costliest steps",
     )
     args = parser.parse_args(argv)
+    if args.report is not None:
+        return print_report(json.loads(args.report.read_text(encoding="utf-8")))
     names = QUICK_SIZES if args.quick else [n.strip() for n in args.sizes.split(",") if n.strip()]
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -813,14 +822,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     output = RESULTS / f"{stamp}.json"
     output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print_report(report)
+    print(f"raw numbers: {output.relative_to(PROJECT)}", file=sys.stderr)
+    return 0
 
+
+def print_report(report: dict[str, Any]) -> int:
+    """The machine line and the table of a run's raw numbers (what main writes)."""
+    info = report["machine"]
     print(
         f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
         f"mcg-gen {info['mcg_gen_commit']}; load average {info['load_average_1min_at_start']:.1f} "
         f"at the start, {info['load_average_1min']:.1f} at the end\n"
     )
-    print(markdown(results, startup, generate_only))
-    print(f"raw numbers: {output.relative_to(PROJECT)}", file=sys.stderr)
+    results = [
+        SizeResult(
+            size["size"],
+            size["description"],
+            {key: value for key, value in size.items() if key not in ("size", "description")},
+        )
+        for size in report["sizes"]
+    ]
+    print(markdown(results, report["startup_s"], report["generate_100x50_s"]))
     return 0
 
 

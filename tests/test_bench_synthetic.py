@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import floor, synthetic
 from bench.synthetic import Size
 from generator.model.facts import Facts
@@ -73,3 +75,35 @@ def test_floor_renders_what_validate_renders(tmp_path: Path) -> None:
     validated = synthetic.run_mcg_gen("validate", "--format", "json", str(repo), check=False)
     assert counts["objects"] == json.loads(validated.stdout)["summary"]["resources"]
     assert counts["renders"] > 2 * 3  # the clustergroup chart and every app, per group
+
+
+def test_a_runs_table_is_printed_again_from_its_raw_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--report` measures nothing: the table comes from the numbers a run wrote, each target
+    judged on the sizes it names (the cold-run time on reference and large only)."""
+    from bench import run
+
+    machine = {
+        "cpu": "a CPU",
+        "cores": 2,
+        "python": "3.11",
+        "mcg_gen_commit": "abc1234",
+        "load_average_1min_at_start": 0.5,
+        "load_average_1min": 0.7,
+    }
+    sizes = [
+        {"size": "large", "description": "30 groups", "validate_cold_s": 9.5, "resources": 10},
+        {"size": "xlarge", "description": "60 groups", "validate_cold_s": 19.0},
+    ]
+    raw = tmp_path / "run.json"
+    raw.write_text(
+        json.dumps({"machine": machine, "startup_s": {}, "generate_100x50_s": None, "sizes": sizes})
+    )
+    assert run.main(["--report", str(raw)]) == 0
+    table = capsys.readouterr().out
+    assert "mcg-gen abc1234" in table
+    [cold] = [
+        line for line in table.splitlines() if line.startswith("| `mcg-gen validate`, cold |")
+    ]
+    assert cold.endswith("| 9.50 s ✓ | 19.00 s |")
