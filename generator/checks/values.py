@@ -90,21 +90,24 @@ def keys_read_by_templates(
     root: Path,
     keys_in: Callable[[Path, os.stat_result], Iterable[str]] | None = None,
     units: Iterable[Path] | None = None,
+    tree: repofs.Tree | None = None,
 ) -> set[str]:
     """Top-level keys and `clusterGroup.<key>`s that some template of the repository reads.
 
     Every Application gets values-global.yaml and values-<group>.yaml, so a key a chart of the
     repository reads is not unknown even when no schema names it. `keys_in` may answer for a
     file from a cache (it must give what `keys_read_in` does); `units`, some of
-    `template_units`, limits the answer to the templates below them."""
+    `template_units`, limits the answer to the templates below them; `tree` is the run's
+    listing of the repository's folders, when it has one."""
     unread = tuple(f"{folder}/" for folder in layout.unread_vendored_folders(root))
     read: set[str] = set()
     resolver = repofs.Resolver()
+    tree = tree or repofs.Tree()
     tops = [root / folder for folder in TEMPLATE_FOLDERS]
     walks = [(top, top) for top in tops] if units is None else [(u.parent, u) for u in units]
     for top, below in walks:
         skip = len(os.fspath(top)) + 1  # "templates" is looked for below charts/ or common/
-        for _, full, status in repofs.walk_names(below):
+        for _, full, status in tree.walk(below):
             if not full.endswith(_TEMPLATE_SUFFIXES) or "templates" not in full[skip:].split("/"):
                 continue
             if unread and f"{full}/".startswith(unread):

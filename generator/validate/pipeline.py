@@ -404,7 +404,7 @@ def _keys_read_by_templates(repo: Path, store: cache.Cache) -> set[str]:
             kept_files[str(path)] = [digest, keys]
             return keys
 
-        found = keys_read_by_templates(repo, keys_in, [unit])
+        found = keys_read_by_templates(repo, keys_in, [unit], store.tree)
         read |= found
         kept[name] = [fingerprint, sorted(found), kept_files]
     if kept != known:
